@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest'
+import {
+  BetterAuthError,
+  ConfigurationError,
+  ExpiredTokenError,
+  InvalidMessageError,
+  RemoteError,
+  StorageUnavailableError,
+  errorBody,
+  isErrorCode,
+} from './errors.js'
+
+describe('errors', () => {
+  it('carry a stable code on the class and the instance, and their own name', () => {
+    const error = new ExpiredTokenError('refresh')
+    expect(error.code).toBe('BA401')
+    expect(ExpiredTokenError.code).toBe('BA401')
+    expect(error.name).toBe('ExpiredTokenError')
+    expect(error).toBeInstanceOf(BetterAuthError)
+    expect(error.context).toEqual({ tokenType: 'refresh' })
+  })
+
+  it('serialize as {"error":{code,message,context}}', () => {
+    const error = new InvalidMessageError('payload.access', 'missing')
+    expect(JSON.parse(JSON.stringify(error))).toEqual({
+      error: {
+        code: 'BA101',
+        message: 'Invalid message: payload.access: missing',
+        context: { field: 'payload.access', details: 'missing' },
+      },
+    })
+  })
+
+  it('keep the cause without putting it in the body', () => {
+    const cause = new Error('connection refused to postgres://user:secret@host')
+    const error = new StorageUnavailableError('postgres', cause)
+    expect(error.cause).toBe(cause)
+    expect(JSON.stringify(error)).not.toContain('secret')
+    expect(JSON.stringify(errorBody(error))).not.toContain('secret')
+  })
+
+  it('errorBody hides internals of unexpected failures', () => {
+    expect(errorBody(new TypeError('x is undefined at /srv/app.js:12'))).toEqual({
+      error: { code: 'BA000', message: 'Internal error' },
+    })
+    expect(errorBody(new ConfigurationError('expiry.accessMs', 'must be positive'))).toEqual({
+      error: { code: 'BA001', message: 'Invalid configuration: expiry.accessMs: must be positive' },
+    })
+  })
+
+  it('remote errors keep the server code', () => {
+    const error = new RemoteError('BA204', 'challenge expired')
+    expect(error.code).toBe('BA204')
+    expect(error.context).toEqual({ remote: true })
+    expect(isErrorCode('BA204')).toBe(true)
+    expect(isErrorCode('BA999')).toBe(false)
+    expect(isErrorCode(42)).toBe(false)
+  })
+})

@@ -1,0 +1,285 @@
+/**
+ * The error taxonomy. Codes are stable and shared with every implementation of the protocol
+ * (BA1xx validation, BA2xx cryptographic, BA3xx authentication, BA4xx token, BA5xx temporal,
+ * BA6xx storage, BA8xx transport, BA9xx client state). Context never carries private keys.
+ */
+export type ErrorCode =
+  | 'BA000'
+  | 'BA001'
+  | 'BA101'
+  | 'BA102'
+  | 'BA103'
+  | 'BA104'
+  | 'BA201'
+  | 'BA203'
+  | 'BA204'
+  | 'BA205'
+  | 'BA302'
+  | 'BA401'
+  | 'BA402'
+  | 'BA403'
+  | 'BA501'
+  | 'BA502'
+  | 'BA602'
+  | 'BA603'
+  | 'BA801'
+  | 'BA803'
+  | 'BA901'
+
+export type ErrorContextValue = string | number | boolean | null
+export type ErrorContext = Readonly<Record<string, ErrorContextValue>>
+
+export interface ErrorBody {
+  readonly error: { readonly code: ErrorCode; readonly message: string; readonly context?: ErrorContext }
+}
+
+interface ErrorOptions {
+  readonly context?: ErrorContext
+  readonly cause?: unknown
+}
+
+export class BetterAuthError extends Error {
+  static readonly code: ErrorCode = 'BA000'
+  override readonly name: string = 'BetterAuthError'
+  readonly code: ErrorCode
+  readonly context: ErrorContext
+
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = (new.target as typeof BetterAuthError).code
+    this.context = Object.freeze({ ...(options.context ?? {}) })
+  }
+
+  toJSON(): ErrorBody {
+    return { error: { code: this.code, message: this.message, context: this.context } }
+  }
+}
+
+/** Server or client configuration is invalid; `context.field` names the offending option. */
+export class ConfigurationError extends BetterAuthError {
+  static override readonly code = 'BA001'
+  override readonly name = 'ConfigurationError'
+  constructor(field: string, details: string) {
+    super(`Invalid configuration: ${field}: ${details}`, { context: { field, details } })
+  }
+}
+
+export class InvalidMessageError extends BetterAuthError {
+  static override readonly code = 'BA101'
+  override readonly name = 'InvalidMessageError'
+  constructor(field: string, details: string, cause?: unknown) {
+    super(`Invalid message: ${field}: ${details}`, { context: { field, details }, cause })
+  }
+}
+
+export class InvalidIdentityError extends BetterAuthError {
+  static override readonly code = 'BA102'
+  override readonly name = 'InvalidIdentityError'
+  constructor(details: string, context: ErrorContext = {}) {
+    super(`Invalid identity: ${details}`, { context })
+  }
+}
+
+export class InvalidDeviceError extends BetterAuthError {
+  static override readonly code = 'BA103'
+  override readonly name = 'InvalidDeviceError'
+  constructor(details: string, context: ErrorContext = {}) {
+    super(`Invalid device: ${details}`, { context })
+  }
+}
+
+export type HashKind = 'rotation' | 'recovery' | 'access-rotation'
+
+export class InvalidHashError extends BetterAuthError {
+  static override readonly code = 'BA104'
+  override readonly name = 'InvalidHashError'
+  constructor(hashKind: HashKind, details: string) {
+    super(`Hash validation failed (${hashKind}): ${details}`, { context: { hashKind } })
+  }
+}
+
+export type SignedThing = 'request' | 'response' | 'token' | 'link-container'
+
+export class InvalidSignatureError extends BetterAuthError {
+  static override readonly code = 'BA201'
+  override readonly name = 'InvalidSignatureError'
+  constructor(signed: SignedThing) {
+    super(`Signature verification failed for ${signed}`, { context: { signed } })
+  }
+}
+
+export class IncorrectNonceError extends BetterAuthError {
+  static override readonly code = 'BA203'
+  override readonly name = 'IncorrectNonceError'
+  constructor() {
+    super('Response nonce does not match request nonce')
+  }
+}
+
+/** A challenge nonce that is unknown, already used or past its lifetime. */
+export class ExpiredNonceError extends BetterAuthError {
+  static override readonly code = 'BA204'
+  override readonly name = 'ExpiredNonceError'
+  constructor() {
+    super('Authentication challenge is unknown, used or expired')
+  }
+}
+
+export type ReplayKind = 'access-nonce' | 'access-key'
+
+/** A single-use value (access nonce, access key) presented a second time. */
+export class ReplayError extends BetterAuthError {
+  static override readonly code = 'BA205'
+  override readonly name = 'ReplayError'
+  constructor(kind: ReplayKind) {
+    super(`Replay detected: ${kind} was already used`, { context: { kind } })
+  }
+}
+
+export class MismatchedIdentitiesError extends BetterAuthError {
+  static override readonly code = 'BA302'
+  override readonly name = 'MismatchedIdentitiesError'
+  constructor() {
+    super('Link container identity does not match request identity')
+  }
+}
+
+export class ExpiredTokenError extends BetterAuthError {
+  static override readonly code = 'BA401'
+  override readonly name = 'ExpiredTokenError'
+  constructor(tokenType: 'access' | 'refresh') {
+    super(`Token has expired (${tokenType})`, { context: { tokenType } })
+  }
+}
+
+export class InvalidTokenError extends BetterAuthError {
+  static override readonly code = 'BA402'
+  override readonly name = 'InvalidTokenError'
+  constructor(details: string) {
+    super(`Invalid token: ${details}`, { context: { details } })
+  }
+}
+
+export class FutureTokenError extends BetterAuthError {
+  static override readonly code = 'BA403'
+  override readonly name = 'FutureTokenError'
+  constructor() {
+    super('Token issuedAt is in the future')
+  }
+}
+
+export class StaleRequestError extends BetterAuthError {
+  static override readonly code = 'BA501'
+  override readonly name = 'StaleRequestError'
+  constructor() {
+    super('Request timestamp is too old')
+  }
+}
+
+export class FutureRequestError extends BetterAuthError {
+  static override readonly code = 'BA502'
+  override readonly name = 'FutureRequestError'
+  constructor() {
+    super('Request timestamp is in the future')
+  }
+}
+
+export type ResourceKind = 'identity' | 'device'
+
+export class AlreadyExistsError extends BetterAuthError {
+  static override readonly code = 'BA602'
+  override readonly name = 'AlreadyExistsError'
+  constructor(resource: ResourceKind) {
+    super(`${resource} already exists`, { context: { resource } })
+  }
+}
+
+/** A store could not complete an operation; nothing is assumed to have succeeded. */
+export class StorageUnavailableError extends BetterAuthError {
+  static override readonly code = 'BA603'
+  override readonly name = 'StorageUnavailableError'
+  constructor(backend: string, cause?: unknown) {
+    super(`Storage backend is unavailable: ${backend}`, { context: { backend }, cause })
+  }
+}
+
+export class NetworkError extends BetterAuthError {
+  static override readonly code = 'BA801'
+  override readonly name = 'NetworkError'
+  constructor(details: string, cause?: unknown) {
+    super(`Network failure: ${details}`, { context: { details }, cause })
+  }
+}
+
+/** The server answered with an error body whose code this library does not know. */
+export class ProtocolError extends BetterAuthError {
+  static override readonly code = 'BA803'
+  override readonly name = 'ProtocolError'
+  constructor(details: string, context: ErrorContext = {}) {
+    super(`Protocol violation: ${details}`, { context })
+  }
+}
+
+export class InvalidStateError extends BetterAuthError {
+  static override readonly code = 'BA901'
+  override readonly name = 'InvalidStateError'
+  constructor(details: string) {
+    super(`Invalid client state: ${details}`, { context: { details } })
+  }
+}
+
+export function isBetterAuthError(value: unknown): value is BetterAuthError {
+  return value instanceof BetterAuthError
+}
+
+/**
+ * The body a server sends for a failed request. Anything that is not a BetterAuthError is an
+ * internal failure and is reported without its message, so internals never leak.
+ */
+export function errorBody(error: unknown): ErrorBody {
+  if (error instanceof BetterAuthError) {
+    return { error: { code: error.code, message: error.message } }
+  }
+  return { error: { code: 'BA000', message: 'Internal error' } }
+}
+
+const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  'BA000',
+  'BA001',
+  'BA101',
+  'BA102',
+  'BA103',
+  'BA104',
+  'BA201',
+  'BA203',
+  'BA204',
+  'BA205',
+  'BA302',
+  'BA401',
+  'BA402',
+  'BA403',
+  'BA501',
+  'BA502',
+  'BA602',
+  'BA603',
+  'BA801',
+  'BA803',
+  'BA901',
+])
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && KNOWN_CODES.has(value)
+}
+
+/**
+ * An error reported by a remote server. `code` is the server's code, so callers can switch on it
+ * exactly as they would on a local error.
+ */
+export class RemoteError extends BetterAuthError {
+  override readonly name = 'RemoteError'
+  override readonly code: ErrorCode
+  constructor(code: ErrorCode, message: string) {
+    super(message, { context: { remote: true } })
+    this.code = code
+  }
+}

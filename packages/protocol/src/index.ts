@@ -1,0 +1,44 @@
+export * from './errors.js'
+export type * from './interfaces/index.js'
+export {
+  DEFAULT_MAX_MESSAGE_LENGTH,
+  parseEnvelope,
+  serializeEnvelope,
+  signPayload,
+  signPayloadText,
+  verifyEnvelope,
+  type Envelope,
+  type ParseOptions,
+} from './messages/envelope.js'
+export {
+  protocols,
+  accessTokenBody,
+  type AccessRequestAccess,
+  type AccessRequestPayload,
+  type AccessTokenBody,
+  type ClientAccess,
+  type LinkContainerPayload,
+  type ProtocolName,
+  type RequestBody,
+  type RequestPayload,
+  type ResponseBody,
+  type ResponsePayload,
+  type ServerAccess,
+} from './messages/protocols.js'
+export {
+  buildAccessRequestPayload,
+  buildAccessResponsePayload,
+  buildRequestPayload,
+  buildResponsePayload,
+  linkContainerOf,
+  parseAccessRequest,
+  parseAccessResponse,
+  parseLinkContainer,
+  parseRequest,
+  parseResponse,
+  type RequestEnvelope,
+  type ResponseEnvelope,
+} from './messages/parse.js'
+export { decodeAccessToken, encodeAccessToken, type DecodedAccessToken } from './token.js'
+export { constantTimeEqual } from './constant-time.js'
+export type { JsonObject, JsonValue } from './schema.js'

@@ -1,0 +1,160 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { BetterAuthError, InvalidMessageError } from '../errors.js'
+import { serializeEnvelope } from './envelope.js'
+import {
+  buildRequestPayload,
+  linkContainerOf,
+  parseAccessRequest,
+  parseLinkContainer,
+  parseRequest,
+  parseResponse,
+} from './parse.js'
+
+const KEY = '1AAIAkZeridwme6y4GpivAoI9sw5LNyj9BJD5USSAJu165AD'
+const DIGEST = 'EOnMhfF6CIKCvXrZkRxwPMBRy6MwgwSBM0H6hb1uDezu'
+const NONCE = '0ABic13dCJIYixhIS8fd6kfC'
+const SIG =
+  '0ID6mIMIBB9CGGygwW8rkAow4J7BgDKALJ-v2A86EmeicR7P304fcLEfRNcu_XI0oCmS-lSDUlFyKFzy9WY29EEY'
+
+const rotation = { device: DIGEST, identity: DIGEST, publicKey: KEY, rotationHash: DIGEST }
+const rotateText = serializeEnvelope(
+  JSON.stringify({ access: { nonce: NONCE }, request: { authentication: rotation } }),
+  SIG,
+)
+
+function fieldOf(fn: () => unknown): string {
+  try {
+    fn()
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidMessageError)
+    return String((error as InvalidMessageError).context.field)
+  }
+  throw new Error('expected InvalidMessageError')
+}
+
+function mutate(edit: (payload: Record<string, unknown>) => void): string {
+  const payload = JSON.parse(rotateText.slice(11, rotateText.indexOf(',"signature"'))) as Record<
+    string,
+    unknown
+  >
+  edit(payload)
+  return serializeEnvelope(JSON.stringify(payload), SIG)
+}
+
+describe('parseRequest', () => {
+  it('keeps the exact payload text and rebuilds the payload in canonical order', () => {
+    const spaced = `{ "signature": "${SIG}", "payload": {"request":{"authentication":{"rotationHash":"${DIGEST}","publicKey":"${KEY}","identity":"${DIGEST}","device":"${DIGEST}"}},"access":{"nonce":"${NONCE}"}} }`
+    const parsed = parseRequest('rotateDevice', spaced)
+    expect(parsed.payloadText).toBe(spaced.slice(spaced.indexOf('{"request"'), spaced.length - 2))
+    expect(parsed.signature).toBe(SIG)
+    expect(JSON.stringify(parsed.payload)).toBe(
+      JSON.stringify({ access: { nonce: NONCE }, request: { authentication: rotation } }),
+    )
+  })
+
+  it.each([
+    ['missing field', (p: Record<string, any>) => delete p.request.authentication.device, 'payload.request.authentication.device'],
+    ['extra field', (p: Record<string, any>) => (p.request.authentication.extra = 1), 'payload.request.authentication.extra'],
+    ['number for string', (p: Record<string, any>) => (p.access.nonce = 5), 'payload.access.nonce'],
+    ['wrong CESR code', (p: Record<string, any>) => (p.request.authentication.publicKey = DIGEST), 'payload.request.authentication.publicKey'],
+    ['truncated digest', (p: Record<string, any>) => (p.request.authentication.identity = DIGEST.slice(0, 43)), 'payload.request.authentication.identity'],
+    ['array for object', (p: Record<string, any>) => (p.request = []), 'payload.request'],
+    ['null access', (p: Record<string, any>) => (p.access = null), 'payload.access'],
+    ['prototype key', (p: Record<string, any>) => Object.defineProperty(p.request, '__proto__', { value: {}, enumerable: true }), 'payload.request.__proto__'],
+  ])('rejects %s naming the field', (_name, edit, field) => {
+    expect(fieldOf(() => parseRequest('rotateDevice', mutate(edit)))).toBe(field)
+  })
+
+  it.each([
+    ['not JSON', 'hello', 'message'],
+    ['a number', 42, 'message'],
+    ['null', null, 'message'],
+    ['missing signature', rotateText.replace(/,"signature":"[^"]+"/, ''), 'message.signature'],
+    ['bad signature code', rotateText.replace(SIG, DIGEST), 'signature'],
+    ['unknown top-level field', rotateText.replace('{"payload"', '{"x":1,"payload"'), 'message.x'],
+    ['duplicate payload', rotateText.replace('{"payload"', '{"payload":{},"payload"'), 'message.payload'],
+    ['payload not JSON', `{"payload":{"a":tru},"signature":"${SIG}"}`, 'message.payload'],
+  ])('rejects %s', (_name, text, field) => {
+    expect(fieldOf(() => parseRequest('rotateDevice', text))).toBe(field)
+  })
+
+  it('refuses oversized input before reading it', () => {
+    const huge = `{"payload":"${'a'.repeat(70_000)}"}`
+    expect(fieldOf(() => parseRequest('rotateDevice', huge))).toBe('message')
+    expect(fieldOf(() => parseRequest('rotateDevice', rotateText, { maxLength: 100 }))).toBe(
+      'message',
+    )
+  })
+
+  it('rejects a signature on an unsigned request', () => {
+    const text = serializeEnvelope(
+      JSON.stringify({ access: { nonce: NONCE }, request: { authentication: { identity: DIGEST } } }),
+      SIG,
+    )
+    expect(fieldOf(() => parseRequest('requestSession', text))).toBe('message.signature')
+    expect(parseRequest('requestSession', text.replace(/,"signature":"[^"]+"/, '')).signature).toBe(
+      undefined,
+    )
+  })
+
+  it('survives deeply nested input with a typed error', () => {
+    const deep = `{"payload":${'['.repeat(100_000)}${']'.repeat(100_000)},"signature":"${SIG}"}`
+    expect(fieldOf(() => parseRequest('rotateDevice', deep, { maxLength: 1_000_000 }))).toMatch(
+      /payload/,
+    )
+  })
+
+  it('never throws anything but BetterAuthError on arbitrary input', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json(), fc.anything()), (input) => {
+        for (const parse of [
+          () => parseRequest('createAccount', input),
+          () => parseResponse('createSession', input),
+          () => parseAccessRequest(input),
+          () => parseLinkContainer(input),
+        ]) {
+          try {
+            parse()
+          } catch (error) {
+            expect(error).toBeInstanceOf(BetterAuthError)
+          }
+        }
+      }),
+      { numRuns: 1000 },
+    )
+  })
+})
+
+describe('link containers', () => {
+  it('extracts the embedded container with its own exact payload bytes', () => {
+    const containerPayload = ` {"authentication": ${JSON.stringify(rotation)}} `
+    const container = `{"payload":${containerPayload},"signature":"${SIG}"}`
+    const payloadText = `{"access":{"nonce":"${NONCE}"},"request":{"authentication":${JSON.stringify(rotation)},"link":${container}}}`
+    const request = parseRequest('linkDevice', serializeEnvelope(payloadText, SIG))
+    const link = linkContainerOf(request)
+    expect(link.payloadText).toBe(containerPayload.trim())
+    expect(link.signature).toBe(SIG)
+    expect(link.payload.authentication.device).toBe(DIGEST)
+  })
+})
+
+describe('buildRequestPayload', () => {
+  it('emits canonical key order whatever order the caller used', () => {
+    const payload = buildRequestPayload('createSession', NONCE, {
+      authentication: { nonce: NONCE, device: DIGEST },
+      access: { rotationHash: DIGEST, publicKey: KEY },
+    })
+    expect(JSON.stringify(payload)).toBe(
+      `{"access":{"nonce":"${NONCE}"},"request":{"access":{"publicKey":"${KEY}","rotationHash":"${DIGEST}"},"authentication":{"device":"${DIGEST}","nonce":"${NONCE}"}}}`,
+    )
+  })
+
+  it('refuses to build a malformed request', () => {
+    expect(() =>
+      buildRequestPayload('rotateDevice', NONCE, {
+        authentication: { ...rotation, publicKey: 'nope' },
+      }),
+    ).toThrow(InvalidMessageError)
+  })
+})

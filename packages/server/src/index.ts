@@ -1,0 +1,18 @@
+export { BetterAuthServer } from './server.js'
+export { AccessVerifier, signAccessResponse, type VerifiedAccess } from './access-verifier.js'
+export { DEFAULT_EXPIRY, resolveExpiry, type ExpiryOptions } from './config.js'
+export type {
+  AccessVerifierOptions,
+  AttributesProvider,
+  BetterAuthServerOptions,
+  SessionSubject,
+} from './options.js'
+export { errorResponse } from './error-response.js'
+export { StaticVerificationKeyStore } from './stores/static-verification-keys.js'
+export {
+  MemoryAuthenticationKeyStore,
+  MemoryAuthenticationNonceStore,
+  MemoryRecoveryHashStore,
+  MemoryTimeLockStore,
+  memoryServerStores,
+} from './stores/memory/index.js'

@@ -1,0 +1,73 @@
+import type {
+  Hasher,
+  IdentityVerifier,
+  JsonValue,
+  Noncer,
+  ServerAuthenticationKeyStore,
+  ServerAuthenticationNonceStore,
+  ServerRecoveryHashStore,
+  ServerTimeLockStore,
+  SigningKey,
+  Timestamper,
+  TokenEncoder,
+  VerificationKeyStore,
+  Verifier,
+} from '@better-auth/protocol'
+import type { ExpiryOptions } from './config.js'
+
+export interface SessionSubject {
+  readonly identity: string
+  readonly device: string
+}
+
+/** Supplies the attributes of a new session's token (roles, permissions…). */
+export type AttributesProvider = (subject: SessionSubject) => JsonValue | Promise<JsonValue>
+
+export interface BetterAuthServerOptions {
+  readonly crypto: {
+    readonly hasher: Hasher
+    readonly noncer: Noncer
+    readonly verifier: Verifier
+    readonly keyPairs: {
+      /** Signs every protocol response; its public key is the responses' serverIdentity. */
+      readonly response: SigningKey
+      /** Signs access tokens. */
+      readonly access: SigningKey
+    }
+  }
+  readonly encoding: {
+    readonly timestamper: Timestamper
+    readonly tokenEncoder: TokenEncoder
+    readonly identityVerifier: IdentityVerifier
+  }
+  readonly stores: {
+    readonly authenticationKey: ServerAuthenticationKeyStore
+    readonly authenticationNonce: ServerAuthenticationNonceStore
+    readonly recoveryHash: ServerRecoveryHashStore
+    /** Single use of each access key hash on refresh. */
+    readonly accessKeyHash: ServerTimeLockStore
+    /**
+     * Access keys whose tokens this server refreshes, by CESR public key. Defaults to the
+     * server's own access key only; add retired keys here during a key rotation.
+     */
+    readonly accessVerificationKeys?: VerificationKeyStore
+  }
+  readonly expiry?: Partial<ExpiryOptions>
+  /** Token attributes for a new session; default `{}`. */
+  readonly attributes?: AttributesProvider
+  /** Largest accepted message, in UTF-16 code units (default 64 KiB). */
+  readonly maxMessageLength?: number
+}
+
+export interface AccessVerifierOptions {
+  readonly crypto: { readonly verifier: Verifier }
+  readonly encoding: { readonly timestamper: Timestamper; readonly tokenEncoder: TokenEncoder }
+  readonly stores: {
+    /** Single use of each access request nonce. */
+    readonly accessNonce: ServerTimeLockStore
+    /** The server access keys whose tokens are accepted, by CESR public key. */
+    readonly accessVerificationKeys: VerificationKeyStore
+  }
+  readonly expiry?: Partial<Pick<ExpiryOptions, 'accessWindowMs' | 'clockSkewMs' | 'accessNonceLockMs'>>
+  readonly maxMessageLength?: number
+}

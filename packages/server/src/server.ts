@@ -1,0 +1,391 @@
+import {
+  ConfigurationError,
+  DEFAULT_MAX_MESSAGE_LENGTH,
+  ExpiredNonceError,
+  ExpiredTokenError,
+  InvalidDeviceError,
+  InvalidHashError,
+  InvalidSignatureError,
+  InvalidTokenError,
+  MismatchedIdentitiesError,
+  ReplayError,
+  buildResponsePayload,
+  constantTimeEqual,
+  decodeAccessToken,
+  encodeAccessToken,
+  linkContainerOf,
+  parseRequest,
+  signPayload,
+  verifyEnvelope,
+  type AccessTokenBody,
+  type DeviceKey,
+  type Envelope,
+  type JsonValue,
+  type ProtocolName,
+  type RequestEnvelope,
+  type ResponseBody,
+  type VerificationKeyStore,
+} from '@better-auth/protocol'
+import { positiveInteger, requireMethods, resolveExpiry, type ExpiryOptions } from './config.js'
+import type { AttributesProvider, BetterAuthServerOptions } from './options.js'
+import { StaticVerificationKeyStore } from './stores/static-verification-keys.js'
+
+type Authentication = Omit<DeviceKey, never>
+
+/**
+ * The protocol's server side: one method per protocol, raw request text in, signed response text
+ * out. Every method parses and validates before any crypto, verifies signatures over the received
+ * bytes, and changes state only through atomic store operations.
+ */
+export class BetterAuthServer {
+  readonly expiry: ExpiryOptions
+  readonly #options: BetterAuthServerOptions
+  readonly #attributes: AttributesProvider
+  readonly #maxLength: number
+  readonly #accessKeys: VerificationKeyStore
+  #responseIdentity: Promise<string> | undefined
+  #accessIdentity: Promise<string> | undefined
+
+  constructor(options: BetterAuthServerOptions) {
+    validateOptions(options)
+    this.#options = options
+    this.expiry = resolveExpiry(options.expiry)
+    this.#attributes = options.attributes ?? (() => ({}))
+    this.#maxLength = positiveInteger(
+      'maxMessageLength',
+      options.maxMessageLength,
+      DEFAULT_MAX_MESSAGE_LENGTH,
+    )
+    this.#accessKeys =
+      options.stores.accessVerificationKeys ??
+      new StaticVerificationKeyStore([options.crypto.keyPairs.access])
+  }
+
+  /** The response key's public key: clients pin it to verify every response. */
+  responsePublicKey(): Promise<string> {
+    this.#responseIdentity ??= this.#options.crypto.keyPairs.response.public()
+    return this.#responseIdentity
+  }
+
+  /** The access key's public key: access verifiers trust tokens it signed. */
+  accessPublicKey(): Promise<string> {
+    this.#accessIdentity ??= this.#options.crypto.keyPairs.access.public()
+    return this.#accessIdentity
+  }
+
+  /** Dispatches by protocol name (as in `protocols`) — handy for routers. */
+  handle(protocol: ProtocolName, message: string): Promise<string> {
+    switch (protocol) {
+      case 'createAccount':
+        return this.createAccount(message)
+      case 'recoverAccount':
+        return this.recoverAccount(message)
+      case 'deleteAccount':
+        return this.deleteAccount(message)
+      case 'requestSession':
+        return this.requestSession(message)
+      case 'createSession':
+        return this.createSession(message)
+      case 'refreshSession':
+        return this.refreshSession(message)
+      case 'rotateDevice':
+        return this.rotateDevice(message)
+      case 'linkDevice':
+        return this.linkDevice(message)
+      case 'unlinkDevice':
+        return this.unlinkDevice(message)
+      case 'changeRecoveryKey':
+        return this.changeRecoveryKey(message)
+    }
+  }
+
+  async createAccount(message: string): Promise<string> {
+    const request = this.#parse('createAccount', message)
+    const auth = request.payload.request.authentication
+    await this.#verify(request, auth.publicKey)
+    await this.#options.encoding.identityVerifier.verify(
+      auth.identity,
+      auth.publicKey,
+      auth.rotationHash,
+      auth.recoveryHash,
+    )
+    await this.#checkDeviceDerivation(auth)
+    const { authenticationKey, recoveryHash } = this.#options.stores
+    await authenticationKey.registerIdentity(deviceKey(auth))
+    try {
+      await recoveryHash.register(auth.identity, auth.recoveryHash)
+    } catch (error) {
+      // Undo the half-created account so the same request can be retried.
+      await authenticationKey.deleteIdentity(auth.identity).catch(() => undefined)
+      throw error
+    }
+    return this.#respond('createAccount', request, {})
+  }
+
+  async recoverAccount(message: string): Promise<string> {
+    const request = this.#parse('recoverAccount', message)
+    const auth = request.payload.request.authentication
+    await this.#verify(request, auth.recoveryKey)
+    await this.#checkDeviceDerivation(auth)
+    const { hasher } = this.#options.crypto
+    const { authenticationKey, recoveryHash } = this.#options.stores
+    const presentedHash = await hasher.sum(auth.recoveryKey)
+    // The compare-and-set makes the recovery key single use even under concurrent requests.
+    await recoveryHash.rotate(auth.identity, presentedHash, auth.recoveryHash)
+    try {
+      await authenticationKey.replaceAllDevices(deviceKey(auth))
+    } catch (error) {
+      await recoveryHash.rotate(auth.identity, auth.recoveryHash, presentedHash).catch(() => undefined)
+      throw error
+    }
+    return this.#respond('recoverAccount', request, {})
+  }
+
+  async deleteAccount(message: string): Promise<string> {
+    const request = this.#parse('deleteAccount', message)
+    const auth = request.payload.request.authentication
+    await this.#rotate(request, auth)
+    await this.#options.stores.authenticationKey.deleteIdentity(auth.identity)
+    await this.#options.stores.recoveryHash.delete(auth.identity)
+    return this.#respond('deleteAccount', request, {})
+  }
+
+  async rotateDevice(message: string): Promise<string> {
+    const request = this.#parse('rotateDevice', message)
+    await this.#rotate(request, request.payload.request.authentication)
+    return this.#respond('rotateDevice', request, {})
+  }
+
+  async linkDevice(message: string): Promise<string> {
+    const request = this.#parse('linkDevice', message)
+    const auth = request.payload.request.authentication
+    const container = linkContainerOf(request)
+    const linked = container.payload.authentication
+    // Everything that needs no state is checked before the rotation consumes the commitment.
+    await this.#verify(request, auth.publicKey)
+    await verifyEnvelope(container, this.#options.crypto.verifier, linked.publicKey, 'link-container')
+    await this.#checkDeviceDerivation(linked)
+    if (!constantTimeEqual(linked.identity, auth.identity)) throw new MismatchedIdentitiesError()
+    await this.#rotate(request, auth, true)
+    await this.#options.stores.authenticationKey.registerDevice(deviceKey(linked))
+    return this.#respond('linkDevice', request, {})
+  }
+
+  async unlinkDevice(message: string): Promise<string> {
+    const request = this.#parse('unlinkDevice', message)
+    const { authentication: auth, link } = request.payload.request
+    await this.#rotate(request, auth)
+    await this.#options.stores.authenticationKey.revokeDevice(auth.identity, link.device)
+    return this.#respond('unlinkDevice', request, {})
+  }
+
+  async changeRecoveryKey(message: string): Promise<string> {
+    const request = this.#parse('changeRecoveryKey', message)
+    const auth = request.payload.request.authentication
+    await this.#rotate(request, auth)
+    await this.#options.stores.recoveryHash.replace(auth.identity, auth.recoveryHash)
+    return this.#respond('changeRecoveryKey', request, {})
+  }
+
+  async requestSession(message: string): Promise<string> {
+    const request = this.#parse('requestSession', message)
+    const now = this.#now()
+    const nonce = await this.#options.crypto.noncer.generate128()
+    await this.#options.stores.authenticationNonce.put(
+      nonce,
+      request.payload.request.authentication.identity,
+      now + this.expiry.challengeMs,
+      now,
+    )
+    return this.#respond('requestSession', request, { authentication: { nonce } })
+  }
+
+  async createSession(message: string): Promise<string> {
+    const request = this.#parse('createSession', message)
+    const { access, authentication } = request.payload.request
+    const now = this.#now()
+    // Consumed before anything else can fail: a challenge is single use even for a bad request.
+    const identity = await this.#options.stores.authenticationNonce.consume(authentication.nonce, now)
+    if (identity === undefined) throw new ExpiredNonceError()
+    const publicKey = await this.#options.stores.authenticationKey.publicKey(
+      identity,
+      authentication.device,
+    )
+    await this.#verify(request, publicKey)
+    const attributes = await this.#attributes({ identity, device: authentication.device })
+    const token = await this.#issueToken(
+      {
+        device: authentication.device,
+        identity,
+        publicKey: access.publicKey,
+        rotationHash: access.rotationHash,
+        attributes,
+      },
+      now,
+      now + this.expiry.refreshMs,
+    )
+    return this.#respond('createSession', request, { access: { token } })
+  }
+
+  async refreshSession(message: string): Promise<string> {
+    const request = this.#parse('refreshSession', message)
+    const access = request.payload.request.access
+    await this.#verify(request, access.publicKey)
+    const { body } = await this.#verifiedToken(access.token)
+    const { hasher } = this.#options.crypto
+    const accessKeyHash = await hasher.sum(access.publicKey)
+    if (!constantTimeEqual(accessKeyHash, body.rotationHash)) {
+      throw new InvalidHashError('access-rotation', 'access key does not match the token commitment')
+    }
+    const now = this.#now()
+    const refreshExpiry = this.#options.encoding.timestamper.parse(body.refreshExpiry).getTime()
+    if (now > refreshExpiry) throw new ExpiredTokenError('refresh')
+    // A revoked or deleted device cannot keep its session alive.
+    await this.#options.stores.authenticationKey.publicKey(body.identity, body.device)
+    const reserved = await this.#options.stores.accessKeyHash.reserve(
+      accessKeyHash,
+      refreshExpiry + this.expiry.clockSkewMs,
+      now,
+    )
+    if (!reserved) throw new ReplayError('access-key')
+    const token = await this.#issueToken(
+      {
+        device: body.device,
+        identity: body.identity,
+        publicKey: access.publicKey,
+        rotationHash: access.rotationHash,
+        attributes: body.attributes,
+      },
+      now,
+      refreshExpiry,
+      body.refreshExpiry,
+    )
+    return this.#respond('refreshSession', request, { access: { token } })
+  }
+
+  #parse<K extends ProtocolName>(kind: K, message: string): RequestEnvelope<K> {
+    return parseRequest(kind, message, { maxLength: this.#maxLength })
+  }
+
+  #now(): number {
+    return this.#options.encoding.timestamper.now().getTime()
+  }
+
+  #verify(envelope: Envelope<unknown>, publicKey: string): Promise<void> {
+    return verifyEnvelope(envelope, this.#options.crypto.verifier, publicKey, 'request')
+  }
+
+  async #checkDeviceDerivation(auth: { device: string; publicKey: string; rotationHash: string }) {
+    const derived = await this.#options.crypto.hasher.sum(auth.publicKey + auth.rotationHash)
+    if (!constantTimeEqual(derived, auth.device)) {
+      throw new InvalidDeviceError('device is not hash(publicKey + rotationHash)')
+    }
+  }
+
+  /**
+   * The gate in front of every authenticated change: the request is signed by the key the device
+   * committed to, and the store swaps the commitment atomically (exactly one of concurrent
+   * rotations revealing the same key wins).
+   */
+  async #rotate(envelope: Envelope<unknown>, auth: Authentication, verified = false): Promise<void> {
+    if (!verified) await this.#verify(envelope, auth.publicKey)
+    const revealedHash = await this.#options.crypto.hasher.sum(auth.publicKey)
+    await this.#options.stores.authenticationKey.rotate(deviceKey(auth), revealedHash)
+  }
+
+  async #verifiedToken(token: string) {
+    const decoded = await decodeAccessToken(token, this.#options.encoding.tokenEncoder)
+    const key = await this.#accessKeys.get(decoded.body.serverIdentity).catch(() => {
+      throw new InvalidTokenError('signed by an unknown server key')
+    })
+    if (!(await key.verify(decoded.bodyText, decoded.signature))) {
+      throw new InvalidSignatureError('token')
+    }
+    return decoded
+  }
+
+  async #issueToken(
+    subject: Pick<AccessTokenBody, 'device' | 'identity' | 'publicKey' | 'rotationHash'> & {
+      attributes: JsonValue
+    },
+    now: number,
+    refreshExpiry: number,
+    refreshExpiryText?: string,
+  ): Promise<string> {
+    const { timestamper, tokenEncoder } = this.#options.encoding
+    const body: AccessTokenBody = {
+      serverIdentity: await this.accessPublicKey(),
+      device: subject.device,
+      identity: subject.identity,
+      publicKey: subject.publicKey,
+      rotationHash: subject.rotationHash,
+      issuedAt: timestamper.format(new Date(now)),
+      expiry: timestamper.format(new Date(Math.min(now + this.expiry.accessMs, refreshExpiry))),
+      // Kept verbatim on refresh, so every token of a session carries the same text.
+      refreshExpiry: refreshExpiryText ?? timestamper.format(new Date(refreshExpiry)),
+      attributes: subject.attributes,
+    }
+    return encodeAccessToken(body, this.#options.crypto.keyPairs.access, tokenEncoder)
+  }
+
+  async #respond<K extends ProtocolName>(
+    kind: K,
+    request: RequestEnvelope<K>,
+    response: ResponseBody<K>,
+  ): Promise<string> {
+    const payload = buildResponsePayload(
+      kind,
+      { nonce: request.payload.access.nonce, serverIdentity: await this.responsePublicKey() },
+      response,
+    )
+    return signPayload(this.#options.crypto.keyPairs.response, payload)
+  }
+}
+
+function deviceKey(auth: Authentication): DeviceKey {
+  return {
+    identity: auth.identity,
+    device: auth.device,
+    publicKey: auth.publicKey,
+    rotationHash: auth.rotationHash,
+  }
+}
+
+function validateOptions(options: BetterAuthServerOptions): void {
+  requireMethods('options', options, [])
+  requireMethods('crypto', options.crypto, [])
+  requireMethods('crypto.hasher', options.crypto.hasher, ['sum'])
+  requireMethods('crypto.noncer', options.crypto.noncer, ['generate128'])
+  requireMethods('crypto.verifier', options.crypto.verifier, ['verify'])
+  requireMethods('crypto.keyPairs', options.crypto.keyPairs, [])
+  requireMethods('crypto.keyPairs.response', options.crypto.keyPairs.response, ['sign', 'public'])
+  requireMethods('crypto.keyPairs.access', options.crypto.keyPairs.access, ['sign', 'public'])
+  requireMethods('encoding', options.encoding, [])
+  requireMethods('encoding.timestamper', options.encoding.timestamper, ['now', 'format', 'parse'])
+  requireMethods('encoding.tokenEncoder', options.encoding.tokenEncoder, ['encode', 'decode'])
+  requireMethods('encoding.identityVerifier', options.encoding.identityVerifier, ['verify'])
+  requireMethods('stores', options.stores, [])
+  requireMethods('stores.authenticationKey', options.stores.authenticationKey, [
+    'registerIdentity',
+    'registerDevice',
+    'rotate',
+    'publicKey',
+    'revokeDevice',
+    'replaceAllDevices',
+    'deleteIdentity',
+  ])
+  requireMethods('stores.authenticationNonce', options.stores.authenticationNonce, ['put', 'consume'])
+  requireMethods('stores.recoveryHash', options.stores.recoveryHash, [
+    'register',
+    'rotate',
+    'replace',
+    'delete',
+  ])
+  requireMethods('stores.accessKeyHash', options.stores.accessKeyHash, ['reserve'])
+  if (options.stores.accessVerificationKeys !== undefined) {
+    requireMethods('stores.accessVerificationKeys', options.stores.accessVerificationKeys, ['get'])
+  }
+  if (options.attributes !== undefined && typeof options.attributes !== 'function') {
+    throw new ConfigurationError('attributes', 'must be a function')
+  }
+}

@@ -1,0 +1,37 @@
+import {
+  AlreadyExistsError,
+  InvalidHashError,
+  InvalidIdentityError,
+  constantTimeEqual,
+  type ServerRecoveryHashStore,
+} from '@better-auth/protocol'
+
+export class MemoryRecoveryHashStore implements ServerRecoveryHashStore {
+  readonly #hashes = new Map<string, string>()
+
+  register(identity: string, recoveryHash: string): Promise<void> {
+    if (this.#hashes.has(identity)) return Promise.reject(new AlreadyExistsError('identity'))
+    this.#hashes.set(identity, recoveryHash)
+    return Promise.resolve()
+  }
+
+  rotate(identity: string, expectedHash: string, nextHash: string): Promise<void> {
+    const stored = this.#hashes.get(identity)
+    if (stored === undefined || !constantTimeEqual(stored, expectedHash)) {
+      return Promise.reject(new InvalidHashError('recovery', 'recovery key does not match'))
+    }
+    this.#hashes.set(identity, nextHash)
+    return Promise.resolve()
+  }
+
+  replace(identity: string, nextHash: string): Promise<void> {
+    if (!this.#hashes.has(identity)) return Promise.reject(new InvalidIdentityError('unknown identity'))
+    this.#hashes.set(identity, nextHash)
+    return Promise.resolve()
+  }
+
+  delete(identity: string): Promise<void> {
+    this.#hashes.delete(identity)
+    return Promise.resolve()
+  }
+}
