@@ -46,6 +46,13 @@ describe('base64UrlEncode', () => {
     )
   })
 
+  it('handles inputs larger than one String.fromCharCode chunk', () => {
+    const bytes = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 131) & 0xff)
+    const text = base64UrlEncode(bytes)
+    expect(text).toBe(Buffer.from(bytes).toString('base64url'))
+    expect(base64UrlDecode(text)).toEqual(bytes)
+  })
+
   it('accepts subarrays, Buffers and Uint8Arrays from other realms', () => {
     const backing = new Uint8Array([9, 0x66, 0x6f, 0x6f, 9])
     expect(base64UrlEncode(backing.subarray(1, 4))).toBe('Zm9v')
@@ -55,12 +62,18 @@ describe('base64UrlEncode', () => {
     expect(base64UrlEncode(foreign as Uint8Array)).toBe('Zm9v')
   })
 
-  it.each([null, undefined, 42, 'Zm9v', {}, [1, 2, 3], new Uint8ClampedArray(3), new ArrayBuffer(3)])(
-    'rejects %o with CESR_INVALID_INPUT',
-    (value) => {
-      expect(errorCode(() => base64UrlEncode(value as Uint8Array))).toBe('CESR_INVALID_INPUT')
-    },
-  )
+  it.each([
+    null,
+    undefined,
+    42,
+    'Zm9v',
+    {},
+    [1, 2, 3],
+    new Uint8ClampedArray(3),
+    new ArrayBuffer(3),
+  ])('rejects %o with CESR_INVALID_INPUT', (value) => {
+    expect(errorCode(() => base64UrlEncode(value as Uint8Array))).toBe('CESR_INVALID_INPUT')
+  })
 })
 
 describe('base64UrlDecode', () => {

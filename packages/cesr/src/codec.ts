@@ -1,4 +1,11 @@
-import { ENCODE, INVALID, invalidCharacter, isUint8Array, sextet } from './base64url.js'
+import {
+  ENCODE,
+  INVALID,
+  charCodesToString,
+  invalidCharacter,
+  isUint8Array,
+  sextet,
+} from './base64url.js'
 import { CESR_CODES, HARD_SIZES } from './codes.js'
 import type { CesrCode, CesrCodeInfo } from './codes.js'
 import { CesrError, describe } from './errors.js'
@@ -6,6 +13,7 @@ import { CesrError, describe } from './errors.js'
 /** Everything the hot paths need about a code, precomputed once. */
 interface Spec {
   readonly code: CesrCode
+  readonly codeChars: readonly number[]
   readonly codeLength: number
   readonly rawSize: number
   readonly textSize: number
@@ -30,6 +38,7 @@ function toSpec(info: CesrCodeInfo): Spec {
   }
   return {
     code: info.code,
+    codeChars: Array.from(info.code, (c) => c.charCodeAt(0)),
     codeLength,
     rawSize: info.rawSize,
     textSize: info.textSize,
@@ -53,9 +62,10 @@ const BAD_PAD = 3
 function check(spec: Spec, text: string): number {
   const textSize = spec.textSize
   if (text.length !== textSize) return BAD_LENGTH
-  for (let i = spec.codeLength; i < textSize; i++) {
-    if (sextet(text, i) === INVALID) return BAD_CHARACTER
-  }
+  // Branch-free: INVALID (0xff) is the only sextet with bits above the low six set.
+  let seen = 0
+  for (let i = spec.codeLength; i < textSize; i++) seen |= sextet(text, i)
+  if (seen > 63) return BAD_CHARACTER
   const limits = spec.padLimits
   for (let k = 0; k < limits.length; k++) {
     if (sextet(text, spec.codeLength + k) >= limits[k]!) return BAD_PAD
@@ -112,16 +122,25 @@ function resolve(text: string): Spec {
 }
 
 function decodeWith(spec: Spec, text: string): Uint8Array {
-  const result = check(spec, text)
-  if (result !== OK) throw failure(spec, text, result)
+  const { codeLength, padSize, textSize, padLimits } = spec
+  // The decode loop only notices that something is wrong; check() then works out what.
+  let ok = text.length === textSize
+  for (let k = 0; ok && k < padLimits.length; k++) {
+    ok = sextet(text, codeLength + k) < padLimits[k]!
+  }
+  if (!ok) throw failure(spec, text, check(spec, text))
 
-  // From here every character is valid and every pad bit is zero, so nothing can fail.
-  const { codeLength, padSize, textSize } = spec
   const out = new Uint8Array(spec.rawSize)
+  let seen = 0
   const headChars = spec.headQuads * 4
   for (let i = 0; i < headChars; i += 4) {
     let n = 0
-    for (let j = i; j < i + 4; j++) n = (n << 6) | (j < codeLength ? 0 : sextet(text, j))
+    for (let j = i; j < i + 4; j++) {
+      const v = j < codeLength ? 0 : sextet(text, j)
+      seen |= v
+      n = (n << 6) | v
+    }
+    // Pad bytes are known to be zero by now and are simply not stored.
     const firstByte = (i >>> 2) * 3 - padSize
     for (let j = 0; j < 3; j++) {
       if (firstByte + j >= 0) out[firstByte + j] = (n >>> (16 - 8 * j)) & 0xff
@@ -129,15 +148,18 @@ function decodeWith(spec: Spec, text: string): Uint8Array {
   }
   let o = spec.headQuads * 3 - padSize
   for (let i = headChars; i < textSize; i += 4) {
-    const n =
-      (sextet(text, i) << 18) |
-      (sextet(text, i + 1) << 12) |
-      (sextet(text, i + 2) << 6) |
-      sextet(text, i + 3)
+    const a = sextet(text, i)
+    const b = sextet(text, i + 1)
+    const c = sextet(text, i + 2)
+    const d = sextet(text, i + 3)
+    seen |= a | b | c | d
+    const n = (a << 18) | (b << 12) | (c << 6) | d
     out[o++] = n >>> 16
     out[o++] = (n >>> 8) & 0xff
     out[o++] = n & 0xff
   }
+  // INVALID (0xff) is the only sextet with bits above the low six set.
+  if (seen > 63) throw failure(spec, text, check(spec, text))
   return out
 }
 
@@ -154,21 +176,21 @@ export function encodeCesr(code: CesrCode, raw: Uint8Array): string {
   }
 
   // The code takes the place of the leading characters, which encode only zero pad bits.
-  let out: string = spec.code
+  const out = spec.codeChars.slice()
   const headQuads = spec.headQuads
   for (let q = 0; q < headQuads; q++) {
     let n = 0
     for (let b = q * 3; b < q * 3 + 3; b++) n = (n << 8) | (b < padSize ? 0 : raw[b - padSize]!)
     for (let j = 0; j < 4; j++) {
-      if (q * 4 + j >= codeLength) out += ENCODE[(n >>> (18 - 6 * j)) & 63]!
+      if (q * 4 + j >= codeLength) out.push(ENCODE[(n >>> (18 - 6 * j)) & 63]!)
     }
   }
   // Indices below are in bounds by construction; `!` only silences noUncheckedIndexedAccess.
   for (let i = headQuads * 3 - padSize; i < rawSize; i += 3) {
     const n = (raw[i]! << 16) | (raw[i + 1]! << 8) | raw[i + 2]!
-    out += ENCODE[n >>> 18]! + ENCODE[(n >>> 12) & 63]! + ENCODE[(n >>> 6) & 63]! + ENCODE[n & 63]!
+    out.push(ENCODE[n >>> 18]!, ENCODE[(n >>> 12) & 63]!, ENCODE[(n >>> 6) & 63]!, ENCODE[n & 63]!)
   }
-  return out
+  return charCodesToString(out)
 }
 
 /** Decodes any supported CESR primitive. Throws only {@link CesrError}. */

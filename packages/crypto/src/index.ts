@@ -1,1 +1,15 @@
-export {}
+export { constantTimeEqualBytes } from './internal/bytes.js'
+export { Blake3Hasher, blake3Digest } from './hasher.js'
+export { SecureNoncer, type SecureNoncerOptions } from './noncer.js'
+export { Rfc3339Timestamper, type Rfc3339TimestamperOptions } from './timestamper.js'
+export { GzipTokenEncoder, type GzipTokenEncoderOptions } from './token-encoder.js'
+export { DefaultIdentityVerifier } from './identity-verifier.js'
+export type { P256BackendName } from './p256/backend.js'
+export { NobleP256SigningKey, NobleP256Verifier } from './p256/noble.js'
+export {
+  WebCryptoP256SigningKey,
+  WebCryptoP256Verifier,
+  type WebCryptoP256KeyOptions,
+  type WebCryptoP256VerifierOptions,
+} from './p256/webcrypto.js'
+export { verifyP256Raw } from './p256/raw.js'

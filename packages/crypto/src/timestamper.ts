@@ -9,7 +9,6 @@ export interface Rfc3339TimestamperOptions {
 // RFC 3339 `date-time` with an upper-case T and Z, 0 to 9 fractional digits and a numeric offset.
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:(Z)|([+-])(\d{2}):(\d{2}))$/
 
-const MIN_INSTANT = Date.UTC(0, 0, 1) - 100 * 365.25 * 86_400_000 // only a guard, see yearOf
 const MS_PER_MINUTE = 60_000
 
 function invalid(details: string): InvalidMessageError {

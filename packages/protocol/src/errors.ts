@@ -30,7 +30,11 @@ export type ErrorContextValue = string | number | boolean | null
 export type ErrorContext = Readonly<Record<string, ErrorContextValue>>
 
 export interface ErrorBody {
-  readonly error: { readonly code: ErrorCode; readonly message: string; readonly context?: ErrorContext }
+  readonly error: {
+    readonly code: ErrorCode
+    readonly message: string
+    readonly context?: ErrorContext
+  }
 }
 
 interface ErrorOptions {
@@ -46,7 +50,7 @@ export class BetterAuthError extends Error {
 
   constructor(message: string, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
-    this.code = (new.target as typeof BetterAuthError).code
+    this.code = new.target.code
     this.context = Object.freeze({ ...(options.context ?? {}) })
   }
 

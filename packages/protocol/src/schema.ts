@@ -10,7 +10,8 @@ export type Validator<T> = (value: unknown, field: string) => T
 
 export type Infer<V> = V extends Validator<infer T> ? T : never
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
+export type JsonValue =
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
 export type JsonObject = { [key: string]: JsonValue }
 
 function describe(value: unknown): string {
@@ -24,7 +25,8 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 }
 
 export const string: Validator<string> = (value, field) => {
-  if (typeof value !== 'string') throw new InvalidMessageError(field, `expected a string, got ${describe(value)}`)
+  if (typeof value !== 'string')
+    throw new InvalidMessageError(field, `expected a string, got ${describe(value)}`)
   return value
 }
 
@@ -80,7 +82,8 @@ export const token: Validator<string> = (value, field) => {
 export const json: Validator<JsonValue> = (value) => value as JsonValue
 
 export const jsonObject: Validator<JsonObject> = (value, field) => {
-  if (!isPlainObject(value)) throw new InvalidMessageError(field, `expected an object, got ${describe(value)}`)
+  if (!isPlainObject(value))
+    throw new InvalidMessageError(field, `expected an object, got ${describe(value)}`)
   return value as JsonObject
 }
 
@@ -91,7 +94,8 @@ export type ObjectOf<S extends Shape> = { [K in keyof S]: Infer<S[K]> }
 export function object<S extends Shape>(shape: S): Validator<ObjectOf<S>> {
   const keys = Object.keys(shape)
   return (value, field) => {
-    if (!isPlainObject(value)) throw new InvalidMessageError(field, `expected an object, got ${describe(value)}`)
+    if (!isPlainObject(value))
+      throw new InvalidMessageError(field, `expected an object, got ${describe(value)}`)
     for (const key in value) {
       if (!Object.prototype.hasOwnProperty.call(shape, key)) {
         throw new InvalidMessageError(`${field}.${key}`, 'unexpected field')

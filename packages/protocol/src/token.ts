@@ -2,7 +2,11 @@ import { InvalidMessageError } from './errors.js'
 import type { SigningKey } from './interfaces/crypto.js'
 import type { TokenEncoder } from './interfaces/encoding.js'
 import { accessTokenBody, type AccessTokenBody } from './messages/protocols.js'
-import { signature as signatureValidator, token as tokenValidator, SIGNATURE_LENGTH } from './schema.js'
+import {
+  signature as signatureValidator,
+  token as tokenValidator,
+  SIGNATURE_LENGTH,
+} from './schema.js'
 
 export interface DecodedAccessToken {
   readonly body: AccessTokenBody

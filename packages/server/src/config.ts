@@ -34,13 +34,20 @@ function duration(field: string, value: unknown, allowZero = false): number {
     throw new ConfigurationError(field, 'must be an integer number of milliseconds')
   }
   if (value < 0 || (!allowZero && value === 0) || value > MAX_DURATION_MS) {
-    throw new ConfigurationError(field, `must be ${allowZero ? 'at least 0' : 'positive'} and at most a year`)
+    throw new ConfigurationError(
+      field,
+      `must be ${allowZero ? 'at least 0' : 'positive'} and at most a year`,
+    )
   }
   return value
 }
 
-export function resolveExpiry(input: Partial<ExpiryOptions> = {}, prefix = 'expiry'): ExpiryOptions {
-  if (typeof input !== 'object' || input === null) throw new ConfigurationError(prefix, 'must be an object')
+export function resolveExpiry(
+  input: Partial<ExpiryOptions> = {},
+  prefix = 'expiry',
+): ExpiryOptions {
+  if (typeof input !== 'object' || input === null)
+    throw new ConfigurationError(prefix, 'must be an object')
   const merged = { ...DEFAULT_EXPIRY, ...input }
   const expiry = {
     accessMs: duration(`${prefix}.accessMs`, merged.accessMs),

@@ -68,6 +68,8 @@ export interface AccessVerifierOptions {
     /** The server access keys whose tokens are accepted, by CESR public key. */
     readonly accessVerificationKeys: VerificationKeyStore
   }
-  readonly expiry?: Partial<Pick<ExpiryOptions, 'accessWindowMs' | 'clockSkewMs' | 'accessNonceLockMs'>>
+  readonly expiry?: Partial<
+    Pick<ExpiryOptions, 'accessWindowMs' | 'clockSkewMs' | 'accessNonceLockMs'>
+  >
   readonly maxMessageLength?: number
 }

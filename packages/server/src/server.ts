@@ -135,7 +135,9 @@ export class BetterAuthServer {
     try {
       await authenticationKey.replaceAllDevices(deviceKey(auth))
     } catch (error) {
-      await recoveryHash.rotate(auth.identity, auth.recoveryHash, presentedHash).catch(() => undefined)
+      await recoveryHash
+        .rotate(auth.identity, auth.recoveryHash, presentedHash)
+        .catch(() => undefined)
       throw error
     }
     return this.#respond('recoverAccount', request, {})
@@ -163,7 +165,12 @@ export class BetterAuthServer {
     const linked = container.payload.authentication
     // Everything that needs no state is checked before the rotation consumes the commitment.
     await this.#verify(request, auth.publicKey)
-    await verifyEnvelope(container, this.#options.crypto.verifier, linked.publicKey, 'link-container')
+    await verifyEnvelope(
+      container,
+      this.#options.crypto.verifier,
+      linked.publicKey,
+      'link-container',
+    )
     await this.#checkDeviceDerivation(linked)
     if (!constantTimeEqual(linked.identity, auth.identity)) throw new MismatchedIdentitiesError()
     await this.#rotate(request, auth, true)
@@ -205,7 +212,10 @@ export class BetterAuthServer {
     const { access, authentication } = request.payload.request
     const now = this.#now()
     // Consumed before anything else can fail: a challenge is single use even for a bad request.
-    const identity = await this.#options.stores.authenticationNonce.consume(authentication.nonce, now)
+    const identity = await this.#options.stores.authenticationNonce.consume(
+      authentication.nonce,
+      now,
+    )
     if (identity === undefined) throw new ExpiredNonceError()
     const publicKey = await this.#options.stores.authenticationKey.publicKey(
       identity,
@@ -235,7 +245,10 @@ export class BetterAuthServer {
     const { hasher } = this.#options.crypto
     const accessKeyHash = await hasher.sum(access.publicKey)
     if (!constantTimeEqual(accessKeyHash, body.rotationHash)) {
-      throw new InvalidHashError('access-rotation', 'access key does not match the token commitment')
+      throw new InvalidHashError(
+        'access-rotation',
+        'access key does not match the token commitment',
+      )
     }
     const now = this.#now()
     const refreshExpiry = this.#options.encoding.timestamper.parse(body.refreshExpiry).getTime()
@@ -287,7 +300,11 @@ export class BetterAuthServer {
    * committed to, and the store swaps the commitment atomically (exactly one of concurrent
    * rotations revealing the same key wins).
    */
-  async #rotate(envelope: Envelope<unknown>, auth: Authentication, verified = false): Promise<void> {
+  async #rotate(
+    envelope: Envelope<unknown>,
+    auth: Authentication,
+    verified = false,
+  ): Promise<void> {
     if (!verified) await this.#verify(envelope, auth.publicKey)
     const revealedHash = await this.#options.crypto.hasher.sum(auth.publicKey)
     await this.#options.stores.authenticationKey.rotate(deviceKey(auth), revealedHash)
@@ -374,7 +391,10 @@ function validateOptions(options: BetterAuthServerOptions): void {
     'replaceAllDevices',
     'deleteIdentity',
   ])
-  requireMethods('stores.authenticationNonce', options.stores.authenticationNonce, ['put', 'consume'])
+  requireMethods('stores.authenticationNonce', options.stores.authenticationNonce, [
+    'put',
+    'consume',
+  ])
   requireMethods('stores.recoveryHash', options.stores.recoveryHash, [
     'register',
     'rotate',

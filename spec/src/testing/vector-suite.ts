@@ -46,7 +46,9 @@ export function parseVector(id: string, message: string): AnyEnvelope {
   const prefix = id.slice(0, id.lastIndexOf('.'))
   const protocol = PROTOCOL_BY_PREFIX[prefix]
   if (protocol === undefined) throw new Error(`unknown vector id ${id}`)
-  return id.endsWith('.request') ? parseRequest(protocol, message) : parseResponse(protocol, message)
+  return id.endsWith('.request')
+    ? parseRequest(protocol, message)
+    : parseResponse(protocol, message)
 }
 
 const encoder = new GzipTokenEncoder()
@@ -120,7 +122,9 @@ export function describeVectorSuite(name: string, load: () => VectorFile): void 
       '%s parses and re-serializes to the same bytes',
       (id, message) => {
         const envelope = parseVector(id, message)
-        expect(serializeEnvelope(JSON.stringify(envelope.payload), envelope.signature)).toBe(message)
+        expect(serializeEnvelope(JSON.stringify(envelope.payload), envelope.signature)).toBe(
+          message,
+        )
       },
     )
 
@@ -153,7 +157,11 @@ export function describeVectorSuite(name: string, load: () => VectorFile): void 
             const decoded = await decodeAccessToken(token, encoder)
             expect(decoded.bodyText).toBe(JSON.stringify(decoded.body))
             expect(
-              await verifier.verify(decoded.bodyText, decoded.signature, decoded.body.serverIdentity),
+              await verifier.verify(
+                decoded.bodyText,
+                decoded.signature,
+                decoded.body.serverIdentity,
+              ),
             ).toBe(true)
             count++
           }
@@ -191,9 +199,7 @@ export function describeVectorSuite(name: string, load: () => VectorFile): void 
         if (!id.endsWith('.response')) continue
         const requestId = id.replace(/response$/, 'request')
         const request = parseVector(requestId, messageById(file, requestId))
-        expect(parseVector(id, message).payload.access.nonce, id).toBe(
-          request.payload.access.nonce,
-        )
+        expect(parseVector(id, message).payload.access.nonce, id).toBe(request.payload.access.nonce)
       }
     })
 
@@ -202,10 +208,16 @@ export function describeVectorSuite(name: string, load: () => VectorFile): void 
         const auth = parseVector(id, messageById(file, id)).payload.request.authentication
         expect(await hasher.sum(auth.publicKey + auth.rotationHash), id).toBe(auth.device)
       }
-      const container = parseVector('device.link.container', messageById(file, 'device.link.container'))
+      const container = parseVector(
+        'device.link.container',
+        messageById(file, 'device.link.container'),
+      )
       const auth = container.payload.authentication
       expect(await hasher.sum(auth.publicKey + auth.rotationHash)).toBe(auth.device)
-      const create = parseVector('account.create.request', messageById(file, 'account.create.request'))
+      const create = parseVector(
+        'account.create.request',
+        messageById(file, 'account.create.request'),
+      )
       const a = create.payload.request.authentication
       expect(await hasher.sum(a.publicKey + a.rotationHash + a.recoveryHash)).toBe(a.identity)
     })
@@ -216,16 +228,30 @@ export function describeVectorSuite(name: string, load: () => VectorFile): void 
     })
 
     it('the token chain facts hold', async () => {
-      const created = parseVector('session.create.response', messageById(file, 'session.create.response'))
-      const createRequest = parseVector('session.create.request', messageById(file, 'session.create.request'))
-      const refresh = parseVector('session.refresh.request', messageById(file, 'session.refresh.request'))
-      const refreshed = parseVector('session.refresh.response', messageById(file, 'session.refresh.response'))
+      const created = parseVector(
+        'session.create.response',
+        messageById(file, 'session.create.response'),
+      )
+      const createRequest = parseVector(
+        'session.create.request',
+        messageById(file, 'session.create.request'),
+      )
+      const refresh = parseVector(
+        'session.refresh.request',
+        messageById(file, 'session.refresh.request'),
+      )
+      const refreshed = parseVector(
+        'session.refresh.response',
+        messageById(file, 'session.refresh.response'),
+      )
       const token = created.payload.response.access.token as string
       expect(refresh.payload.request.access.token).toBe(token)
       const body = (await decodeAccessToken(token, encoder)).body
       expect(await hasher.sum(refresh.payload.request.access.publicKey)).toBe(body.rotationHash)
       expect(createRequest.payload.request.access.publicKey).toBe(body.publicKey)
-      const refreshedBody = (await decodeAccessToken(refreshed.payload.response.access.token, encoder)).body
+      const refreshedBody = (
+        await decodeAccessToken(refreshed.payload.response.access.token, encoder)
+      ).body
       expect(refreshedBody).toEqual(jsonById(file, 'token.decoded'))
       expect(refreshedBody.refreshExpiry).toBe(body.refreshExpiry)
       expect(refreshedBody.identity).toBe(body.identity)

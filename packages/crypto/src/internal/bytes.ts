@@ -5,8 +5,18 @@ export function utf8(text: string): Uint8Array<ArrayBuffer> {
   return encoder.encode(text)
 }
 
+// %TypedArray%.prototype[@@toStringTag] returns the concrete type name for real typed arrays and
+// undefined for anything else. Unlike `instanceof` it works across realms (iframes, vm contexts)
+// and cannot be spoofed by an object that merely sets Symbol.toStringTag.
+const typedArrayTag = Object.getOwnPropertyDescriptor(
+  Object.getPrototypeOf(Uint8Array.prototype) as object,
+  Symbol.toStringTag,
+)?.get as ((this: unknown) => string | undefined) | undefined
+
 export function isBytes(value: unknown): value is Uint8Array {
-  return value instanceof Uint8Array
+  return typedArrayTag === undefined
+    ? value instanceof Uint8Array
+    : typedArrayTag.call(value) === 'Uint8Array'
 }
 
 /**

@@ -27,7 +27,12 @@ function isWhitespace(c: number): boolean {
 // Numbers, true, false, null: JSON.parse judges them; the scanner only needs their extent.
 function isLiteralCharacter(c: number): boolean {
   return (
-    (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x45
+    (c >= 0x30 && c <= 0x39) ||
+    (c >= 0x61 && c <= 0x7a) ||
+    c === 0x2d ||
+    c === 0x2b ||
+    c === 0x2e ||
+    c === 0x45
   )
 }
 

@@ -95,7 +95,10 @@ export async function verifyEnvelope(
   signed: SignedThing,
 ): Promise<void> {
   const { signature } = envelope
-  if (signature === undefined || !(await verifier.verify(envelope.payloadText, signature, publicKey))) {
+  if (
+    signature === undefined ||
+    !(await verifier.verify(envelope.payloadText, signature, publicKey))
+  ) {
     throw new InvalidSignatureError(signed)
   }
 }

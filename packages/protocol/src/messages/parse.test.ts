@@ -54,14 +54,35 @@ describe('parseRequest', () => {
   })
 
   it.each([
-    ['missing field', (p: Record<string, any>) => delete p.request.authentication.device, 'payload.request.authentication.device'],
-    ['extra field', (p: Record<string, any>) => (p.request.authentication.extra = 1), 'payload.request.authentication.extra'],
+    [
+      'missing field',
+      (p: Record<string, any>) => delete p.request.authentication.device,
+      'payload.request.authentication.device',
+    ],
+    [
+      'extra field',
+      (p: Record<string, any>) => (p.request.authentication.extra = 1),
+      'payload.request.authentication.extra',
+    ],
     ['number for string', (p: Record<string, any>) => (p.access.nonce = 5), 'payload.access.nonce'],
-    ['wrong CESR code', (p: Record<string, any>) => (p.request.authentication.publicKey = DIGEST), 'payload.request.authentication.publicKey'],
-    ['truncated digest', (p: Record<string, any>) => (p.request.authentication.identity = DIGEST.slice(0, 43)), 'payload.request.authentication.identity'],
+    [
+      'wrong CESR code',
+      (p: Record<string, any>) => (p.request.authentication.publicKey = DIGEST),
+      'payload.request.authentication.publicKey',
+    ],
+    [
+      'truncated digest',
+      (p: Record<string, any>) => (p.request.authentication.identity = DIGEST.slice(0, 43)),
+      'payload.request.authentication.identity',
+    ],
     ['array for object', (p: Record<string, any>) => (p.request = []), 'payload.request'],
     ['null access', (p: Record<string, any>) => (p.access = null), 'payload.access'],
-    ['prototype key', (p: Record<string, any>) => Object.defineProperty(p.request, '__proto__', { value: {}, enumerable: true }), 'payload.request.__proto__'],
+    [
+      'prototype key',
+      (p: Record<string, any>) =>
+        Object.defineProperty(p.request, '__proto__', { value: {}, enumerable: true }),
+      'payload.request.__proto__',
+    ],
   ])('rejects %s naming the field', (_name, edit, field) => {
     expect(fieldOf(() => parseRequest('rotateDevice', mutate(edit)))).toBe(field)
   })
@@ -73,7 +94,11 @@ describe('parseRequest', () => {
     ['missing signature', rotateText.replace(/,"signature":"[^"]+"/, ''), 'message.signature'],
     ['bad signature code', rotateText.replace(SIG, DIGEST), 'signature'],
     ['unknown top-level field', rotateText.replace('{"payload"', '{"x":1,"payload"'), 'message.x'],
-    ['duplicate payload', rotateText.replace('{"payload"', '{"payload":{},"payload"'), 'message.payload'],
+    [
+      'duplicate payload',
+      rotateText.replace('{"payload"', '{"payload":{},"payload"'),
+      'message.payload',
+    ],
     ['payload not JSON', `{"payload":{"a":tru},"signature":"${SIG}"}`, 'message.payload'],
   ])('rejects %s', (_name, text, field) => {
     expect(fieldOf(() => parseRequest('rotateDevice', text))).toBe(field)
@@ -89,7 +114,10 @@ describe('parseRequest', () => {
 
   it('rejects a signature on an unsigned request', () => {
     const text = serializeEnvelope(
-      JSON.stringify({ access: { nonce: NONCE }, request: { authentication: { identity: DIGEST } } }),
+      JSON.stringify({
+        access: { nonce: NONCE },
+        request: { authentication: { identity: DIGEST } },
+      }),
       SIG,
     )
     expect(fieldOf(() => parseRequest('requestSession', text))).toBe('message.signature')

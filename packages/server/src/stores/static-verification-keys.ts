@@ -1,4 +1,8 @@
-import { InvalidTokenError, type VerificationKey, type VerificationKeyStore } from '@better-auth/protocol'
+import {
+  InvalidTokenError,
+  type VerificationKey,
+  type VerificationKeyStore,
+} from '@better-auth/protocol'
 
 /** A fixed set of trusted keys, resolved once. */
 export class StaticVerificationKeyStore implements VerificationKeyStore {
@@ -10,9 +14,9 @@ export class StaticVerificationKeyStore implements VerificationKeyStore {
   }
 
   async get(identity: string): Promise<VerificationKey> {
-    this.#byIdentity ??= Promise.all(this.#keys.map(async (key) => [await key.public(), key] as const)).then(
-      (entries) => new Map(entries),
-    )
+    this.#byIdentity ??= Promise.all(
+      this.#keys.map(async (key) => [await key.public(), key] as const),
+    ).then((entries) => new Map(entries))
     const key = (await this.#byIdentity).get(identity)
     if (key === undefined) throw new InvalidTokenError('unknown server key')
     return key

@@ -22,7 +22,8 @@ export class MemoryAuthenticationKeyStore implements ServerAuthenticationKeyStor
   readonly #identities = new Map<string, Map<string, DeviceRecord>>()
 
   registerIdentity(key: DeviceKey): Promise<void> {
-    if (this.#identities.has(key.identity)) return Promise.reject(new AlreadyExistsError('identity'))
+    if (this.#identities.has(key.identity))
+      return Promise.reject(new AlreadyExistsError('identity'))
     this.#identities.set(key.identity, new Map([[key.device, record(key)]]))
     return Promise.resolve()
   }
@@ -37,7 +38,8 @@ export class MemoryAuthenticationKeyStore implements ServerAuthenticationKeyStor
 
   rotate(key: DeviceKey, revealedHash: string): Promise<void> {
     const current = this.#active(key.identity, key.device)
-    if (current === undefined) return Promise.reject(new InvalidDeviceError('unknown or revoked device'))
+    if (current === undefined)
+      return Promise.reject(new InvalidDeviceError('unknown or revoked device'))
     if (!constantTimeEqual(current.rotationHash, revealedHash)) {
       return Promise.reject(new InvalidHashError('rotation', 'key does not match the commitment'))
     }
@@ -48,13 +50,15 @@ export class MemoryAuthenticationKeyStore implements ServerAuthenticationKeyStor
 
   publicKey(identity: string, device: string): Promise<string> {
     const current = this.#active(identity, device)
-    if (current === undefined) return Promise.reject(new InvalidDeviceError('unknown or revoked device'))
+    if (current === undefined)
+      return Promise.reject(new InvalidDeviceError('unknown or revoked device'))
     return Promise.resolve(current.publicKey)
   }
 
   revokeDevice(identity: string, device: string): Promise<void> {
     const current = this.#active(identity, device)
-    if (current === undefined) return Promise.reject(new InvalidDeviceError('unknown or revoked device'))
+    if (current === undefined)
+      return Promise.reject(new InvalidDeviceError('unknown or revoked device'))
     current.active = false
     return Promise.resolve()
   }

@@ -25,7 +25,8 @@ export class MemoryRecoveryHashStore implements ServerRecoveryHashStore {
   }
 
   replace(identity: string, nextHash: string): Promise<void> {
-    if (!this.#hashes.has(identity)) return Promise.reject(new InvalidIdentityError('unknown identity'))
+    if (!this.#hashes.has(identity))
+      return Promise.reject(new InvalidIdentityError('unknown identity'))
     this.#hashes.set(identity, nextHash)
     return Promise.resolve()
   }
