@@ -1,1 +1,9 @@
-export {}
+export { BetterAuthClient, type AccountIds } from './client.js'
+export type { BetterAuthClientOptions, ClientPaths, ClientStores } from './options.js'
+export { FetchNetwork, type FetchNetworkOptions, type Network } from './network.js'
+export { MemoryValueStore } from './stores/memory-value-store.js'
+export {
+  MemoryRotatingKeyStore,
+  type MemoryRotatingKeyStoreOptions,
+} from './stores/memory-rotating-key-store.js'
+export { MemoryVerificationKeyStore } from './stores/memory-verification-key-store.js'

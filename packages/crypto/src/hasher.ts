@@ -3,6 +3,7 @@ import { InvalidMessageError } from '@better-auth/protocol'
 import type { Hasher } from '@better-auth/protocol'
 import { blake3 } from '@noble/hashes/blake3.js'
 import { utf8 } from './internal/bytes.js'
+import { settle } from './internal/promise.js'
 
 const DIGEST_CODE = 'E'
 
@@ -21,10 +22,6 @@ export function blake3Digest(message: string): string {
 /** The protocol's `hash(s)`: BLAKE3-256 over UTF-8, CESR `E`. */
 export class Blake3Hasher implements Hasher {
   sum(message: string): Promise<string> {
-    try {
-      return Promise.resolve(blake3Digest(message))
-    } catch (error) {
-      return Promise.reject(error as Error)
-    }
+    return settle(() => blake3Digest(message))
   }
 }

@@ -16,7 +16,12 @@ export class DefaultIdentityVerifier implements IdentityVerifier {
     this.#hasher = hasher
   }
 
-  async verify(identity: string, publicKey: string, rotationHash: string, extra: string): Promise<void> {
+  async verify(
+    identity: string,
+    publicKey: string,
+    rotationHash: string,
+    extra: string,
+  ): Promise<void> {
     if (
       typeof identity !== 'string' ||
       typeof publicKey !== 'string' ||
@@ -27,7 +32,9 @@ export class DefaultIdentityVerifier implements IdentityVerifier {
     }
     const expected = await this.#hasher.sum(publicKey + rotationHash + extra)
     if (!constantTimeEqual(identity, expected)) {
-      throw new InvalidIdentityError('identity does not match hash(publicKey + rotationHash + extra)')
+      throw new InvalidIdentityError(
+        'identity does not match hash(publicKey + rotationHash + extra)',
+      )
     }
   }
 }

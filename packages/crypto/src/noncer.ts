@@ -1,6 +1,7 @@
 import { encodeCesr } from '@better-auth/cesr'
 import { ConfigurationError } from '@better-auth/protocol'
 import type { Noncer } from '@better-auth/protocol'
+import { settle } from './internal/promise.js'
 
 const NONCE_CODE = '0A'
 const NONCE_BYTES = 16
@@ -39,12 +40,10 @@ export class SecureNoncer implements Noncer {
   }
 
   generate128(): Promise<string> {
-    try {
+    return settle(() => {
       const bytes = new Uint8Array(NONCE_BYTES)
       this.#random(bytes)
-      return Promise.resolve(encodeCesr(NONCE_CODE, bytes))
-    } catch (error) {
-      return Promise.reject(error as Error)
-    }
+      return encodeCesr(NONCE_CODE, bytes)
+    })
   }
 }

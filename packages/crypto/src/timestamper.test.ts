@@ -83,7 +83,11 @@ describe('Rfc3339Timestamper', () => {
   it('property: every offset names the same instant as its UTC form', () => {
     fc.assert(
       fc.property(
-        fc.date({ min: new Date('1000-01-01Z'), max: new Date('9000-01-01Z'), noInvalidDate: true }),
+        fc.date({
+          min: new Date('1000-01-01Z'),
+          max: new Date('9000-01-01Z'),
+          noInvalidDate: true,
+        }),
         fc.integer({ min: -(23 * 60 + 59), max: 23 * 60 + 59 }),
         (date, offset) => {
           const local = new Date(date.getTime() + offset * 60_000).toISOString().slice(0, -1)
@@ -129,7 +133,10 @@ describe('Rfc3339Timestamper', () => {
     ]
     for (const text of bad) {
       expect(() => timestamper.parse(text), text).toThrow(
-        expect.objectContaining({ code: 'BA101', context: expect.objectContaining({ field: 'timestamp' }) }),
+        expect.objectContaining({
+          code: 'BA101',
+          context: expect.objectContaining({ field: 'timestamp' }),
+        }),
       )
     }
   })

@@ -7,7 +7,8 @@ export interface Rfc3339TimestamperOptions {
 }
 
 // RFC 3339 `date-time` with an upper-case T and Z, 0 to 9 fractional digits and a numeric offset.
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:(Z)|([+-])(\d{2}):(\d{2}))$/
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:(Z)|([+-])(\d{2}):(\d{2}))$/
 
 const MS_PER_MINUTE = 60_000
 
@@ -24,7 +25,15 @@ function daysInMonth(year: number, month: number): number {
 }
 
 /** Milliseconds since the epoch of a UTC calendar instant; Date.UTC maps years 0–99 to 19xx. */
-function utcMillis(year: number, month: number, day: number, h: number, m: number, s: number, ms: number): number {
+function utcMillis(
+  year: number,
+  month: number,
+  day: number,
+  h: number,
+  m: number,
+  s: number,
+  ms: number,
+): number {
   const date = new Date(0)
   date.setUTCFullYear(year, month - 1, day)
   date.setUTCHours(h, m, s, ms)

@@ -1,1 +1,2 @@
-export {}
+export { SqliteStores, type SqliteStoresOptions } from './stores.js'
+export { migrate } from './migrations.js'

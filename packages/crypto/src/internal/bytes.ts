@@ -8,10 +8,10 @@ export function utf8(text: string): Uint8Array<ArrayBuffer> {
 // %TypedArray%.prototype[@@toStringTag] returns the concrete type name for real typed arrays and
 // undefined for anything else. Unlike `instanceof` it works across realms (iframes, vm contexts)
 // and cannot be spoofed by an object that merely sets Symbol.toStringTag.
-const typedArrayTag = Object.getOwnPropertyDescriptor(
-  Object.getPrototypeOf(Uint8Array.prototype) as object,
-  Symbol.toStringTag,
-)?.get as ((this: unknown) => string | undefined) | undefined
+const typedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as object
+const tagDescriptor: { readonly get?: (this: unknown) => string | undefined } | undefined =
+  Object.getOwnPropertyDescriptor(typedArrayPrototype, Symbol.toStringTag)
+const typedArrayTag = tagDescriptor?.get
 
 export function isBytes(value: unknown): value is Uint8Array {
   return typedArrayTag === undefined

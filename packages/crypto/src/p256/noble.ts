@@ -3,6 +3,7 @@ import { ConfigurationError, InvalidMessageError } from '@better-auth/protocol'
 import type { SigningKey, Verifier } from '@better-auth/protocol'
 import { p256 } from '@noble/curves/nist.js'
 import { isBytes, utf8 } from '../internal/bytes.js'
+import { settle } from '../internal/promise.js'
 import type { P256Backend } from './backend.js'
 import {
   PUBLIC_KEY_CODE,
@@ -22,7 +23,11 @@ function verifyNoble(message: Uint8Array, signature: Uint8Array, publicKey: Uint
     // lowS: false because noble rejects high-S by default, while Web Crypto, OpenSSL and the
     // spec's own examples produce them; prehash: SHA-256 over the message bytes. noble decodes the
     // key and checks it is a point on the curve (not the identity), returning false otherwise.
-    return p256.verify(signature, message, publicKey, { lowS: false, prehash: true, format: 'compact' })
+    return p256.verify(signature, message, publicKey, {
+      lowS: false,
+      prehash: true,
+      format: 'compact',
+    })
   } catch {
     return false
   }
@@ -101,14 +106,16 @@ export class NobleP256SigningKey implements SigningKey {
 
   /** Signs the UTF-8 bytes of `message`; throws InvalidMessageError if it is not a string. */
   sign(message: string): Promise<string> {
-    if (typeof message !== 'string') {
-      return Promise.reject(new InvalidMessageError('message', 'expected a string to sign'))
-    }
-    const signature = p256.sign(utf8(message), this.#secretKey, {
-      prehash: true,
-      lowS: true,
-      format: 'compact',
+    return settle(() => {
+      if (typeof message !== 'string') {
+        throw new InvalidMessageError('message', 'expected a string to sign')
+      }
+      const signature = p256.sign(utf8(message), this.#secretKey, {
+        prehash: true,
+        lowS: true,
+        format: 'compact',
+      })
+      return encodeCesr(SIGNATURE_CODE, signature)
     })
-    return Promise.resolve(encodeCesr(SIGNATURE_CODE, signature))
   }
 }

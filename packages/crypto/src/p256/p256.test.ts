@@ -53,9 +53,9 @@ describe('spec examples', () => {
     for (const [, verifier] of verifiers) {
       await expect(verifier.verify(payload, signature, publicKey)).resolves.toBe(true)
       // One changed byte of the payload, or the re-serialized payload with spaces, must fail.
-      await expect(verifier.verify(payload.replace('0AB', '0AC'), signature, publicKey)).resolves.toBe(
-        false,
-      )
+      await expect(
+        verifier.verify(payload.replace('0AB', '0AC'), signature, publicKey),
+      ).resolves.toBe(false)
       await expect(
         verifier.verify(JSON.stringify(JSON.parse(payload), null, 1), signature, publicKey),
       ).resolves.toBe(false)
@@ -92,7 +92,9 @@ describe('cross-backend signing and verification', () => {
       const signature = await key.sign(message)
       for (const [name, verifier] of verifiers) {
         await expect(verifier.verify(message, signature, publicKey), name).resolves.toBe(true)
-        await expect(verifier.verify(`${message}!`, signature, publicKey), name).resolves.toBe(false)
+        await expect(verifier.verify(`${message}!`, signature, publicKey), name).resolves.toBe(
+          false,
+        )
       }
       await expect(key.verify(message, signature)).resolves.toBe(true)
       await expect(key.verifier().verify(message, signature, publicKey)).resolves.toBe(true)
@@ -120,13 +122,17 @@ describe('cross-backend signing and verification', () => {
     const nobleKey = NobleP256SigningKey.generate()
     const webKey = await WebCryptoP256SigningKey.generate()
     await fc.assert(
-      fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 200 }), fc.boolean(), async (m, w) => {
-        const key = w ? webKey : nobleKey
-        const signature = await key.sign(m)
-        const publicKey = await key.public()
-        expect(await noble.verify(m, signature, publicKey)).toBe(true)
-        expect(await webcrypto.verify(m, signature, publicKey)).toBe(true)
-      }),
+      fc.asyncProperty(
+        fc.string({ unit: 'binary', maxLength: 200 }),
+        fc.boolean(),
+        async (m, w) => {
+          const key = w ? webKey : nobleKey
+          const signature = await key.sign(m)
+          const publicKey = await key.public()
+          expect(await noble.verify(m, signature, publicKey)).toBe(true)
+          expect(await webcrypto.verify(m, signature, publicKey)).toBe(true)
+        },
+      ),
       { numRuns: 50 },
     )
   })
@@ -303,7 +309,12 @@ describe('malformed signatures and keys', () => {
     const bytes = new TextEncoder().encode(message)
     for (const backend of ['noble', 'webcrypto'] as const) {
       await expect(verifyP256Raw(backend, bytes, raw, pk)).resolves.toBe(true)
-      for (const bad of [der, raw.subarray(0, 63), new Uint8Array([...raw, 0]), new Uint8Array(0)]) {
+      for (const bad of [
+        der,
+        raw.subarray(0, 63),
+        new Uint8Array([...raw, 0]),
+        new Uint8Array(0),
+      ]) {
         await expect(verifyP256Raw(backend, bytes, bad, pk)).resolves.toBe(false)
       }
     }

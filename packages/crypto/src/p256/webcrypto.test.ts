@@ -23,7 +23,9 @@ describe('WebCryptoP256Verifier key cache', () => {
     const verifier = new WebCryptoP256Verifier({ keyCacheSize: 3 })
     const keys = Array.from({ length: 6 }, () => NobleP256SigningKey.generate())
     for (const key of [...keys, ...keys]) {
-      await expect(verifier.verify('m', await key.sign('m'), await key.public())).resolves.toBe(true)
+      await expect(verifier.verify('m', await key.sign('m'), await key.public())).resolves.toBe(
+        true,
+      )
       expect(verifier.cachedKeys).toBeLessThanOrEqual(3)
     }
     expect(verifier.cachedKeys).toBe(3)
@@ -116,8 +118,19 @@ describe('WebCryptoP256SigningKey', () => {
     const ecdh = await subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, [
       'deriveBits',
     ])
+    const hiddenPublic = await subtle.importKey(
+      'raw',
+      await subtle.exportKey('raw', a.publicKey),
+      EC,
+      false,
+      ['verify'],
+    )
+    const fake = (type: string, usages: string[]) => ({ type, algorithm: EC, usages })
     const bad: unknown[] = [
       { privateKey: a.privateKey, publicKey: b.publicKey },
+      { privateKey: a.privateKey, publicKey: hiddenPublic },
+      { privateKey: fake('private', ['sign']), publicKey: fake('public', ['verify']) },
+      { privateKey: fake('private', ['sign']), publicKey: a.publicKey },
       p384,
       ecdh,
       { privateKey: a.publicKey, publicKey: a.privateKey },
@@ -127,9 +140,9 @@ describe('WebCryptoP256SigningKey', () => {
       42,
     ]
     for (const pair of bad) {
-      await expect(WebCryptoP256SigningKey.fromCryptoKeyPair(pair as CryptoKeyPair)).rejects.toThrow(
-        ConfigurationError,
-      )
+      await expect(
+        WebCryptoP256SigningKey.fromCryptoKeyPair(pair as CryptoKeyPair),
+      ).rejects.toThrow(ConfigurationError)
     }
   })
 
@@ -140,7 +153,9 @@ describe('WebCryptoP256SigningKey', () => {
     const exportable = await WebCryptoP256SigningKey.fromSecretKey(secret, { extractable: true })
     const jwk = await subtle.exportKey('jwk', exportable.keyPair.privateKey)
     expect(jwk.d).toMatch(/^[A-Za-z0-9_-]{43}$/)
-    await expect(key.public()).resolves.toBe(await NobleP256SigningKey.fromSecretKey(secret).public())
+    await expect(key.public()).resolves.toBe(
+      await NobleP256SigningKey.fromSecretKey(secret).public(),
+    )
   })
 
   it('rejects bad secrets and options with ConfigurationError', async () => {

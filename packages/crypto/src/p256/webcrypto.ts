@@ -77,7 +77,11 @@ class WebCryptoBackend implements P256Backend {
     return this.#keys.size
   }
 
-  async verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): Promise<boolean> {
+  async verify(
+    message: Uint8Array,
+    signature: Uint8Array,
+    publicKey: Uint8Array,
+  ): Promise<boolean> {
     if (!isBytes(message) || !isWellFormedSignature(signature)) return false
     const key = await this.#importKey(publicKey)
     if (key === null) return false
@@ -198,7 +202,10 @@ export class WebCryptoP256SigningKey implements SigningKey {
    * Exports the public key once and keeps its CESR form, so `public()` costs nothing per call.
    * A public key that cannot verify (usages without 'verify') is re-imported for verification.
    */
-  static async #create(subtle: SubtleCrypto, keyPair: CryptoKeyPair): Promise<WebCryptoP256SigningKey> {
+  static async #create(
+    subtle: SubtleCrypto,
+    keyPair: CryptoKeyPair,
+  ): Promise<WebCryptoP256SigningKey> {
     const raw = new Uint8Array(await subtle.exportKey('raw', keyPair.publicKey))
     if (raw.length !== UNCOMPRESSED_KEY_BYTES) {
       throw new ConfigurationError('keyPair', 'public key did not export as an uncompressed point')
@@ -236,17 +243,18 @@ export class WebCryptoP256SigningKey implements SigningKey {
       throw new ConfigurationError('keyPair', 'publicKey must be an ECDSA P-256 public key')
     }
     const subtle = subtleCrypto()
+    let matches: boolean
     let key: WebCryptoP256SigningKey
     try {
       key = await WebCryptoP256SigningKey.#create(subtle, { privateKey, publicKey })
+      const probe = 'better-auth key pair check'
+      matches = await key.verify(probe, await key.sign(probe))
     } catch (error) {
       if (error instanceof ConfigurationError) throw error
-      throw new ConfigurationError('keyPair', 'public key could not be exported')
+      // Web Crypto failures are DOMExceptions; report them in the package's error taxonomy.
+      throw new ConfigurationError('keyPair', 'key pair cannot sign or export its public key')
     }
-    const probe = 'better-auth key pair check'
-    if (!(await key.verify(probe, await key.sign(probe)))) {
-      throw new ConfigurationError('keyPair', 'publicKey does not belong to privateKey')
-    }
+    if (!matches) throw new ConfigurationError('keyPair', 'publicKey does not belong to privateKey')
     return key
   }
 
@@ -297,7 +305,11 @@ export class WebCryptoP256SigningKey implements SigningKey {
     if (typeof message !== 'string') {
       throw new InvalidMessageError('message', 'expected a string to sign')
     }
-    const signature = await this.#subtle.sign(SIGNATURE_ALGORITHM, this.keyPair.privateKey, utf8(message))
+    const signature = await this.#subtle.sign(
+      SIGNATURE_ALGORITHM,
+      this.keyPair.privateKey,
+      utf8(message),
+    )
     return encodeCesr(SIGNATURE_CODE, normalizeLowS(new Uint8Array(signature)))
   }
 }

@@ -1,0 +1,376 @@
+import {
+  InvalidMessageError,
+  InvalidStateError,
+  MismatchedIdentitiesError,
+  NetworkError,
+  buildAccessRequestPayload,
+  buildRequestPayload,
+  isBetterAuthError,
+  parseAccessResponse,
+  parseLinkContainer,
+  parseResponse,
+  serializeEnvelope,
+  signPayload,
+  signPayloadText,
+} from '@better-auth/protocol'
+import type {
+  ClientValueStore,
+  JsonValue,
+  PendingRotation,
+  ProtocolName,
+  ResponseBody,
+  SigningKey,
+} from '@better-auth/protocol'
+import { resolveOptions, type BetterAuthClientOptions, type ResolvedOptions } from './options.js'
+import { throwIfErrorBody, verifyResponse } from './response.js'
+import {
+  requireDigest,
+  requireJson,
+  requirePath,
+  requirePublicKey,
+  requireSigningKey,
+  requireString,
+} from './validate.js'
+
+/** The identifiers of the account and of this device, as the server knows them. */
+export interface AccountIds {
+  readonly identity: string
+  readonly device: string
+}
+
+interface Rotation {
+  readonly device: string
+  readonly identity: string
+  readonly publicKey: string
+  readonly rotationHash: string
+}
+
+type RotationProtocol = 'rotateDevice' | 'deleteAccount' | 'changeRecoveryKey' | 'linkDevice' | 'unlinkDevice'
+
+/**
+ * A better-auth client. Every state change (a committed rotation, a stored identity or token)
+ * happens only after the server's response has been authenticated: its key is one the client
+ * trusts, its signature covers the received bytes, and it echoes the request nonce. A request
+ * that fails or is lost therefore leaves the client able to retry the same call.
+ *
+ * Operations are serialized per client, so concurrent calls never interleave a rotation's
+ * next() and commit() or sign with a key that is being replaced.
+ */
+export class BetterAuthClient {
+  readonly #options: ResolvedOptions
+  #queue: Promise<unknown> = Promise.resolve()
+
+  constructor(options: BetterAuthClientOptions) {
+    this.#options = resolveOptions(options)
+  }
+
+  /** Registers a new account whose first device is this one. */
+  async createAccount(recoveryHash: string): Promise<AccountIds> {
+    requireDigest(recoveryHash, 'recoveryHash')
+    return this.#exclusive(async () => {
+      const { hasher, stores } = this.#options
+      const { publicKey, rotationHash } = await stores.authenticationKey.initialize()
+      const device = await hasher.sum(publicKey + rotationHash)
+      const identity = await hasher.sum(publicKey + rotationHash + recoveryHash)
+      const nonce = await this.#nonce()
+      const payload = buildRequestPayload('createAccount', nonce, {
+        authentication: { device, identity, publicKey, recoveryHash, rotationHash },
+      })
+      await this.#exchange('createAccount', nonce, JSON.stringify(payload), await stores.authenticationKey.signer())
+      await this.#adoptAccount(identity, device)
+      return { identity, device }
+    })
+  }
+
+  /**
+   * Prepares this (new) device to join `identity`: returns the signed link container that an
+   * existing device of the account passes to linkDevice().
+   */
+  async generateLinkContainer(identity: string): Promise<string> {
+    requireDigest(identity, 'identity')
+    return this.#exclusive(async () => {
+      const { hasher, stores } = this.#options
+      const { publicKey, rotationHash } = await stores.authenticationKey.initialize()
+      const device = await hasher.sum(publicKey + rotationHash)
+      // Literal in canonical key order: the container's signature covers exactly these bytes.
+      const payload = { authentication: { device, identity, publicKey, rotationHash } }
+      const container = await signPayload(await stores.authenticationKey.signer(), payload)
+      // Self-check with the parser the server side uses, before anything is stored.
+      parseLinkContainer(container)
+      await this.#adoptAccount(identity, device)
+      return container
+    })
+  }
+
+  /** Links the device that produced `container` to this device's account (a rotation). */
+  async linkDevice(container: string): Promise<void> {
+    requireString(container, 'container')
+    const parsed = parseLinkContainer(container)
+    const { signature } = parsed
+    if (signature === undefined) throw new InvalidMessageError('container.signature', 'missing')
+    // The signature covers the container's payload, which sits between its braces; trimming
+    // only removes the JSON whitespace the parser allowed around the envelope.
+    const containerText = container.trim()
+    await this.#rotate('linkDevice', async (authentication, nonce) => {
+      if (parsed.payload.authentication.identity !== authentication.identity) {
+        throw new MismatchedIdentitiesError()
+      }
+      // Validates every field; the result is used for all but the container.
+      const payload = buildRequestPayload('linkDevice', nonce, {
+        authentication,
+        link: { payload: parsed.payload, signature },
+      })
+      // Spliced in, never re-serialized: the container's own signature must keep covering the
+      // exact bytes its device signed.
+      return (
+        `{"access":${JSON.stringify(payload.access)},` +
+        `"request":{"authentication":${JSON.stringify(payload.request.authentication)},` +
+        `"link":${containerText}}}`
+      )
+    })
+  }
+
+  /**
+   * Revokes `device` of this account (a rotation). Unlinking this device itself also ends its
+   * key chain: the rotation commits to hash(hash(next key)), which no key can reveal, and the
+   * local account state is cleared.
+   */
+  async unlinkDevice(device: string): Promise<void> {
+    requireDigest(device, 'device')
+    let unlinkedSelf = false
+    await this.#rotate('unlinkDevice', async (authentication, nonce) => {
+      unlinkedSelf = device === authentication.device
+      const rotationHash = unlinkedSelf
+        ? await this.#options.hasher.sum(authentication.rotationHash)
+        : authentication.rotationHash
+      const payload = buildRequestPayload('unlinkDevice', nonce, {
+        authentication: { ...authentication, rotationHash },
+        link: { device },
+      })
+      return JSON.stringify(payload)
+    }, async () => {
+      if (unlinkedSelf) await this.#forgetAccount()
+    })
+  }
+
+  /** Rotates this device's authentication key. */
+  async rotateDevice(): Promise<void> {
+    await this.#rotate('rotateDevice', (authentication, nonce) =>
+      JSON.stringify(buildRequestPayload('rotateDevice', nonce, { authentication })),
+    )
+  }
+
+  /** Deletes the account and all its devices, then clears this client's state. */
+  async deleteAccount(): Promise<void> {
+    await this.#rotate(
+      'deleteAccount',
+      (authentication, nonce) =>
+        JSON.stringify(buildRequestPayload('deleteAccount', nonce, { authentication })),
+      () => this.#forgetAccount(),
+    )
+  }
+
+  /** Replaces the account's recovery commitment with `recoveryHash` = hash(new recovery key). */
+  async changeRecoveryKey(recoveryHash: string): Promise<void> {
+    requireDigest(recoveryHash, 'recoveryHash')
+    await this.#rotate('changeRecoveryKey', (authentication, nonce) => {
+      const { device, identity, publicKey, rotationHash } = authentication
+      return JSON.stringify(
+        buildRequestPayload('changeRecoveryKey', nonce, {
+          authentication: { device, identity, publicKey, recoveryHash, rotationHash },
+        }),
+      )
+    })
+  }
+
+  /**
+   * Takes over `identity` with its recovery key: every other device is revoked, this device
+   * becomes the only one, and `nextRecoveryHash` becomes the new recovery commitment.
+   */
+  async recoverAccount(identity: string, recoveryKey: SigningKey, nextRecoveryHash: string): Promise<AccountIds> {
+    requireDigest(identity, 'identity')
+    requireSigningKey(recoveryKey, 'recoveryKey')
+    requireDigest(nextRecoveryHash, 'nextRecoveryHash')
+    return this.#exclusive(async () => {
+      const { hasher, stores } = this.#options
+      // Checked before the key chain is replaced, so a broken recovery key costs nothing.
+      const recoveryPublicKey = requirePublicKey(await recoveryKey.public(), 'recoveryKey.public()')
+      const { publicKey, rotationHash } = await stores.authenticationKey.initialize()
+      const device = await hasher.sum(publicKey + rotationHash)
+      const nonce = await this.#nonce()
+      const payload = buildRequestPayload('recoverAccount', nonce, {
+        authentication: {
+          device,
+          identity,
+          publicKey,
+          recoveryHash: nextRecoveryHash,
+          recoveryKey: recoveryPublicKey,
+          rotationHash,
+        },
+      })
+      await this.#exchange('recoverAccount', nonce, JSON.stringify(payload), recoveryKey)
+      await this.#adoptAccount(identity, device)
+      return { identity, device }
+    })
+  }
+
+  /** Authenticates this device (challenge, then signed answer) and stores an access token. */
+  async createSession(): Promise<void> {
+    await this.#exclusive(async () => {
+      const { stores } = this.#options
+      const identity = await this.#required(stores.identity, 'identity')
+      const device = await this.#required(stores.device, 'device')
+
+      const requestNonce = await this.#nonce()
+      const request = buildRequestPayload('requestSession', requestNonce, { authentication: { identity } })
+      const challenge = await this.#exchange('requestSession', requestNonce, JSON.stringify(request), undefined)
+
+      // initialize() has no prepare/commit split, so the new access key replaces the old one
+      // here. The old token would then name a key this client no longer holds; dropping it
+      // first makes a failure below read as "no session" instead of a server-side rejection.
+      await stores.accessToken.clear()
+      const { publicKey, rotationHash } = await stores.accessKey.initialize()
+      const nonce = await this.#nonce()
+      const payload = buildRequestPayload('createSession', nonce, {
+        access: { publicKey, rotationHash },
+        authentication: { device, nonce: challenge.authentication.nonce },
+      })
+      const response = await this.#exchange(
+        'createSession',
+        nonce,
+        JSON.stringify(payload),
+        await stores.authenticationKey.signer(),
+      )
+      await stores.accessToken.store(response.access.token)
+    })
+  }
+
+  /** Rotates the access key and exchanges the current token for a fresh one. */
+  async refreshSession(): Promise<void> {
+    await this.#exclusive(async () => {
+      const { stores } = this.#options
+      const token = await this.#required(stores.accessToken, 'access token')
+      const pending = await stores.accessKey.next()
+      const nonce = await this.#nonce()
+      const payload = buildRequestPayload('refreshSession', nonce, {
+        access: { publicKey: pending.publicKey, rotationHash: pending.rotationHash, token },
+      })
+      const response = await this.#exchange('refreshSession', nonce, JSON.stringify(payload), pending.signer)
+      await stores.accessKey.commit()
+      await stores.accessToken.store(response.access.token)
+    })
+  }
+
+  /**
+   * Sends `request` to an application route with the access token, and returns the verified
+   * response data. `T` is the caller's assertion about the application's response shape.
+   */
+  async makeAccessRequest<T = JsonValue>(path: string, request: JsonValue): Promise<T> {
+    requirePath(path, 'path')
+    requireJson(request, 'request')
+    const { network, noncer, stores, timestamper } = this.#options
+    // Only reading the token and signing wait for other operations: the token and the access
+    // key must belong together, while the round trip itself can overlap with other requests.
+    const { nonce, message } = await this.#exclusive(async () => {
+      const token = await this.#required(stores.accessToken, 'access token')
+      const nonce = await noncer.generate128()
+      const timestamp = timestamper.format(timestamper.now())
+      const payload = buildAccessRequestPayload({ nonce, timestamp, token }, request)
+      return { nonce, message: await signPayload(await stores.accessKey.signer(), payload) }
+    })
+    const text = await this.#send(network, path, message)
+    throwIfErrorBody(text)
+    const envelope = parseAccessResponse(text)
+    await verifyResponse(envelope, stores.responseKeys, nonce)
+    return envelope.payload.response as T
+  }
+
+  // -- internals --------------------------------------------------------------------------------
+
+  #exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(task)
+    this.#queue = run.catch(() => undefined)
+    return run
+  }
+
+  async #nonce(): Promise<string> {
+    return this.#options.noncer.generate128()
+  }
+
+  async #required(store: ClientValueStore, name: string): Promise<string> {
+    const value = await store.get()
+    if (value === undefined) throw new InvalidStateError(`no ${name} stored`)
+    return value
+  }
+
+  /**
+   * A rotation of this device's authentication key. The pending rotation is committed only after
+   * the response is authenticated; until then every retry reuses the same pending keys.
+   */
+  async #rotate(
+    kind: RotationProtocol,
+    build: (authentication: Rotation, nonce: string) => Promise<string> | string,
+    afterCommit?: () => Promise<void>,
+  ): Promise<void> {
+    await this.#exclusive(async () => {
+      const { stores } = this.#options
+      const identity = await this.#required(stores.identity, 'identity')
+      const device = await this.#required(stores.device, 'device')
+      const pending: PendingRotation = await stores.authenticationKey.next()
+      const nonce = await this.#nonce()
+      const authentication = {
+        device,
+        identity,
+        publicKey: pending.publicKey,
+        rotationHash: pending.rotationHash,
+      }
+      const payloadText = await build(authentication, nonce)
+      await this.#exchange(kind, nonce, payloadText, pending.signer)
+      await stores.authenticationKey.commit()
+      await afterCommit?.()
+    })
+  }
+
+  /** Signs (unless unsigned), sends, and authenticates the response; returns its body. */
+  async #exchange<K extends ProtocolName>(
+    kind: K,
+    nonce: string,
+    payloadText: string,
+    signer: SigningKey | undefined,
+  ): Promise<ResponseBody<K>> {
+    const { network, paths, stores } = this.#options
+    const message =
+      signer === undefined ? serializeEnvelope(payloadText) : await signPayloadText(signer, payloadText)
+    const text = await this.#send(network, paths[kind], message)
+    throwIfErrorBody(text)
+    const envelope = parseResponse(kind, text)
+    await verifyResponse(envelope, stores.responseKeys, nonce)
+    return envelope.payload.response
+  }
+
+  async #send(network: ResolvedOptions['network'], path: string, message: string): Promise<unknown> {
+    try {
+      return await network.sendRequest(path, message)
+    } catch (error) {
+      if (isBetterAuthError(error)) throw error
+      throw new NetworkError(`request to ${path} failed`, error)
+    }
+  }
+
+  /** This client now acts for `identity` as `device`; a token of a previous device is void. */
+  async #adoptAccount(identity: string, device: string): Promise<void> {
+    const { stores } = this.#options
+    await stores.identity.store(identity)
+    await stores.device.store(device)
+    await stores.accessToken.clear()
+  }
+
+  async #forgetAccount(): Promise<void> {
+    const { stores } = this.#options
+    await stores.identity.clear()
+    await stores.device.clear()
+    await stores.accessToken.clear()
+    await stores.authenticationKey.clear()
+    await stores.accessKey.clear()
+  }
+}

@@ -1,0 +1,85 @@
+import { NobleP256SigningKey } from '@better-auth/crypto'
+import { ConfigurationError, InvalidStateError } from '@better-auth/protocol'
+import type { SigningKey } from '@better-auth/protocol'
+import { describe, expect, it } from 'vitest'
+import { generateKey, hasher } from '../testing-internal/harness.js'
+import { describeClientRotatingKeyStore } from '../testing-internal/store-suites.js'
+import { MemoryRotatingKeyStore } from './memory-rotating-key-store.js'
+
+describeClientRotatingKeyStore(
+  'MemoryRotatingKeyStore',
+  () => new MemoryRotatingKeyStore({ generate: generateKey, hasher }),
+  hasher,
+)
+
+describe('MemoryRotatingKeyStore', () => {
+  it('accepts a synchronous generator', async () => {
+    const store = new MemoryRotatingKeyStore({ generate: () => NobleP256SigningKey.generate(), hasher })
+    const { publicKey } = await store.initialize()
+    expect(await (await store.signer()).public()).toBe(publicKey)
+  })
+
+  it.each([
+    [undefined, 'options'],
+    [null, 'options'],
+    [{ hasher }, 'generate'],
+    [{ generate: 'nope', hasher }, 'generate'],
+    [{ generate: generateKey }, 'hasher'],
+    [{ generate: generateKey, hasher: {} }, 'hasher'],
+  ])('rejects options %# naming %s', (options, field) => {
+    expect(() => new MemoryRotatingKeyStore(options as never)).toThrow(ConfigurationError)
+    try {
+      new MemoryRotatingKeyStore(options as never)
+    } catch (error) {
+      expect((error as ConfigurationError).context['field']).toBe(field)
+    }
+  })
+
+  it('reports a generator that returns something other than a key', async () => {
+    const store = new MemoryRotatingKeyStore({
+      generate: () => Promise.resolve({} as SigningKey),
+      hasher,
+    })
+    await expect(store.initialize()).rejects.toBeInstanceOf(ConfigurationError)
+    await expect(store.signer()).rejects.toBeInstanceOf(InvalidStateError)
+  })
+
+  it('keeps the chain when the generator fails, and next() can be retried', async () => {
+    let fail = false
+    const store = new MemoryRotatingKeyStore({
+      generate: () => (fail ? Promise.reject(new Error('HSM busy')) : generateKey()),
+      hasher,
+    })
+    const { publicKey, rotationHash } = await store.initialize()
+    fail = true
+    await expect(store.initialize()).rejects.toThrow('HSM busy')
+    await expect(store.next()).rejects.toThrow('HSM busy')
+    expect(await (await store.signer()).public()).toBe(publicKey)
+    fail = false
+    const pending = await store.next()
+    expect(await hasher.sum(pending.publicKey)).toBe(rotationHash)
+  })
+
+  it('does not commit a rotation prepared for a chain that initialize() replaced', async () => {
+    let release: () => void = () => undefined
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    let slow = false
+    const store = new MemoryRotatingKeyStore({
+      generate: async () => {
+        if (slow) await gate
+        return generateKey()
+      },
+      hasher,
+    })
+    await store.initialize()
+    slow = true
+    const pending = store.next()
+    const committing = store.commit()
+    slow = false
+    const replaced = await store.initialize()
+    release()
+    await pending
+    await expect(committing).rejects.toBeInstanceOf(InvalidStateError)
+    expect(await (await store.signer()).public()).toBe(replaced.publicKey)
+  })
+})

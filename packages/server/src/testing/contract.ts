@@ -1,0 +1,62 @@
+import {
+  ConfigurationError,
+  type ServerAuthenticationKeyStore,
+  type ServerAuthenticationNonceStore,
+  type ServerRecoveryHashStore,
+  type ServerTimeLockStore,
+} from '@better-auth/protocol'
+import { afterAll, describe } from 'vitest'
+import { describeAuthenticationKeyStore } from './authentication-key-store.js'
+import { describeAuthenticationNonceStore } from './authentication-nonce-store.js'
+import { describeRecoveryHashStore } from './recovery-hash-store.js'
+import { describeTimeLockStore } from './time-lock-store.js'
+
+/** Makes the store a test runs against; called once per test. */
+export type StoreFactory<S> = () => Promise<S> | S
+
+/** The stores an implementation provides; the suite covers each one given. */
+export interface StoreContractTarget {
+  readonly authenticationKey?: StoreFactory<ServerAuthenticationKeyStore>
+  readonly recoveryHash?: StoreFactory<ServerRecoveryHashStore>
+  readonly authenticationNonce?: StoreFactory<ServerAuthenticationNonceStore>
+  readonly timeLock?: StoreFactory<ServerTimeLockStore>
+  /** Releases what the factories opened (connections, temporary files); runs after all tests. */
+  readonly cleanup?: () => Promise<void>
+}
+
+export interface StoreContractOptions {
+  /** How many calls race in each concurrency test (default 50). */
+  readonly concurrency?: number
+}
+
+const DEFAULT_CONCURRENCY = 50
+
+/**
+ * Registers the behavioural contract of the server store interfaces as vitest suites, for every
+ * store `target` provides. Each test asks its factory for a store and works on fresh random ids,
+ * so a factory may hand out one shared (even persistent) backend. Time is always passed in as
+ * `now`, a few seconds around the wall clock, so expiry needs no sleeping; backends that sweep
+ * expired rows by that `now` should not run two suites in parallel on the same data.
+ */
+export function describeStoreContract(
+  name: string,
+  target: StoreContractTarget,
+  options: StoreContractOptions = {},
+): void {
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY
+  if (!Number.isSafeInteger(concurrency) || concurrency < 2) {
+    throw new ConfigurationError('concurrency', 'must be an integer of at least 2')
+  }
+  const { authenticationKey, recoveryHash, authenticationNonce, timeLock, cleanup } = target
+  if (!authenticationKey && !recoveryHash && !authenticationNonce && !timeLock) {
+    throw new ConfigurationError('target', 'provide at least one store factory')
+  }
+
+  describe(`${name}: store contract`, () => {
+    if (cleanup) afterAll(cleanup)
+    if (authenticationKey) describeAuthenticationKeyStore(authenticationKey, concurrency)
+    if (recoveryHash) describeRecoveryHashStore(recoveryHash, concurrency)
+    if (authenticationNonce) describeAuthenticationNonceStore(authenticationNonce, concurrency)
+    if (timeLock) describeTimeLockStore(timeLock, concurrency)
+  })
+}

@@ -1,0 +1,11 @@
+/**
+ * `@better-auth/server/testing`: the behavioural contract every server store implementation must
+ * satisfy, as vitest suites (vitest is an optional peer dependency, needed only here).
+ */
+export {
+  describeStoreContract,
+  type StoreContractOptions,
+  type StoreContractTarget,
+  type StoreFactory,
+} from './contract.js'
+export { randomId } from './random.js'

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest'
+import {
+  MemoryAuthenticationKeyStore,
+  MemoryAuthenticationNonceStore,
+  MemoryRecoveryHashStore,
+  MemoryTimeLockStore,
+} from '../stores/memory/index.js'
+import { describeStoreContract, randomId } from './index.js'
+
+describeStoreContract('memory stores', {
+  authenticationKey: () => new MemoryAuthenticationKeyStore(),
+  recoveryHash: () => new MemoryRecoveryHashStore(),
+  authenticationNonce: () => new MemoryAuthenticationNonceStore(),
+  timeLock: () => new MemoryTimeLockStore(),
+})
+
+describe('@better-auth/server/testing', () => {
+  it('exports exactly the documented runtime values', async () => {
+    expect(Object.keys(await import('./index.js')).sort()).toEqual([
+      'describeStoreContract',
+      'randomId',
+    ])
+  })
+
+  it('draws distinct 128-bit hex ids', () => {
+    const ids = new Set(Array.from({ length: 100 }, () => randomId()))
+    expect(ids.size).toBe(100)
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{32}$/)
+    expect(randomId('nonce-')).toMatch(/^nonce-[0-9a-f]{32}$/)
+  })
+
+  it('refuses a target without stores and a concurrency below 2', () => {
+    expect(() => describeStoreContract('empty', {})).toThrow(
+      expect.objectContaining({ code: 'BA001' }),
+    )
+    expect(() =>
+      describeStoreContract(
+        'serial',
+        { timeLock: () => new MemoryTimeLockStore() },
+        { concurrency: 1 },
+      ),
+    ).toThrow(expect.objectContaining({ code: 'BA001' }))
+  })
+})

@@ -1,0 +1,97 @@
+import { ConfigurationError } from '@better-auth/protocol'
+import type Database from 'better-sqlite3'
+import { toStoreError } from './errors.js'
+
+interface Migration {
+  readonly version: number
+  readonly sql: string
+}
+
+/**
+ * The schema, one step per version; `PRAGMA user_version` records the last step applied. Steps
+ * are append-only: a released step is never edited, a change is a new step.
+ *
+ * - identities exist independently of their devices, so an identity whose devices are all
+ *   revoked still exists, and devices keep a revoked row so that a device id is never reused.
+ * - recovery hashes have their own table: the recovery store is a separate interface and its
+ *   rows are written before the identity's first device.
+ * - expiring rows carry `expires_at` in epoch milliseconds with an index, so sweeping is a range
+ *   delete; access key hashes and access nonces share one table under different namespaces.
+ */
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE identities (
+        identity TEXT PRIMARY KEY NOT NULL
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE devices (
+        identity TEXT NOT NULL REFERENCES identities (identity) ON DELETE CASCADE,
+        device TEXT NOT NULL,
+        public_key TEXT NOT NULL,
+        rotation_hash TEXT NOT NULL,
+        active INTEGER NOT NULL CHECK (active IN (0, 1)),
+        PRIMARY KEY (identity, device)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE recovery_hashes (
+        identity TEXT PRIMARY KEY NOT NULL,
+        recovery_hash TEXT NOT NULL
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE authentication_nonces (
+        nonce TEXT PRIMARY KEY NOT NULL,
+        identity TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX authentication_nonces_expires_at ON authentication_nonces (expires_at);
+
+      CREATE TABLE time_locks (
+        namespace TEXT NOT NULL,
+        value TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (namespace, value)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX time_locks_expires_at ON time_locks (expires_at);
+    `,
+  },
+]
+
+/** The schema version this library writes and understands. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0
+
+function userVersion(db: Database.Database): number {
+  const version = db.pragma('user_version', { simple: true })
+  return typeof version === 'number' ? version : 0
+}
+
+/**
+ * Brings the schema up to date. Idempotent: applied steps are skipped. Each step runs in an
+ * immediate transaction that re-reads the version after taking the write lock, so two processes
+ * opening a fresh file at once apply every step exactly once. A database written by a newer
+ * version of this library is refused (ConfigurationError) rather than used with a schema this
+ * code does not know.
+ */
+export function migrate(db: Database.Database): void {
+  try {
+    if (userVersion(db) === SCHEMA_VERSION) return
+    for (const migration of MIGRATIONS) {
+      db.transaction(() => {
+        const current = userVersion(db)
+        if (current > SCHEMA_VERSION) {
+          throw new ConfigurationError(
+            'database',
+            `schema version ${current} is newer than the supported ${SCHEMA_VERSION}`,
+          )
+        }
+        if (current >= migration.version) return
+        db.exec(migration.sql)
+        // PRAGMA takes no bound parameters; the version is a number from the table above.
+        db.pragma(`user_version = ${migration.version}`)
+      }).immediate()
+    }
+  } catch (error) {
+    throw toStoreError(error)
+  }
+}

@@ -1,0 +1,32 @@
+import type { ServerTimeLockStore } from '@better-auth/protocol'
+import type Database from 'better-sqlite3'
+import { settle } from './errors.js'
+import type { Sweeper } from './sweeper.js'
+
+export type TimeLockNamespace = 'access-key-hash' | 'access-nonce'
+
+export class SqliteTimeLockStore implements ServerTimeLockStore {
+  readonly #reserve: Database.Statement<[string, string, number, number]>
+  readonly #namespace: TimeLockNamespace
+  readonly #sweeper: Sweeper
+
+  constructor(db: Database.Database, namespace: TimeLockNamespace, sweeper: Sweeper) {
+    this.#namespace = namespace
+    this.#sweeper = sweeper
+    // One statement decides and writes: a fresh value is inserted, a lapsed reservation is
+    // overwritten, a live one is left alone and the statement changes no row. Exactly one of
+    // racing callers, in any process, sees `changes === 1`.
+    this.#reserve = db.prepare(
+      `INSERT INTO time_locks (namespace, value, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (namespace, value) DO UPDATE SET expires_at = excluded.expires_at
+       WHERE time_locks.expires_at <= ?`,
+    )
+  }
+
+  reserve(value: string, expiresAt: number, now: number): Promise<boolean> {
+    return settle(() => {
+      this.#sweeper.maybeSweep(now)
+      return this.#reserve.run(this.#namespace, value, expiresAt, now).changes === 1
+    })
+  }
+}
