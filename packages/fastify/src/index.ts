@@ -1,1 +1,3 @@
-export {}
+export { betterAuth, type BetterAuthDecorator, type BetterAuthPluginOptions } from './plugin.js'
+export { STATUS_BY_CODE } from './status.js'
+export { mapError, type MappedError } from './errors.js'

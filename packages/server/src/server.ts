@@ -26,6 +26,7 @@ import {
   type ResponseBody,
   type VerificationKeyStore,
 } from '@better-auth/protocol'
+import { signAccessResponse } from './access-verifier.js'
 import { positiveInteger, requireMethods, resolveExpiry, type ExpiryOptions } from './config.js'
 import type { AttributesProvider, BetterAuthServerOptions } from './options.js'
 import { StaticVerificationKeyStore } from './stores/static-verification-keys.js'
@@ -71,6 +72,16 @@ export class BetterAuthServer {
   accessPublicKey(): Promise<string> {
     this.#accessIdentity ??= this.#options.crypto.keyPairs.access.public()
     return this.#accessIdentity
+  }
+
+  /** Signs an application response for a verified access request, echoing its nonce. */
+  async accessResponse(nonce: string, response: JsonValue): Promise<string> {
+    return signAccessResponse(
+      this.#options.crypto.keyPairs.response,
+      nonce,
+      response,
+      await this.responsePublicKey(),
+    )
   }
 
   /** Dispatches by protocol name (as in `protocols`) — handy for routers. */

@@ -124,7 +124,9 @@ describe('server refuses, with the exact code', () => {
       Array.from({ length: 20 }, () => rotation(account, account.next)),
     )
     const codes = await Promise.all(messages.map((m) => harness.dispatch('/device/rotate', m)))
-    expect(codes.map(responseCode).sort()).toEqual(['ok', ...Array<string>(19).fill('BA104')])
+    const outcomes = codes.map(responseCode)
+    expect(outcomes.filter((code) => code === 'ok')).toHaveLength(1)
+    expect(outcomes.filter((code) => code === 'BA104')).toHaveLength(19)
   })
 
   it('a device that is not hash(publicKey + rotationHash) (BA103)', async () => {

@@ -93,8 +93,17 @@ describe('reference scenarios, in process', () => {
     const container = await added.generateLinkContainer(identity)
     await original.linkDevice(container)
     const addedDevice = parseLinkContainer(container).payload.authentication.device
+    await added.createSession()
     await added.unlinkDevice(addedDevice)
-    expect(await codeOf(added.rotateDevice())).toBe('BA103')
+    // The client forgets itself; the server no longer knows the device either.
+    expect(await codeOf(added.rotateDevice())).toBe('BA901')
+    expect(await codeOf(harness.stores.authenticationKey.publicKey(identity, addedDevice))).toBe(
+      'BA103',
+    )
+    const rotations = harness.sent.get('/device/unlink')!
+    const unlink = JSON.parse(rotations[rotations.length - 1]!).payload.request.authentication
+    // The commitment it left is hash(hash(next key)): no key can ever satisfy it.
+    expect(unlink.device).toBe(addedDevice)
     await original.rotateDevice()
   })
 })

@@ -63,13 +63,20 @@ describe('public API', () => {
 })
 
 describe('SqliteStores.open', () => {
-  it('configures WAL, NORMAL synchronisation, foreign keys and a busy timeout', () => {
-    open({ busyTimeoutMs: 1234 })
+  it('creates the file in WAL mode at the current schema version', () => {
+    open()
     const db = raw()
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
     expect(db.pragma('user_version', { simple: true })).toBe(1)
-    const stores = SqliteStores.open({ filename: ':memory:' })
-    opened.push(stores)
+  })
+
+  it('opens a private in-memory database', async () => {
+    const a = SqliteStores.open({ filename: ':memory:' })
+    const b = SqliteStores.open({ filename: ':memory:' })
+    opened.push(a, b)
+    const now = Date.now()
+    expect(await a.accessNonce.reserve('value', now + 1_000, now)).toBe(true)
+    expect(await b.accessNonce.reserve('value', now + 1_000, now)).toBe(true)
   })
 
   it('rejects invalid options with ConfigurationError', () => {
@@ -266,7 +273,7 @@ describe('two connections to one file', () => {
           filename,
           value,
           expiresAt: now + 30_000,
-          holdMs: 300,
+          holdMs: 500,
         },
       },
     )

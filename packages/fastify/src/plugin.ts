@@ -1,0 +1,158 @@
+import {
+  ConfigurationError,
+  DEFAULT_MAX_MESSAGE_LENGTH,
+  protocols,
+  type JsonValue,
+  type ProtocolName,
+} from '@better-auth/protocol'
+import type { AccessVerifier, BetterAuthServer, VerifiedAccess } from '@better-auth/server'
+import type {
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+  RouteHandlerMethod,
+  RouteOptions,
+} from 'fastify'
+import fp from 'fastify-plugin'
+import { sendError } from './errors.js'
+import { captureRawBody, rawBodyOf } from './raw-body.js'
+
+export interface BetterAuthPluginOptions {
+  readonly server: BetterAuthServer
+  /** Required when any route sets `config: { betterAuth: 'access' }`. */
+  readonly accessVerifier?: AccessVerifier
+  /** Prefix of the protocol routes (default none: `/account/create`, …). */
+  readonly prefix?: string
+  /** Overrides of individual protocol paths. */
+  readonly paths?: Partial<Record<ProtocolName, string>>
+  /** Where the response public key is served as text; `false` to not serve it. */
+  readonly responseKeyPath?: string | false
+  /** Largest accepted body in bytes (default 64 KiB). */
+  readonly bodyLimit?: number
+}
+
+export interface BetterAuthDecorator {
+  readonly server: BetterAuthServer
+  readonly accessVerifier: AccessVerifier | undefined
+  /** Verifies a raw access request; for routes that do not use the route option. */
+  verifyAccess(message: string): Promise<VerifiedAccess>
+  /** Signs application data as the response to a verified access request. */
+  signResponse(nonce: string, response: JsonValue): Promise<string>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    betterAuth: BetterAuthDecorator
+  }
+  interface FastifyRequest {
+    /** Set on routes with `config: { betterAuth: 'access' }` once the request verified. */
+    betterAuth: VerifiedAccess | null
+  }
+  interface FastifyContextConfig {
+    betterAuth?: 'access'
+  }
+}
+
+function validate(options: BetterAuthPluginOptions) {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigurationError('options', 'must be an object')
+  }
+  if (typeof options.server?.handle !== 'function') {
+    throw new ConfigurationError('server', 'must be a BetterAuthServer')
+  }
+  if (options.accessVerifier !== undefined && typeof options.accessVerifier.verify !== 'function') {
+    throw new ConfigurationError('accessVerifier', 'must be an AccessVerifier')
+  }
+  const prefix = options.prefix ?? ''
+  if (
+    typeof prefix !== 'string' ||
+    (prefix !== '' && (!prefix.startsWith('/') || prefix.endsWith('/')))
+  ) {
+    throw new ConfigurationError('prefix', "must be '' or start with '/' and not end with '/'")
+  }
+  const bodyLimit = options.bodyLimit ?? DEFAULT_MAX_MESSAGE_LENGTH
+  if (!Number.isInteger(bodyLimit) || bodyLimit <= 0) {
+    throw new ConfigurationError('bodyLimit', 'must be a positive integer')
+  }
+  const responseKeyPath = options.responseKeyPath ?? '/key/response'
+  if (
+    responseKeyPath !== false &&
+    (typeof responseKeyPath !== 'string' || !responseKeyPath.startsWith('/'))
+  ) {
+    throw new ConfigurationError('responseKeyPath', "must start with '/' or be false")
+  }
+  return { prefix, bodyLimit, responseKeyPath }
+}
+
+const betterAuthPlugin: FastifyPluginAsync<BetterAuthPluginOptions> = async (fastify, options) => {
+  const { prefix, bodyLimit, responseKeyPath } = validate(options)
+  const { server, accessVerifier } = options
+
+  const decorator: BetterAuthDecorator = {
+    server,
+    accessVerifier,
+    verifyAccess(message) {
+      if (accessVerifier === undefined) {
+        return Promise.reject(new ConfigurationError('accessVerifier', 'is not configured'))
+      }
+      return accessVerifier.verify(message)
+    },
+    signResponse: (nonce, response) => server.accessResponse(nonce, response),
+  }
+  fastify.decorate('betterAuth', decorator)
+  fastify.decorateRequest('betterAuth', null)
+
+  fastify.addHook('onRoute', (route) => {
+    if (route.config?.betterAuth !== 'access') return
+    if (accessVerifier === undefined) {
+      throw new ConfigurationError('accessVerifier', `is required by access route ${route.url}`)
+    }
+    asAccessRoute(route, decorator, bodyLimit)
+  })
+
+  // Protocol routes live in their own context: they read bodies as raw text whatever the
+  // content type, without changing how the application's own routes parse theirs.
+  await fastify.register(async (routes) => {
+    routes.removeAllContentTypeParsers()
+    routes.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, (_request, body, done) => {
+      done(null, body)
+    })
+    routes.setErrorHandler((error, request, reply) => sendError(error, request, reply))
+    for (const name of Object.keys(protocols) as ProtocolName[]) {
+      const path = prefix + (options.paths?.[name] ?? protocols[name].path)
+      routes.post(path, async (request, reply) => {
+        const response = await server.handle(name, request.body as string)
+        return reply.type('application/json').send(response)
+      })
+    }
+    if (responseKeyPath !== false) {
+      routes.route({
+        method: ['GET', 'POST'],
+        url: prefix + responseKeyPath,
+        handler: async (_request, reply) =>
+          reply.type('text/plain').send(await server.responsePublicKey()),
+      })
+    }
+  })
+}
+
+function asAccessRoute(route: RouteOptions, betterAuth: BetterAuthDecorator, bodyLimit: number) {
+  const preParsing = route.preParsing === undefined ? [] : [route.preParsing].flat()
+  route.preParsing = [...preParsing, captureRawBody(bodyLimit)]
+  route.errorHandler ??= (error, request, reply) => sendError(error, request, reply)
+  const handler = route.handler
+  route.handler = async function (
+    this: FastifyInstance,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ) {
+    const verified = await betterAuth.verifyAccess(rawBodyOf(request) ?? '')
+    request.betterAuth = verified
+    const data = (await (handler as RouteHandlerMethod).call(this, request, reply)) as JsonValue
+    if (reply.sent) return reply
+    return reply.type('application/json').send(await betterAuth.signResponse(verified.nonce, data))
+  }
+}
+
+export const betterAuth = fp(betterAuthPlugin, { fastify: '5.x', name: '@better-auth/fastify' })
