@@ -35,7 +35,8 @@ export interface ServerAuthenticationKeyStore {
   revokeDevice(identity: string, device: string): Promise<void>
   /**
    * Atomically revokes every device of the identity and registers `key` as its only active device.
-   * InvalidIdentityError when the identity does not exist.
+   * InvalidIdentityError when the identity does not exist; AlreadyExistsError('device') when the
+   * device id was ever used in the identity, and then nothing changes.
    */
   replaceAllDevices(key: DeviceKey): Promise<void>
   /** Removes the identity and all of its devices; a no-op when it does not exist. */
@@ -56,7 +57,7 @@ export interface ServerRecoveryHashStore {
 }
 
 export interface ServerAuthenticationNonceStore {
-  /** Stores a challenge nonce bound to an identity until `expiresAt`. */
+  /** Stores a challenge nonce bound to an identity until `expiresAt` (replacing any entry). */
   put(nonce: string, identity: string, expiresAt: number, now: number): Promise<void>
   /**
    * Removes the nonce and returns its identity if it was live; undefined when it is unknown,

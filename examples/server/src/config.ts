@@ -1,0 +1,82 @@
+import { ConfigurationError } from '@better-auth/protocol'
+import type { ExpiryOptions } from '@better-auth/server'
+import { join, resolve } from 'node:path'
+
+export interface ServerConfig {
+  readonly host: string
+  readonly port: number
+  readonly dataDir: string
+  readonly databaseFile: string
+  readonly keysFile: string
+  readonly expiry: Partial<ExpiryOptions>
+  readonly corsOrigins: readonly string[]
+  readonly logLevel: string
+}
+
+const FLAGS: Record<string, string> = {
+  '--host': 'HOST',
+  '--port': 'PORT',
+  '--data-dir': 'DATA_DIR',
+  '--database': 'DATABASE_FILE',
+  '--keys': 'KEYS_FILE',
+  '--cors-origins': 'CORS_ORIGINS',
+  '--log-level': 'LOG_LEVEL',
+}
+
+const EXPIRY_VARIABLES: Record<string, keyof ExpiryOptions> = {
+  ACCESS_LIFETIME_MS: 'accessMs',
+  REFRESH_LIFETIME_MS: 'refreshMs',
+  CHALLENGE_LIFETIME_MS: 'challengeMs',
+  ACCESS_WINDOW_MS: 'accessWindowMs',
+  CLOCK_SKEW_MS: 'clockSkewMs',
+}
+
+export const USAGE = `usage: better-auth-example-server [options]
+  --host HOST            listen address (HOST, default 127.0.0.1)
+  --port PORT            listen port (PORT, default 8080)
+  --data-dir DIR         data directory (DATA_DIR, default ./.data)
+  --database FILE        SQLite file (DATABASE_FILE, default DATA_DIR/better-auth.sqlite)
+  --keys FILE            server key file (KEYS_FILE, default DATA_DIR/server-keys.json)
+  --cors-origins LIST    comma-separated allowed origins (CORS_ORIGINS, default none)
+  --log-level LEVEL      fastify log level (LOG_LEVEL, default info)
+lifetimes (ms): ${Object.keys(EXPIRY_VARIABLES).join(', ')}`
+
+/** Flags win over environment variables; both are validated here, before anything starts. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ServerConfig {
+  const values: Record<string, string | undefined> = { ...env }
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!
+    const [name, inline] = flag.includes('=') ? flag.split(/=(.*)/s, 2) : [flag, undefined]
+    const variable = FLAGS[name!]
+    if (variable === undefined) throw new ConfigurationError(flag, `unknown option\n${USAGE}`)
+    const value = inline ?? argv[++i]
+    if (value === undefined) throw new ConfigurationError(flag, 'needs a value')
+    values[variable] = value
+  }
+  const port = Number(values.PORT ?? 8080)
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new ConfigurationError('PORT', 'must be an integer from 0 to 65535')
+  }
+  const dataDir = resolve(values.DATA_DIR ?? '.data')
+  const expiry: Partial<Record<keyof ExpiryOptions, number>> = {}
+  for (const [variable, field] of Object.entries(EXPIRY_VARIABLES)) {
+    const raw = values[variable]
+    if (raw === undefined) continue
+    const value = Number(raw)
+    if (!Number.isInteger(value)) throw new ConfigurationError(variable, 'must be an integer')
+    expiry[field] = value
+  }
+  return {
+    host: values.HOST ?? '127.0.0.1',
+    port,
+    dataDir,
+    databaseFile: resolve(values.DATABASE_FILE ?? join(dataDir, 'better-auth.sqlite')),
+    keysFile: resolve(values.KEYS_FILE ?? join(dataDir, 'server-keys.json')),
+    expiry,
+    corsOrigins: (values.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter((origin) => origin !== ''),
+    logLevel: values.LOG_LEVEL ?? 'info',
+  }
+}

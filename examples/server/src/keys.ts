@@ -1,0 +1,61 @@
+import { base64UrlDecode, base64UrlEncode } from '@better-auth/cesr'
+import { WebCryptoP256SigningKey } from '@better-auth/crypto'
+import { ConfigurationError, type SigningKey } from '@better-auth/protocol'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+
+export interface ServerKeys {
+  readonly response: SigningKey
+  readonly access: SigningKey
+}
+
+interface KeyFile {
+  readonly version: 1
+  readonly response: string
+  readonly access: string
+}
+
+async function newSecret(): Promise<Uint8Array> {
+  // A random 32-byte string is a valid P-256 scalar except with probability ~2^-32; retry then.
+  for (;;) {
+    const secret = crypto.getRandomValues(new Uint8Array(32))
+    try {
+      await WebCryptoP256SigningKey.fromSecretKey(secret)
+      return secret
+    } catch {
+      continue
+    }
+  }
+}
+
+/**
+ * Loads the server's response and access keys, generating and persisting them on first start so
+ * a restart keeps serving existing clients (they pin the response key; tokens name the access key).
+ * The file is written with mode 0600 and renamed into place, so it is never half-written.
+ */
+export async function loadOrCreateKeys(file: string): Promise<ServerKeys> {
+  let stored: KeyFile
+  try {
+    stored = JSON.parse(await readFile(file, 'utf8')) as KeyFile
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new ConfigurationError('KEYS_FILE', `cannot read ${file}`)
+    }
+    stored = {
+      version: 1,
+      response: base64UrlEncode(await newSecret()),
+      access: base64UrlEncode(await newSecret()),
+    }
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 })
+    const temporary = `${file}.${process.pid}.tmp`
+    await writeFile(temporary, JSON.stringify(stored) + '\n', { mode: 0o600, flag: 'wx' })
+    await rename(temporary, file)
+  }
+  if (stored.version !== 1 || typeof stored.response !== 'string' || typeof stored.access !== 'string') {
+    throw new ConfigurationError('KEYS_FILE', `${file} is not a key file of this server`)
+  }
+  return {
+    response: await WebCryptoP256SigningKey.fromSecretKey(base64UrlDecode(stored.response)),
+    access: await WebCryptoP256SigningKey.fromSecretKey(base64UrlDecode(stored.access)),
+  }
+}
