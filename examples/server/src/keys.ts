@@ -51,7 +51,11 @@ export async function loadOrCreateKeys(file: string): Promise<ServerKeys> {
     await writeFile(temporary, JSON.stringify(stored) + '\n', { mode: 0o600, flag: 'wx' })
     await rename(temporary, file)
   }
-  if (stored.version !== 1 || typeof stored.response !== 'string' || typeof stored.access !== 'string') {
+  if (
+    stored.version !== 1 ||
+    typeof stored.response !== 'string' ||
+    typeof stored.access !== 'string'
+  ) {
     throw new ConfigurationError('KEYS_FILE', `${file} is not a key file of this server`)
   }
   return {

@@ -51,7 +51,9 @@ describe('unauthenticated responses change nothing', () => {
       await client.rotateDevice()
       const [first, retry] = server.sentTo('/device/rotate').map((r) => sent(r.message).payload)
       expect(retry.request.authentication.publicKey).toBe(first.request.authentication.publicKey)
-      expect(retry.request.authentication.rotationHash).toBe(first.request.authentication.rotationHash)
+      expect(retry.request.authentication.rotationHash).toBe(
+        first.request.authentication.rotationHash,
+      )
       expect(retry.access.nonce).not.toBe(first.access.nonce)
       expect(await currentAuthKey(stores)).toBe(retry.request.authentication.publicKey)
     },
@@ -108,27 +110,32 @@ describe('unauthenticated responses change nothing', () => {
     const { server, client } = await setup()
     await client.createSession()
     server.inject(fault)
-    await expect(client.makeAccessRequest('/foo/bar', { foo: 'f', bar: 'b' })).rejects.toBeInstanceOf(type)
+    await expect(
+      client.makeAccessRequest('/foo/bar', { foo: 'f', bar: 'b' }),
+    ).rejects.toBeInstanceOf(type)
   })
 
   it('a server route that echoes a wrong nonce raises IncorrectNonceError (/bad/nonce)', async () => {
     const { client } = await setup()
     await client.createSession()
-    await expect(client.makeAccessRequest('/bad/nonce', { foo: 'f', bar: 'b' })).rejects.toBeInstanceOf(
-      IncorrectNonceError,
-    )
+    await expect(
+      client.makeAccessRequest('/bad/nonce', { foo: 'f', bar: 'b' }),
+    ).rejects.toBeInstanceOf(IncorrectNonceError)
   })
 
-  it.each(impostorFaults)('linkDevice with %s does not commit the rotation', async (fault, type) => {
-    const { world, server, client, stores, ids } = await setup()
-    const { client: other } = await createClient(world)
-    const container = await other.generateLinkContainer(ids.identity)
-    const before = await currentAuthKey(stores)
-    server.inject(fault)
-    await expect(client.linkDevice(container)).rejects.toBeInstanceOf(type)
-    expect(await currentAuthKey(stores)).toBe(before)
-    await client.linkDevice(container)
-  })
+  it.each(impostorFaults)(
+    'linkDevice with %s does not commit the rotation',
+    async (fault, type) => {
+      const { world, server, client, stores, ids } = await setup()
+      const { client: other } = await createClient(world)
+      const container = await other.generateLinkContainer(ids.identity)
+      const before = await currentAuthKey(stores)
+      server.inject(fault)
+      await expect(client.linkDevice(container)).rejects.toBeInstanceOf(type)
+      expect(await currentAuthKey(stores)).toBe(before)
+      await client.linkDevice(container)
+    },
+  )
 
   it.each(impostorFaults)('self-unlink with %s keeps the device', async (fault, type) => {
     const { server, client, stores, ids } = await setup()
@@ -202,15 +209,18 @@ describe('network failures', () => {
 })
 
 describe('error bodies', () => {
-  it.each(['BA101', 'BA104', 'BA203', 'BA401'])('%s becomes a RemoteError with that code', async (code) => {
-    const { server, client, stores } = await setup()
-    const before = await currentAuthKey(stores)
-    server.rawResponse = JSON.stringify({ error: { code, message: 'refused' } })
-    const error = await client.rotateDevice().catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(RemoteError)
-    expect(error).toMatchObject({ code, message: 'refused' })
-    expect(await currentAuthKey(stores)).toBe(before)
-  })
+  it.each(['BA101', 'BA104', 'BA203', 'BA401'])(
+    '%s becomes a RemoteError with that code',
+    async (code) => {
+      const { server, client, stores } = await setup()
+      const before = await currentAuthKey(stores)
+      server.rawResponse = JSON.stringify({ error: { code, message: 'refused' } })
+      const error = await client.rotateDevice().catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(RemoteError)
+      expect(error).toMatchObject({ code, message: 'refused' })
+      expect(await currentAuthKey(stores)).toBe(before)
+    },
+  )
 
   it('reports what the server refused, e.g. a device that is not active', async () => {
     const world = createWorld()
@@ -218,7 +228,10 @@ describe('error bodies', () => {
     await stores.identity.store(`E${'A'.repeat(43)}`)
     await stores.device.store(`E${'A'.repeat(43)}`)
     await stores.authenticationKey.initialize()
-    await expect(client.rotateDevice()).rejects.toMatchObject({ name: 'RemoteError', code: 'BA102' })
+    await expect(client.rotateDevice()).rejects.toMatchObject({
+      name: 'RemoteError',
+      code: 'BA102',
+    })
   })
 
   it.each([
@@ -234,7 +247,10 @@ describe('error bodies', () => {
   it.each([
     ['not JSON', '<html>502</html>'],
     ['an empty body', ''],
-    ['a response without signature', '{"payload":{"access":{"nonce":"0AAAAAAAAAAAAAAAAAAAAAAA","serverIdentity":"x"},"response":{}}}'],
+    [
+      'a response without signature',
+      '{"payload":{"access":{"nonce":"0AAAAAAAAAAAAAAAAAAAAAAA","serverIdentity":"x"},"response":{}}}',
+    ],
     ['an error next to a payload', '{"error":{"code":"BA104","message":"x"},"payload":{}}'],
     ['a JSON array', '[]'],
   ])('%s is an InvalidMessageError and changes nothing', async (_, body) => {
@@ -261,7 +277,10 @@ describe('error bodies', () => {
       sendRequest: async (_path, message) => {
         const { nonce } = sent(message).payload.access
         const serverIdentity = await world.responseKey.public()
-        const payload = JSON.stringify({ access: { nonce, serverIdentity }, response: { extra: true } })
+        const payload = JSON.stringify({
+          access: { nonce, serverIdentity },
+          response: { extra: true },
+        })
         return signText(world.responseKey, payload)
       },
     })
@@ -304,7 +323,9 @@ describe('concurrency', () => {
   it('serializes operations, so concurrent rotations each reveal the previous commitment', async () => {
     const { server, client } = await setup()
     await Promise.all([client.rotateDevice(), client.rotateDevice(), client.rotateDevice()])
-    const keys = server.sentTo('/device/rotate').map((r) => sent(r.message).payload.request.authentication.publicKey)
+    const keys = server
+      .sentTo('/device/rotate')
+      .map((r) => sent(r.message).payload.request.authentication.publicKey)
     expect(new Set(keys).size).toBe(3)
   })
 
@@ -327,4 +348,3 @@ describe('concurrency', () => {
     expect(results[2]).toEqual({ wasFoo: 2, wasBar: 2 })
   })
 })
-

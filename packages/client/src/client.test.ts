@@ -272,7 +272,9 @@ describe('createSession', () => {
     expect(challengeRequest!.message).toMatch(
       /^\{"payload":\{"access":\{"nonce":"0A[\w-]{22}"\},"request":\{"authentication":\{"identity":"E[\w-]{43}"\}\}\}\}$/,
     )
-    expect(sent(challengeRequest!.message).payload.request.authentication.identity).toBe(ids.identity)
+    expect(sent(challengeRequest!.message).payload.request.authentication.identity).toBe(
+      ids.identity,
+    )
 
     const [create] = server.sentTo('/session/create')
     expect(shapeOf(create!.message)).toBe(
@@ -285,7 +287,9 @@ describe('createSession', () => {
     expect(await signedBy(request, authKey)).toBe(true)
     expect(request.payload.request.authentication.device).toBe(ids.device)
     expect(request.payload.request.authentication.nonce).not.toBe(request.payload.access.nonce)
-    expect(request.payload.request.access.publicKey).toBe(await (await stores.accessKey.signer()).public())
+    expect(request.payload.request.access.publicKey).toBe(
+      await (await stores.accessKey.signer()).public(),
+    )
 
     const token = await stores.accessToken.get()
     expect(server.tokens.get(token!)).toMatchObject({
@@ -327,10 +331,13 @@ describe('makeAccessRequest', () => {
   it('signs the request with the access key and returns the verified response data', async () => {
     const { server, client, stores } = await setup()
     await client.createSession()
-    const response = await client.makeAccessRequest<{ wasFoo: string; wasBar: string }>('/foo/bar', {
-      foo: 'this is foo',
-      bar: 'this is bar',
-    })
+    const response = await client.makeAccessRequest<{ wasFoo: string; wasBar: string }>(
+      '/foo/bar',
+      {
+        foo: 'this is foo',
+        bar: 'this is bar',
+      },
+    )
     expect(response).toEqual({ wasFoo: 'this is foo', wasBar: 'this is bar' })
 
     const { path, message } = server.lastRequest
@@ -349,7 +356,10 @@ describe('makeAccessRequest', () => {
     const { server, client } = await setup()
     await client.createSession()
     await client.makeAccessRequest('/foo/bar', { foo: [1, { x: null }], bar: true })
-    expect(sent(server.lastRequest.message).payload.request).toEqual({ foo: [1, { x: null }], bar: true })
+    expect(sent(server.lastRequest.message).payload.request).toEqual({
+      foo: [1, { x: null }],
+      bar: true,
+    })
     await expect(client.makeAccessRequest('/foo/bar', 'text')).resolves.toEqual({
       wasFoo: null,
       wasBar: null,

@@ -45,7 +45,8 @@ interface Rotation {
   readonly rotationHash: string
 }
 
-type RotationProtocol = 'rotateDevice' | 'deleteAccount' | 'changeRecoveryKey' | 'linkDevice' | 'unlinkDevice'
+type RotationProtocol =
+  'rotateDevice' | 'deleteAccount' | 'changeRecoveryKey' | 'linkDevice' | 'unlinkDevice'
 
 /**
  * A better-auth client. Every state change (a committed rotation, a stored identity or token)
@@ -76,7 +77,12 @@ export class BetterAuthClient {
       const payload = buildRequestPayload('createAccount', nonce, {
         authentication: { device, identity, publicKey, recoveryHash, rotationHash },
       })
-      await this.#exchange('createAccount', nonce, JSON.stringify(payload), await stores.authenticationKey.signer())
+      await this.#exchange(
+        'createAccount',
+        nonce,
+        JSON.stringify(payload),
+        await stores.authenticationKey.signer(),
+      )
       await this.#adoptAccount(identity, device)
       return { identity, device }
     })
@@ -111,7 +117,7 @@ export class BetterAuthClient {
     // The signature covers the container's payload, which sits between its braces; trimming
     // only removes the JSON whitespace the parser allowed around the envelope.
     const containerText = container.trim()
-    await this.#rotate('linkDevice', async (authentication, nonce) => {
+    await this.#rotate('linkDevice', (authentication, nonce) => {
       if (parsed.payload.authentication.identity !== authentication.identity) {
         throw new MismatchedIdentitiesError()
       }
@@ -138,19 +144,23 @@ export class BetterAuthClient {
   async unlinkDevice(device: string): Promise<void> {
     requireDigest(device, 'device')
     let unlinkedSelf = false
-    await this.#rotate('unlinkDevice', async (authentication, nonce) => {
-      unlinkedSelf = device === authentication.device
-      const rotationHash = unlinkedSelf
-        ? await this.#options.hasher.sum(authentication.rotationHash)
-        : authentication.rotationHash
-      const payload = buildRequestPayload('unlinkDevice', nonce, {
-        authentication: { ...authentication, rotationHash },
-        link: { device },
-      })
-      return JSON.stringify(payload)
-    }, async () => {
-      if (unlinkedSelf) await this.#forgetAccount()
-    })
+    await this.#rotate(
+      'unlinkDevice',
+      async (authentication, nonce) => {
+        unlinkedSelf = device === authentication.device
+        const rotationHash = unlinkedSelf
+          ? await this.#options.hasher.sum(authentication.rotationHash)
+          : authentication.rotationHash
+        const payload = buildRequestPayload('unlinkDevice', nonce, {
+          authentication: { ...authentication, rotationHash },
+          link: { device },
+        })
+        return JSON.stringify(payload)
+      },
+      async () => {
+        if (unlinkedSelf) await this.#forgetAccount()
+      },
+    )
   }
 
   /** Rotates this device's authentication key. */
@@ -187,7 +197,11 @@ export class BetterAuthClient {
    * Takes over `identity` with its recovery key: every other device is revoked, this device
    * becomes the only one, and `nextRecoveryHash` becomes the new recovery commitment.
    */
-  async recoverAccount(identity: string, recoveryKey: SigningKey, nextRecoveryHash: string): Promise<AccountIds> {
+  async recoverAccount(
+    identity: string,
+    recoveryKey: SigningKey,
+    nextRecoveryHash: string,
+  ): Promise<AccountIds> {
     requireDigest(identity, 'identity')
     requireSigningKey(recoveryKey, 'recoveryKey')
     requireDigest(nextRecoveryHash, 'nextRecoveryHash')
@@ -222,8 +236,15 @@ export class BetterAuthClient {
       const device = await this.#required(stores.device, 'device')
 
       const requestNonce = await this.#nonce()
-      const request = buildRequestPayload('requestSession', requestNonce, { authentication: { identity } })
-      const challenge = await this.#exchange('requestSession', requestNonce, JSON.stringify(request), undefined)
+      const request = buildRequestPayload('requestSession', requestNonce, {
+        authentication: { identity },
+      })
+      const challenge = await this.#exchange(
+        'requestSession',
+        requestNonce,
+        JSON.stringify(request),
+        undefined,
+      )
 
       // initialize() has no prepare/commit split, so the new access key replaces the old one
       // here. The old token would then name a key this client no longer holds; dropping it
@@ -255,7 +276,12 @@ export class BetterAuthClient {
       const payload = buildRequestPayload('refreshSession', nonce, {
         access: { publicKey: pending.publicKey, rotationHash: pending.rotationHash, token },
       })
-      const response = await this.#exchange('refreshSession', nonce, JSON.stringify(payload), pending.signer)
+      const response = await this.#exchange(
+        'refreshSession',
+        nonce,
+        JSON.stringify(payload),
+        pending.signer,
+      )
       await stores.accessKey.commit()
       await stores.accessToken.store(response.access.token)
     })
@@ -340,7 +366,9 @@ export class BetterAuthClient {
   ): Promise<ResponseBody<K>> {
     const { network, paths, stores } = this.#options
     const message =
-      signer === undefined ? serializeEnvelope(payloadText) : await signPayloadText(signer, payloadText)
+      signer === undefined
+        ? serializeEnvelope(payloadText)
+        : await signPayloadText(signer, payloadText)
     const text = await this.#send(network, paths[kind], message)
     throwIfErrorBody(text)
     const envelope = parseResponse(kind, text)
@@ -348,7 +376,11 @@ export class BetterAuthClient {
     return envelope.payload.response
   }
 
-  async #send(network: ResolvedOptions['network'], path: string, message: string): Promise<unknown> {
+  async #send(
+    network: ResolvedOptions['network'],
+    path: string,
+    message: string,
+  ): Promise<unknown> {
     try {
       return await network.sendRequest(path, message)
     } catch (error) {

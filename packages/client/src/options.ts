@@ -50,7 +50,12 @@ function section(parent: unknown, key: string, field: string): Record<string, un
 }
 
 /** Checks that `field` names an object with the listed methods, and returns it. */
-function implementation<T>(parent: Record<string, unknown>, key: string, field: string, methods: readonly string[]): T {
+function implementation<T>(
+  parent: Record<string, unknown>,
+  key: string,
+  field: string,
+  methods: readonly string[],
+): T {
   const value = parent[key]
   if (typeof value !== 'object' || value === null) {
     throw new ConfigurationError(field, 'missing')
@@ -76,7 +81,8 @@ function resolvePaths(paths: unknown): ClientPaths {
     throw new ConfigurationError('paths', 'expected an object')
   }
   for (const [name, path] of Object.entries(paths)) {
-    if (!Object.hasOwn(protocols, name)) throw new ConfigurationError(`paths.${name}`, 'unknown protocol')
+    if (!Object.hasOwn(protocols, name))
+      throw new ConfigurationError(`paths.${name}`, 'unknown protocol')
     if (path === undefined) continue
     if (typeof path !== 'string' || !path.startsWith('/')) {
       throw new ConfigurationError(`paths.${name}`, 'expected a path starting with "/"')
@@ -101,13 +107,35 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   const resolvedStores: ClientStores = Object.freeze({
     identity: implementation<ClientValueStore>(stores, 'identity', 'stores.identity', VALUE_STORE),
     device: implementation<ClientValueStore>(stores, 'device', 'stores.device', VALUE_STORE),
-    accessToken: implementation<ClientValueStore>(stores, 'accessToken', 'stores.accessToken', VALUE_STORE),
-    authenticationKey: implementation<ClientRotatingKeyStore>(stores, 'authenticationKey', 'stores.authenticationKey', ROTATING_KEY_STORE),
-    accessKey: implementation<ClientRotatingKeyStore>(stores, 'accessKey', 'stores.accessKey', ROTATING_KEY_STORE),
-    responseKeys: implementation<VerificationKeyStore>(stores, 'responseKeys', 'stores.responseKeys', ['get']),
+    accessToken: implementation<ClientValueStore>(
+      stores,
+      'accessToken',
+      'stores.accessToken',
+      VALUE_STORE,
+    ),
+    authenticationKey: implementation<ClientRotatingKeyStore>(
+      stores,
+      'authenticationKey',
+      'stores.authenticationKey',
+      ROTATING_KEY_STORE,
+    ),
+    accessKey: implementation<ClientRotatingKeyStore>(
+      stores,
+      'accessKey',
+      'stores.accessKey',
+      ROTATING_KEY_STORE,
+    ),
+    responseKeys: implementation<VerificationKeyStore>(
+      stores,
+      'responseKeys',
+      'stores.responseKeys',
+      ['get'],
+    ),
   })
   // One object wired into two slots would silently overwrite one value with the other.
-  if (new Set([resolvedStores.identity, resolvedStores.device, resolvedStores.accessToken]).size !== 3) {
+  if (
+    new Set([resolvedStores.identity, resolvedStores.device, resolvedStores.accessToken]).size !== 3
+  ) {
     throw new ConfigurationError('stores', 'identity, device and accessToken need separate stores')
   }
   if (resolvedStores.authenticationKey === resolvedStores.accessKey) {

@@ -28,7 +28,9 @@ function relabel(field: string, check: () => unknown): void {
 
 /** A CESR BLAKE3-256 digest (`E…`, 44 characters). */
 export function requireDigest(value: unknown, field: string): string {
-  relabel(field, () => protocols.requestSession.request({ authentication: { identity: value } }, field))
+  relabel(field, () =>
+    protocols.requestSession.request({ authentication: { identity: value } }, field),
+  )
   return value as string
 }
 
@@ -99,7 +101,10 @@ function isJson(value: unknown, depth: number, seen: Set<object>): boolean {
 /** A value that JSON.stringify serializes to exactly what it looks like. */
 export function requireJson(value: unknown, field: string): JsonValue {
   if (!isJson(value, 0, new Set())) {
-    throw new InvalidMessageError(field, 'expected a JSON value (plain objects, arrays, finite numbers)')
+    throw new InvalidMessageError(
+      field,
+      'expected a JSON value (plain objects, arrays, finite numbers)',
+    )
   }
   return value as JsonValue
 }

@@ -49,6 +49,7 @@ it('pins the public runtime exports', async () => {
       "serializeEnvelope",
       "signPayload",
       "signPayloadText",
+      "verificationKey",
       "verifyEnvelope",
     ]
   `)

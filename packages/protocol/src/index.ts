@@ -42,3 +42,4 @@ export {
 export { decodeAccessToken, encodeAccessToken, type DecodedAccessToken } from './token.js'
 export { constantTimeEqual } from './constant-time.js'
 export type { JsonObject, JsonValue } from './schema.js'
+export { verificationKey } from './verification-key.js'

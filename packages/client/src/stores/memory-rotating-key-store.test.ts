@@ -14,7 +14,10 @@ describeClientRotatingKeyStore(
 
 describe('MemoryRotatingKeyStore', () => {
   it('accepts a synchronous generator', async () => {
-    const store = new MemoryRotatingKeyStore({ generate: () => NobleP256SigningKey.generate(), hasher })
+    const store = new MemoryRotatingKeyStore({
+      generate: () => NobleP256SigningKey.generate(),
+      hasher,
+    })
     const { publicKey } = await store.initialize()
     expect(await (await store.signer()).public()).toBe(publicKey)
   })

@@ -8,6 +8,6 @@ describeClientValueStore('MemoryValueStore', () => new MemoryValueStore())
 it.each([undefined, null, 1, {}, ['x']])('refuses to store %j', async (value) => {
   const store = new MemoryValueStore()
   await store.store('kept')
-  await expect(store.store(value as unknown as string)).rejects.toBeInstanceOf(InvalidMessageError)
+  await expect(store.store(value as never)).rejects.toBeInstanceOf(InvalidMessageError)
   expect(await store.get()).toBe('kept')
 })

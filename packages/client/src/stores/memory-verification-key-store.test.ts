@@ -29,8 +29,8 @@ it.each([
 it.each([undefined, null, 'key', {}, { public: () => Promise.resolve('x') }])(
   'refuses to add %j',
   async (key) => {
-    await expect(new MemoryVerificationKeyStore().add(key as unknown as VerificationKey)).rejects.toBeInstanceOf(
-      InvalidMessageError,
-    )
+    await expect(
+      new MemoryVerificationKeyStore().add(key as unknown as VerificationKey),
+    ).rejects.toBeInstanceOf(InvalidMessageError)
   },
 )

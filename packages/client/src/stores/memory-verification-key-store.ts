@@ -30,7 +30,9 @@ export class MemoryVerificationKeyStore implements VerificationKeyStore {
     if (key === undefined) {
       // The identity comes from an unverified response; echo only a bounded prefix of it.
       const named = typeof identity === 'string' ? identity.slice(0, 64) : typeof identity
-      return Promise.reject(new ProtocolError('unknown server response key', { serverIdentity: named }))
+      return Promise.reject(
+        new ProtocolError('unknown server response key', { serverIdentity: named }),
+      )
     }
     return Promise.resolve(key)
   }

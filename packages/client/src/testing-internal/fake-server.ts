@@ -145,7 +145,10 @@ export class FakeServer implements Network {
   async sendRequest(path: string, message: string): Promise<string> {
     this.requests.push({ path, message })
     let fault: Fault | undefined
-    if (this.#fault !== undefined && (this.#fault.path === undefined || this.#fault.path === path)) {
+    if (
+      this.#fault !== undefined &&
+      (this.#fault.path === undefined || this.#fault.path === path)
+    ) {
       fault = this.#fault.fault
       this.#fault = undefined
     }
@@ -167,7 +170,8 @@ export class FakeServer implements Network {
       throw error
     }
     if (fault === 'lose-response') throw new TypeError('socket hang up')
-    if (path === '/bad/nonce') return this.#respond(await this.#options.noncer.generate128(), result.response)
+    if (path === '/bad/nonce')
+      return this.#respond(await this.#options.noncer.generate128(), result.response)
     return this.#respond(result.nonce, result.response, fault)
   }
 
@@ -210,7 +214,11 @@ export class FakeServer implements Network {
     return this.#options.hasher.sum(text)
   }
 
-  async #verify(envelope: Envelope<unknown>, publicKey: string, what: 'request' | 'link-container') {
+  async #verify(
+    envelope: Envelope<unknown>,
+    publicKey: string,
+    what: 'request' | 'link-container',
+  ) {
     const { signature } = envelope
     if (
       signature === undefined ||
@@ -275,7 +283,9 @@ export class FakeServer implements Network {
         if (this.accounts.has(a.identity)) throw new InvalidIdentityError('exists')
         this.accounts.set(a.identity, {
           recoveryHash: a.recoveryHash,
-          devices: new Map([[a.device, { publicKey: a.publicKey, rotationHash: a.rotationHash, active: true }]]),
+          devices: new Map([
+            [a.device, { publicKey: a.publicKey, rotationHash: a.rotationHash, active: true }],
+          ]),
         })
         return { nonce: envelope.payload.access.nonce, response: {} }
       }
@@ -293,7 +303,11 @@ export class FakeServer implements Network {
         }
         account.recoveryHash = a.recoveryHash
         for (const record of account.devices.values()) record.active = false
-        account.devices.set(a.device, { publicKey: a.publicKey, rotationHash: a.rotationHash, active: true })
+        account.devices.set(a.device, {
+          publicKey: a.publicKey,
+          rotationHash: a.rotationHash,
+          active: true,
+        })
         return { nonce: envelope.payload.access.nonce, response: {} }
       }
       case 'deleteAccount':
@@ -301,7 +315,8 @@ export class FakeServer implements Network {
         const envelope = parseRequest(kind, message)
         this.#canonical(envelope)
         await this.#rotate(envelope, envelope.payload.request.authentication)
-        if (kind === 'deleteAccount') this.accounts.delete(envelope.payload.request.authentication.identity)
+        if (kind === 'deleteAccount')
+          this.accounts.delete(envelope.payload.request.authentication.identity)
         return { nonce: envelope.payload.access.nonce, response: {} }
       }
       case 'changeRecoveryKey': {
@@ -397,7 +412,8 @@ export class FakeServer implements Network {
     await this.#verify(envelope, record.publicKey, 'request')
     if (this.#usedNonces.has(nonce)) throw new ReplayError('access-nonce')
     this.#usedNonces.add(nonce)
-    if (path !== '/foo/bar' && path !== '/bad/nonce') throw new InvalidMessageError('path', 'unknown route')
+    if (path !== '/foo/bar' && path !== '/bad/nonce')
+      throw new InvalidMessageError('path', 'unknown route')
     const request = envelope.payload.request as { foo?: JsonValue; bar?: JsonValue }
     return { nonce, response: { wasFoo: request.foo ?? null, wasBar: request.bar ?? null } }
   }

@@ -1,0 +1,146 @@
+import {
+  Blake3Hasher,
+  DefaultIdentityVerifier,
+  GzipTokenEncoder,
+  Rfc3339Timestamper,
+  SecureNoncer,
+  WebCryptoP256Verifier,
+} from '@better-auth/crypto'
+import { betterAuth, mapError } from '@better-auth/fastify'
+import {
+  DEFAULT_MAX_MESSAGE_LENGTH,
+  InvalidMessageError,
+  errorBody,
+  type JsonObject,
+  type Timestamper,
+} from '@better-auth/protocol'
+import {
+  AccessVerifier,
+  BetterAuthServer,
+  StaticVerificationKeyStore,
+  type ExpiryOptions,
+} from '@better-auth/server'
+import type {
+  ServerAuthenticationKeyStore,
+  ServerAuthenticationNonceStore,
+  ServerRecoveryHashStore,
+  ServerTimeLockStore,
+} from '@better-auth/protocol'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { ServerKeys } from './keys.js'
+
+export interface AppStores {
+  readonly authenticationKey: ServerAuthenticationKeyStore
+  readonly authenticationNonce: ServerAuthenticationNonceStore
+  readonly recoveryHash: ServerRecoveryHashStore
+  readonly accessKeyHash: ServerTimeLockStore
+  readonly accessNonce: ServerTimeLockStore
+}
+
+export interface AppOptions {
+  readonly keys: ServerKeys
+  readonly stores: AppStores
+  readonly expiry?: Partial<ExpiryOptions>
+  readonly corsOrigins?: readonly string[]
+  readonly timestamper?: Timestamper
+  readonly logger?: FastifyServerOptions['logger']
+}
+
+/** The attributes every token of the interop contract carries. */
+export const ATTRIBUTES: JsonObject = { permissionsByRole: { admin: ['read', 'write'] } }
+
+const WRONG_NONCE = '0AAAAAAAAAAAAAAAAAAAAAAA'
+
+interface FooBar {
+  foo?: unknown
+  bar?: unknown
+}
+
+/** The interop HTTP contract of ../shared/protocol.md on fastify. */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const hasher = new Blake3Hasher()
+  const verifier = new WebCryptoP256Verifier()
+  const timestamper = options.timestamper ?? new Rfc3339Timestamper()
+  const tokenEncoder = new GzipTokenEncoder()
+  const server = new BetterAuthServer({
+    crypto: {
+      hasher,
+      noncer: new SecureNoncer(),
+      verifier,
+      keyPairs: { response: options.keys.response, access: options.keys.access },
+    },
+    encoding: { timestamper, tokenEncoder, identityVerifier: new DefaultIdentityVerifier(hasher) },
+    stores: options.stores,
+    expiry: options.expiry,
+    attributes: () => ATTRIBUTES,
+  })
+  const accessVerifier = new AccessVerifier({
+    crypto: { verifier },
+    encoding: { timestamper, tokenEncoder },
+    stores: {
+      accessNonce: options.stores.accessNonce,
+      accessVerificationKeys: new StaticVerificationKeyStore([options.keys.access]),
+    },
+    expiry: options.expiry,
+  })
+
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 1024 * 1024 })
+  registerCors(app, options.corsOrigins ?? [])
+  await app.register(betterAuth, { server, accessVerifier })
+
+  app.post('/foo/bar', { config: { betterAuth: 'access' } }, (request) => {
+    const data = request.betterAuth!.request as FooBar
+    return { wasFoo: data.foo ?? null, wasBar: data.bar ?? null } as JsonObject
+  })
+
+  // The same route, answering with a nonce that is not the request's: clients must refuse it.
+  await app.register(async (badNonce) => {
+    badNonce.removeAllContentTypeParsers()
+    badNonce.addContentTypeParser(
+      '*',
+      { parseAs: 'string', bodyLimit: DEFAULT_MAX_MESSAGE_LENGTH },
+      (_request, body, done) => done(null, body),
+    )
+    badNonce.post('/bad/nonce', async (request, reply) => {
+      const verified = await app.betterAuth.verifyAccess(request.body as string)
+      const data = verified.request as FooBar
+      const body = await server.accessResponse(WRONG_NONCE, {
+        wasFoo: (data.foo ?? null) as string,
+        wasBar: (data.bar ?? null) as string,
+      })
+      return reply.type('application/json').send(body)
+    })
+    badNonce.setErrorHandler((error, _request, reply) => {
+      const mapped = mapError(error)
+      return reply.code(mapped.status).type('application/json').send(JSON.stringify(mapped.body))
+    })
+  })
+
+  app.setNotFoundHandler((request, reply) => {
+    const error = new InvalidMessageError('path', `no route ${request.method} ${request.url}`)
+    return reply
+      .code(404)
+      .type('application/json')
+      .send(JSON.stringify(errorBody(error)))
+  })
+  return app
+}
+
+function registerCors(app: FastifyInstance, origins: readonly string[]): void {
+  if (origins.length === 0) return
+  const allowed = new Set(origins)
+  app.addHook('onRequest', async (request, reply) => {
+    const origin = request.headers.origin
+    if (origin === undefined || (!allowed.has(origin) && !allowed.has('*'))) return
+    reply.header('access-control-allow-origin', origin)
+    reply.header('vary', 'origin')
+    if (request.method === 'OPTIONS') {
+      reply.header('access-control-allow-methods', 'GET, POST, OPTIONS')
+      reply.header('access-control-allow-headers', 'content-type')
+      reply.header('access-control-max-age', '600')
+      return reply.code(204).send()
+    }
+  })
+  // Preflight requests reach no route otherwise.
+  app.options('*', (_request, reply) => reply.code(204).send())
+}

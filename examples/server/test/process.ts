@@ -1,0 +1,59 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+const packageDir = fileURLToPath(new URL('..', import.meta.url))
+
+export interface RunningServer {
+  readonly url: string
+  readonly process: ChildProcess
+  /** Sends `signal` and resolves with the exit code once the process is gone. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>
+}
+
+/**
+ * Starts the real example server (TypeScript sources through tsx, so no build is needed) on a
+ * free port and resolves once it listens.
+ */
+export function startServer(args: readonly string[], timeoutMs = 20_000): Promise<RunningServer> {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=dev-source', '--import', 'tsx', 'src/main.ts', '--port', '0', ...args],
+    {
+      cwd: packageDir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LOG_LEVEL: 'info' },
+    },
+  )
+  let output = ''
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  )
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`server did not start in ${timeoutMs} ms:\n${output}`))
+    }, timeoutMs)
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString()
+      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)
+      if (match === null) return
+      clearTimeout(timer)
+      child.stdout.off('data', onData)
+      child.stdout.resume()
+      resolve({
+        url: match[1]!,
+        process: child,
+        stop(signal = 'SIGTERM') {
+          if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+          return exited
+        },
+      })
+    }
+    child.stdout.on('data', onData)
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    void exited.then((code) => {
+      clearTimeout(timer)
+      reject(new Error(`server exited with ${code}:\n${output}`))
+    })
+  })
+}

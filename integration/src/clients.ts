@@ -1,0 +1,82 @@
+import {
+  BetterAuthClient,
+  FetchNetwork,
+  MemoryRotatingKeyStore,
+  MemoryValueStore,
+  MemoryVerificationKeyStore,
+  type Network,
+} from '@better-auth/client'
+import {
+  Blake3Hasher,
+  Rfc3339Timestamper,
+  SecureNoncer,
+  WebCryptoP256SigningKey,
+  WebCryptoP256Verifier,
+} from '@better-auth/crypto'
+import { ProtocolError, verificationKey, type SigningKey } from '@better-auth/protocol'
+
+export const hasher = new Blake3Hasher()
+const verifier = new WebCryptoP256Verifier()
+export const generateKey = (): Promise<SigningKey> => WebCryptoP256SigningKey.generate()
+
+/** Makes fresh clients (fresh devices) that talk to one server. */
+export interface ClientFactory {
+  newClient(): BetterAuthClient
+}
+
+export interface ClientFactoryOptions {
+  /** The server's response public key; fetched from `/key/response` when absent. */
+  readonly responseKey?: string
+  /** Milliseconds added to the client's clock (for skew tests). */
+  readonly clockOffsetMs?: number
+  /** Overrides the HTTP transport, e.g. to tamper with traffic. */
+  readonly network?: Network
+}
+
+/** Fetches the response key a server publishes, as the interop contract specifies. */
+export async function fetchResponseKey(baseUrl: string): Promise<string> {
+  const response = await fetch(new URL('/key/response', baseUrl), { method: 'POST' })
+  const text = (await response.text()).trim()
+  if (!response.ok || !text.startsWith('1AAI')) {
+    throw new ProtocolError(`no response key at ${baseUrl}/key/response (HTTP ${response.status})`)
+  }
+  return text
+}
+
+export async function httpClients(
+  baseUrl: string,
+  options: ClientFactoryOptions = {},
+): Promise<ClientFactory> {
+  const responseKey = options.responseKey ?? (await fetchResponseKey(baseUrl))
+  const network = options.network ?? new FetchNetwork(baseUrl)
+  return clientsOver(network, responseKey, options.clockOffsetMs ?? 0)
+}
+
+export function clientsOver(
+  network: Network,
+  responseKey: string,
+  clockOffsetMs = 0,
+): ClientFactory {
+  const pinned = verificationKey(responseKey, verifier)
+  return {
+    newClient() {
+      const responseKeys = new MemoryVerificationKeyStore()
+      void responseKeys.add(pinned)
+      return new BetterAuthClient({
+        crypto: { hasher, noncer: new SecureNoncer() },
+        encoding: {
+          timestamper: new Rfc3339Timestamper({ clock: () => Date.now() + clockOffsetMs }),
+        },
+        io: { network },
+        stores: {
+          identity: new MemoryValueStore(),
+          device: new MemoryValueStore(),
+          accessToken: new MemoryValueStore(),
+          authenticationKey: new MemoryRotatingKeyStore({ generate: generateKey, hasher }),
+          accessKey: new MemoryRotatingKeyStore({ generate: generateKey, hasher }),
+          responseKeys,
+        },
+      })
+    },
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The reference scenarios every client/server pair must pass (shared/protocol.md), against the
+ * in-process fake server until @better-auth/server is available to run them end to end.
+ */
+import { IncorrectNonceError } from '@better-auth/protocol'
+import { expect, it } from 'vitest'
+import { createClient, createWorld, recoveryPair } from './testing-internal/harness.js'
+
+const fooBar = { foo: 'this is foo', bar: 'this is bar' }
+const wasFooBar = { wasFoo: 'this is foo', wasBar: 'this is bar' }
+
+it('1: create → rotate → session → refresh → access → delete', async () => {
+  const world = createWorld()
+  const { client } = await createClient(world)
+  await client.createAccount((await recoveryPair()).hash)
+  await client.rotateDevice()
+  await client.createSession()
+  await client.refreshSession()
+  await expect(client.makeAccessRequest('/foo/bar', fooBar)).resolves.toEqual(wasFooBar)
+  await client.deleteAccount()
+  expect(world.server.accounts.size).toBe(0)
+})
+
+it('2: create → change recovery key → recover on a fresh client → rotate → session → refresh → access', async () => {
+  const world = createWorld()
+  const { client } = await createClient(world)
+  const first = await recoveryPair()
+  const second = await recoveryPair()
+  const { identity } = await client.createAccount(first.hash)
+  await client.changeRecoveryKey(second.hash)
+
+  const { client: fresh } = await createClient(world)
+  // The replaced recovery key no longer works.
+  await expect(
+    fresh.recoverAccount(identity, first.key, (await recoveryPair()).hash),
+  ).rejects.toMatchObject({
+    code: 'BA104',
+  })
+  await fresh.recoverAccount(identity, second.key, (await recoveryPair()).hash)
+  await fresh.rotateDevice()
+  await fresh.createSession()
+  await fresh.refreshSession()
+  await expect(fresh.makeAccessRequest('/foo/bar', fooBar)).resolves.toEqual(wasFooBar)
+  // The recovered account revoked the original device.
+  await expect(client.rotateDevice()).rejects.toMatchObject({ code: 'BA103' })
+})
+
+it('3: link a device, both use sessions, the new device unlinks the original', async () => {
+  const world = createWorld()
+  const { client: original } = await createClient(world)
+  const { identity, device } = await original.createAccount((await recoveryPair()).hash)
+  const { client: added } = await createClient(world)
+  const container = await added.generateLinkContainer(identity)
+  await original.linkDevice(container)
+
+  await original.createSession()
+  await added.createSession()
+  await added.rotateDevice()
+  await added.refreshSession()
+  await expect(added.makeAccessRequest('/foo/bar', fooBar)).resolves.toEqual(wasFooBar)
+
+  await added.unlinkDevice(device)
+  await expect(original.refreshSession()).rejects.toMatchObject({ code: 'BA103' })
+  await added.refreshSession()
+})
+
+it('4: a wrong echoed nonce raises IncorrectNonce', async () => {
+  const world = createWorld()
+  const { client } = await createClient(world)
+  await client.createAccount((await recoveryPair()).hash)
+  await client.createSession()
+  await expect(client.makeAccessRequest('/bad/nonce', fooBar)).rejects.toBeInstanceOf(
+    IncorrectNonceError,
+  )
+})
