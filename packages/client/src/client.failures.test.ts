@@ -206,6 +206,19 @@ describe('network failures', () => {
     await recovered.recoverAccount(ids.identity, recovery.key, (await recoveryPair()).hash)
     await recovered.rotateDevice()
   })
+  it('known limitation, sessions: a refresh whose response was lost is a replay; createSession recovers', async () => {
+    const { server, client, stores } = await setup()
+    await client.createSession()
+    server.inject('lose-response')
+    await expect(client.refreshSession()).rejects.toBeInstanceOf(NetworkError)
+    await expect(client.refreshSession()).rejects.toMatchObject({
+      name: 'RemoteError',
+      code: 'BA205',
+    })
+    await client.createSession()
+    await client.refreshSession()
+    expect(await stores.accessToken.get()).toBeDefined()
+  })
 })
 
 describe('error bodies', () => {

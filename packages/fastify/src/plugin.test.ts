@@ -1,0 +1,156 @@
+import {
+  Blake3Hasher,
+  DefaultIdentityVerifier,
+  GzipTokenEncoder,
+  NobleP256SigningKey,
+  Rfc3339Timestamper,
+  SecureNoncer,
+  WebCryptoP256Verifier,
+} from '@better-auth/crypto'
+import { clientsOver, scenarios } from '@better-auth/integration'
+import { protocols, type JsonValue } from '@better-auth/protocol'
+import {
+  AccessVerifier,
+  BetterAuthServer,
+  StaticVerificationKeyStore,
+  memoryServerStores,
+} from '@better-auth/server'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { describe, expect, it } from 'vitest'
+import { betterAuth, type BetterAuthPluginOptions } from './index.js'
+
+const hasher = new Blake3Hasher()
+const verifier = new WebCryptoP256Verifier()
+const timestamper = new Rfc3339Timestamper()
+const tokenEncoder = new GzipTokenEncoder()
+const responseKey = NobleP256SigningKey.generate()
+const accessKey = NobleP256SigningKey.generate()
+
+function fixture() {
+  const stores = memoryServerStores()
+  const server = new BetterAuthServer({
+    crypto: {
+      hasher,
+      noncer: new SecureNoncer(),
+      verifier,
+      keyPairs: { response: responseKey, access: accessKey },
+    },
+    encoding: { timestamper, tokenEncoder, identityVerifier: new DefaultIdentityVerifier(hasher) },
+    stores,
+  })
+  const accessVerifier = new AccessVerifier({
+    crypto: { verifier },
+    encoding: { timestamper, tokenEncoder },
+    stores: {
+      accessNonce: stores.accessNonce,
+      accessVerificationKeys: new StaticVerificationKeyStore([accessKey]),
+    },
+  })
+  return { server, accessVerifier }
+}
+
+async function clientsFor(app: FastifyInstance, prefix = '') {
+  return clientsOver(
+    {
+      async sendRequest(path, message) {
+        const url = path === '/foo/bar' || path === '/bad/nonce' ? path : prefix + path
+        const headers = { 'content-type': 'application/json' }
+        return (await app.inject({ method: 'POST', url, payload: message, headers })).body
+      },
+    },
+    await responseKey.public(),
+  )
+}
+
+describe('@better-auth/fastify', () => {
+  it('mounts every protocol route under a prefix and serves the response key', async () => {
+    const app = Fastify()
+    await app.register(betterAuth, { ...fixture(), prefix: '/auth' })
+    const routes = app.printRoutes({ commonPrefix: false })
+    for (const { path } of Object.values(protocols)) expect(routes).toContain(`/auth${path} (POST)`)
+    const key = await app.inject({ method: 'GET', url: '/auth/key/response' })
+    expect(key.body).toBe(await responseKey.public())
+    expect(key.headers['content-type']).toMatch(/^text\/plain/)
+    await app.close()
+  })
+
+  it('hands access routes the verified request and token, and signs what they return', async () => {
+    const app = Fastify()
+    await app.register(betterAuth, fixture())
+    const seen: JsonValue[] = []
+    app.post('/foo/bar', { config: { betterAuth: 'access' } }, (request) => {
+      const access = request.betterAuth!
+      seen.push(access.request, access.token.attributes)
+      const data = access.request as { foo: string; bar: string }
+      return { wasFoo: data.foo, wasBar: data.bar }
+    })
+    await scenarios[0]!.run(await clientsFor(app))
+    expect(seen).toEqual([{ foo: 'bar', bar: 'foo' }, {}])
+    await app.close()
+  })
+
+  it('leaves the application routes and their JSON parsing alone', async () => {
+    const app = Fastify()
+    await app.register(betterAuth, fixture())
+    app.post('/plain', (request) => ({
+      echoed: request.body as JsonValue,
+      auth: request.betterAuth,
+    }))
+    const response = await app.inject({ method: 'POST', url: '/plain', payload: { a: 1 } })
+    expect(response.json()).toEqual({ echoed: { a: 1 }, auth: null })
+    await app.close()
+  })
+
+  it('refuses an access route when no access verifier is configured', async () => {
+    const app = Fastify()
+    await app.register(betterAuth, { server: fixture().server })
+    await expect(async () => {
+      app.post('/foo/bar', { config: { betterAuth: 'access' } }, () => ({}))
+      await app.ready()
+    }).rejects.toMatchObject({ code: 'BA001' })
+    await app.close().catch(() => undefined)
+  })
+
+  it.each([
+    ['no server', {}, 'server'],
+    ['a bad prefix', { prefix: 'auth/' }, 'prefix'],
+    ['a bad body limit', { bodyLimit: -1 }, 'bodyLimit'],
+    ['a bad key path', { responseKeyPath: 'key' }, 'responseKeyPath'],
+  ])('rejects %s at register time', async (_name, options, field) => {
+    const app = Fastify()
+    const merged = { ...fixture(), ...options } as BetterAuthPluginOptions
+    if (field === 'server') delete (merged as { server?: unknown }).server
+    await expect(app.register(betterAuth, merged).ready()).rejects.toMatchObject({
+      code: 'BA001',
+      context: { field },
+    })
+  })
+
+  it('does not mutate the options passed in', async () => {
+    const options = Object.freeze({ ...fixture(), prefix: '/auth', paths: Object.freeze({}) })
+    const app = Fastify()
+    await app.register(betterAuth, options)
+    await app.ready()
+    expect(Object.keys(options).sort()).toEqual(['accessVerifier', 'paths', 'prefix', 'server'])
+    await app.close()
+  })
+
+  it('keeps answering after malformed and oversized bodies', async () => {
+    const app = Fastify()
+    await app.register(betterAuth, { ...fixture(), bodyLimit: 1024 })
+    const big = await app.inject({
+      method: 'POST',
+      url: '/device/rotate',
+      payload: 'x'.repeat(2048),
+    })
+    expect(big.statusCode).toBe(413)
+    expect(big.json()).toMatchObject({ error: { code: 'BA101' } })
+    const bad = await app.inject({ method: 'POST', url: '/device/rotate', payload: '{' })
+    expect(bad.statusCode).toBe(400)
+    const client = (await clientsFor(app)).newClient()
+    await client.createAccount(await hasher.sum('recovery'))
+    await client.rotateDevice()
+    await client.createSession()
+    await app.close()
+  })
+})
