@@ -3,7 +3,6 @@ import {
   FetchNetwork,
   MemoryRotatingKeyStore,
   MemoryValueStore,
-  MemoryVerificationKeyStore,
   type Network,
 } from '@better-auth/client'
 import {
@@ -13,7 +12,12 @@ import {
   WebCryptoP256SigningKey,
   WebCryptoP256Verifier,
 } from '@better-auth/crypto'
-import { ProtocolError, verificationKey, type SigningKey } from '@better-auth/protocol'
+import {
+  ProtocolError,
+  verificationKey,
+  type SigningKey,
+  type VerificationKeyStore,
+} from '@better-auth/protocol'
 
 export const hasher = new Blake3Hasher()
 const verifier = new WebCryptoP256Verifier()
@@ -52,16 +56,25 @@ export async function httpClients(
   return clientsOver(network, responseKey, options.clockOffsetMs ?? 0)
 }
 
+/** Trusts exactly one server response key. */
+export function pinnedKeys(responseKey: string): VerificationKeyStore {
+  const pinned = verificationKey(responseKey, verifier)
+  return {
+    get: (identity) =>
+      identity === responseKey
+        ? Promise.resolve(pinned)
+        : Promise.reject(new ProtocolError('unknown server response key')),
+  }
+}
+
 export function clientsOver(
   network: Network,
   responseKey: string,
   clockOffsetMs = 0,
 ): ClientFactory {
-  const pinned = verificationKey(responseKey, verifier)
+  const responseKeys = pinnedKeys(responseKey)
   return {
     newClient() {
-      const responseKeys = new MemoryVerificationKeyStore()
-      void responseKeys.add(pinned)
       return new BetterAuthClient({
         crypto: { hasher, noncer: new SecureNoncer() },
         encoding: {

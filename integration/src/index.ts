@@ -4,6 +4,7 @@ export {
   generateKey,
   hasher,
   httpClients,
+  pinnedKeys,
   type ClientFactory,
   type ClientFactoryOptions,
 } from './clients.js'

@@ -90,11 +90,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.post('/foo/bar', { config: { betterAuth: 'access' } }, (request) => {
     const data = request.betterAuth!.request as FooBar
-    return { wasFoo: data.foo ?? null, wasBar: data.bar ?? null } as JsonObject
+    return { wasFoo: data.foo ?? null, wasBar: data.bar ?? null }
   })
 
   // The same route, answering with a nonce that is not the request's: clients must refuse it.
-  await app.register(async (badNonce) => {
+  await app.register((badNonce, _options, done) => {
     badNonce.removeAllContentTypeParsers()
     badNonce.addContentTypeParser(
       '*',
@@ -114,6 +114,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const mapped = mapError(error)
       return reply.code(mapped.status).type('application/json').send(JSON.stringify(mapped.body))
     })
+    done()
   })
 
   app.setNotFoundHandler((request, reply) => {

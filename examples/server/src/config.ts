@@ -46,8 +46,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
   const values: Record<string, string | undefined> = { ...env }
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!
-    const [name, inline] = flag.includes('=') ? flag.split(/=(.*)/s, 2) : [flag, undefined]
-    const variable = FLAGS[name!]
+    const equals = flag.indexOf('=')
+    const name = equals < 0 ? flag : flag.slice(0, equals)
+    const inline = equals < 0 ? undefined : flag.slice(equals + 1)
+    const variable = FLAGS[name]
     if (variable === undefined) throw new ConfigurationError(flag, `unknown option\n${USAGE}`)
     const value = inline ?? argv[++i]
     if (value === undefined) throw new ConfigurationError(flag, 'needs a value')

@@ -113,7 +113,7 @@ const betterAuthPlugin: FastifyPluginAsync<BetterAuthPluginOptions> = async (fas
 
   // Protocol routes live in their own context: they read bodies as raw text whatever the
   // content type, without changing how the application's own routes parse theirs.
-  await fastify.register(async (routes) => {
+  await fastify.register((routes, _options, done) => {
     routes.removeAllContentTypeParsers()
     routes.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, (_request, body, done) => {
       done(null, body)
@@ -134,13 +134,16 @@ const betterAuthPlugin: FastifyPluginAsync<BetterAuthPluginOptions> = async (fas
           reply.type('text/plain').send(await server.responsePublicKey()),
       })
     }
+    done()
   })
 }
 
 function asAccessRoute(route: RouteOptions, betterAuth: BetterAuthDecorator, bodyLimit: number) {
   const preParsing = route.preParsing === undefined ? [] : [route.preParsing].flat()
   route.preParsing = [...preParsing, captureRawBody(bodyLimit)]
-  route.errorHandler ??= (error, request, reply) => sendError(error, request, reply)
+  route.errorHandler ??= (error, request, reply) => {
+    sendError(error, request, reply)
+  }
   const handler = route.handler
   route.handler = async function (
     this: FastifyInstance,

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream'
 import { InvalidMessageError } from '@better-auth/protocol'
-import type { FastifyRequest, preParsingHookHandler } from 'fastify'
+import type { FastifyRequest, preParsingAsyncHookHandler } from 'fastify'
 
 const RAW_BODY = Symbol('better-auth.rawBody')
 
@@ -19,7 +19,7 @@ class BodyTooLargeError extends InvalidMessageError {
  * Keeps the exact request text for signature verification (signatures cover received bytes),
  * then hands fastify an identical stream so its own parsers still run.
  */
-export function captureRawBody(limit: number): preParsingHookHandler {
+export function captureRawBody(limit: number): preParsingAsyncHookHandler {
   return async (request, _reply, payload) => {
     const chunks: Buffer[] = []
     let size = 0

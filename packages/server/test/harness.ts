@@ -2,7 +2,6 @@ import {
   BetterAuthClient,
   MemoryRotatingKeyStore,
   MemoryValueStore,
-  MemoryVerificationKeyStore,
   type Network,
 } from '@better-auth/client'
 import {
@@ -20,6 +19,7 @@ import {
   type ProtocolName,
   type SigningKey,
 } from '@better-auth/protocol'
+import { pinnedKeys } from '@better-auth/integration'
 import {
   AccessVerifier,
   BetterAuthServer,
@@ -147,8 +147,6 @@ export async function createHarness(
     },
     newClient(options = {}) {
       const offset = options.clockOffsetMs ?? 0
-      const responseKeys = new MemoryVerificationKeyStore()
-      responseKeys.add(responseKey)
       return new BetterAuthClient({
         crypto: { hasher, noncer: new SecureNoncer() },
         encoding: { timestamper: new Rfc3339Timestamper({ clock: () => clock.now + offset }) },
@@ -159,7 +157,7 @@ export async function createHarness(
           accessToken: new MemoryValueStore(),
           authenticationKey: new MemoryRotatingKeyStore({ generate: generateKey, hasher }),
           accessKey: new MemoryRotatingKeyStore({ generate: generateKey, hasher }),
-          responseKeys,
+          responseKeys: pinnedKeys(responseIdentity),
         },
       })
     },

@@ -1,1 +1,2 @@
-export {}
+export { PostgresStores, type PostgresStoresOptions } from './stores.js'
+export { migrate } from './migrations.js'

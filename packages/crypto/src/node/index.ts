@@ -1,0 +1,8 @@
+// The Node-only entry, `@better-auth/crypto/node`. It is the only part of the package that imports
+// `node:` modules, so the main entry keeps running in browsers, edge runtimes and React Native.
+export {
+  NodeP256SigningKey,
+  NodeP256Verifier,
+  verifyP256RawNode,
+  type NodeP256VerifierOptions,
+} from './p256.js'
