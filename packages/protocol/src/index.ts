@@ -43,3 +43,13 @@ export { decodeAccessToken, encodeAccessToken, type DecodedAccessToken } from '.
 export { constantTimeEqual } from './constant-time.js'
 export type { JsonObject, JsonValue } from './schema.js'
 export { verificationKey } from './verification-key.js'
+export {
+  cesr as cesrField,
+  digest as digestField,
+  nonce as nonceField,
+  publicKey as publicKeyField,
+  signature as signatureField,
+  timestamp as timestampField,
+  token as tokenField,
+  type Validator,
+} from './schema.js'

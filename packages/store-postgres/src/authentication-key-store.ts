@@ -39,7 +39,10 @@ export class PostgresAuthenticationKeyStore implements ServerAuthenticationKeySt
       inserted = (await this.#db.query(this.#sql.insertDevice, deviceRow(key))).rowCount
     } catch (error) {
       // The only constraint this statement can violate: ON CONFLICT absorbs the primary key.
-      if (error instanceof StorageUnavailableError && sqlState(error.cause) === FOREIGN_KEY_VIOLATION) {
+      if (
+        error instanceof StorageUnavailableError &&
+        sqlState(error.cause) === FOREIGN_KEY_VIOLATION
+      ) {
         throw new InvalidIdentityError('unknown identity')
       }
       throw error

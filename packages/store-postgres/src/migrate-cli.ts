@@ -52,7 +52,9 @@ export async function main(
     return 0
   } catch (error) {
     const reason =
-      error instanceof BetterAuthError ? `${error.name} (${error.code}): ${error.message}` : 'failed'
+      error instanceof BetterAuthError
+        ? `${error.name} (${error.code}): ${error.message}`
+        : 'failed'
     io.err(`better-auth-postgres-migrate: ${reason}`)
     return 1
   } finally {

@@ -135,11 +135,14 @@ export async function migrate(pool: Pool, schema: string = DEFAULT_SCHEMA): Prom
 /** The highest applied step, 0 for a schema (or database) that has none. */
 async function appliedVersion(db: Pool | PoolClient, schema: string, s: string): Promise<number> {
   // to_regclass answers NULL instead of failing when the table or schema is missing.
-  const found = await db.query<{ present: string | null }>('SELECT to_regclass($1)::text AS present', [
-    `${escapeIdentifier(schema)}.schema_migrations`,
-  ])
+  const found = await db.query<{ present: string | null }>(
+    'SELECT to_regclass($1)::text AS present',
+    [`${escapeIdentifier(schema)}.schema_migrations`],
+  )
   if (found.rows[0]?.present == null) return 0
-  const { rows } = await db.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${s}.schema_migrations`)
+  const { rows } = await db.query<{ version: number | null }>(
+    `SELECT max(version) AS version FROM ${s}.schema_migrations`,
+  )
   return rows[0]?.version ?? 0
 }
 

@@ -1,5 +1,10 @@
 import { GzipTokenEncoder } from '@better-auth/crypto'
-import { decodeAccessToken, parseResponse, protocols, type ProtocolName } from '@better-auth/protocol'
+import {
+  decodeAccessToken,
+  parseResponse,
+  protocols,
+  type ProtocolName,
+} from '@better-auth/protocol'
 import { messageById, type Vector, type VectorFile } from '../vectors.js'
 import { ACCESS_PATH, START, STEP_MS, type Recording } from './flow.js'
 
@@ -121,7 +126,11 @@ export async function buildVectorFile(recording: Recording): Promise<VectorFile>
     new GzipTokenEncoder(),
   )
   // Parsed from the exact body text, so the key order is the token's own.
-  vectors.push({ id: TOKEN_VECTOR_ID, note: TOKEN_NOTE, json: JSON.parse(decoded.bodyText) as unknown })
+  vectors.push({
+    id: TOKEN_VECTOR_ID,
+    note: TOKEN_NOTE,
+    json: JSON.parse(decoded.bodyText) as unknown,
+  })
 
   return file
 }

@@ -56,7 +56,7 @@ export function keySequence(prefix: string): () => NobleP256SigningKey {
  */
 export function seededRandom(seed: string): (bytes: Uint8Array) => void {
   let block = 0
-  let buffer = new Uint8Array(0)
+  let buffer: Uint8Array = new Uint8Array(0)
   let offset = 0
   return (bytes) => {
     for (let i = 0; i < bytes.length; i++) {

@@ -124,7 +124,10 @@ async function createWorld() {
     // Clients pin the server's response key by its public half.
     await responseKeys.add(verificationKey(responseIdentity, verifier))
     return new BetterAuthClient({
-      crypto: { hasher, noncer: new SecureNoncer({ random: seededRandom(label(`${device}/nonces`)) }) },
+      crypto: {
+        hasher,
+        noncer: new SecureNoncer({ random: seededRandom(label(`${device}/nonces`)) }),
+      },
       encoding: { timestamper },
       io: { network },
       stores: {

@@ -40,7 +40,8 @@ const SECTIONS: readonly Section[] = [
   },
   {
     title: 'Authentication',
-    protocol: '`RequestSession` then `CreateSession`, `POST /session/request` and `/session/create`',
+    protocol:
+      '`RequestSession` then `CreateSession`, `POST /session/request` and `/session/create`',
     text:
       'Two phases. The request for a challenge is unsigned. The answer to the challenge is signed ' +
       "by device-1's current authentication key, which the message does not carry (here the key " +
@@ -140,7 +141,9 @@ const SECTIONS: readonly Section[] = [
 ]
 
 /** Every message vector id the document shows; tests compare it with the vectors file. */
-export const DOCUMENTED_IDS: readonly string[] = SECTIONS.flatMap((s) => s.messages.map(([, id]) => id))
+export const DOCUMENTED_IDS: readonly string[] = SECTIONS.flatMap((s) =>
+  s.messages.map(([, id]) => id),
+)
 
 const fence = (language: string, text: string): string => `\`\`\`${language}\n${text}\n\`\`\``
 

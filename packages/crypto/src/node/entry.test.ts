@@ -10,8 +10,7 @@ const NODE_DIR = join(SRC, 'node')
 
 // import/export … from '…', import '…', import('…') and require('…'): every way a module names
 // another one. Comments could produce false positives, which would fail loudly, never silently.
-const SPECIFIER =
-  /\b(?:from\s*|import\s*\(\s*|import\s+|require\s*\(\s*)['"]([^'"]+)['"]/g
+const SPECIFIER = /\b(?:from\s*|import\s*\(\s*|import\s+|require\s*\(\s*)['"]([^'"]+)['"]/g
 
 function isBuiltin(specifier: string): boolean {
   return specifier.startsWith('node:') || builtinModules.includes(specifier.split('/')[0] ?? '')

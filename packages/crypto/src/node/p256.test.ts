@@ -153,9 +153,9 @@ describe('NodeP256Verifier key cache', () => {
     const verifier = new NodeP256Verifier()
     const key = NodeP256SigningKey.generate()
     for (let i = 0; i < 5; i++) {
-      await expect(verifier.verify(`m${i}`, await key.sign(`m${i}`), await key.public())).resolves.toBe(
-        true,
-      )
+      await expect(
+        verifier.verify(`m${i}`, await key.sign(`m${i}`), await key.public()),
+      ).resolves.toBe(true)
     }
     expect(verifier.cachedKeys).toBe(1)
   })
@@ -341,7 +341,9 @@ describe('NodeP256SigningKey construction and persistence', () => {
   it('round-trips through PKCS #8 PEM', async () => {
     const key = NodeP256SigningKey.generate()
     const pem = key.toPkcs8Pem()
-    expect(pem).toMatch(/^-----BEGIN PRIVATE KEY-----\n[A-Za-z0-9+/=\n]+-----END PRIVATE KEY-----\n$/)
+    expect(pem).toMatch(
+      /^-----BEGIN PRIVATE KEY-----\n[A-Za-z0-9+/=\n]+-----END PRIVATE KEY-----\n$/,
+    )
     const restored = NodeP256SigningKey.fromPkcs8Pem(pem)
     await expect(restored.public()).resolves.toBe(await key.public())
     expect(restored.toPkcs8Pem()).toBe(pem)
@@ -463,7 +465,7 @@ describe('private key material never leaks', () => {
     const publicKey = await key.public()
     const outputs = [
       String(key),
-      `${key}`,
+      `${String(key)} ${[key].join()}`,
       JSON.stringify(key),
       JSON.stringify({ nested: [key] }),
       inspect(key),

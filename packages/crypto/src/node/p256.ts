@@ -239,15 +239,21 @@ export class NodeP256SigningKey implements SigningKey {
   }
 
   // Explicit, so that what logs show does not depend on how a runtime prints private fields.
+  /** `NodeP256SigningKey(<CESR public key>)`: safe to log. */
   toString(): string {
     return `NodeP256SigningKey(${this.#publicKey})`
   }
 
+  /** `{ type, publicKey }`: safe to log or serialize; the private key is never included. */
   toJSON(): { type: 'NodeP256SigningKey'; publicKey: string } {
     return { type: 'NodeP256SigningKey', publicKey: this.#publicKey }
   }
-
-  [inspect.custom](): string {
-    return this.toString()
-  }
 }
+
+// util.inspect (console.log) shows the same as toString. Installed here rather than as a
+// `[inspect.custom]` method so that the published types do not depend on @types/node.
+Object.defineProperty(NodeP256SigningKey.prototype, inspect.custom, {
+  value(this: NodeP256SigningKey): string {
+    return this.toString()
+  },
+})

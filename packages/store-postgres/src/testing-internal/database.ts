@@ -1,4 +1,5 @@
 import { randomId } from '@better-auth/server/testing'
+import { createServer } from 'node:net'
 import { Pool, type PoolConfig } from 'pg'
 
 /** The server the e2e suites run against; unset means they are skipped. */
@@ -25,15 +26,16 @@ export function testPool(config: PoolConfig = {}): Pool {
 }
 
 /** A free port on 127.0.0.1 that nothing listens on (it was bound and released). */
-export async function unusedPort(): Promise<number> {
-  const { createServer } = await import('node:net')
+export function unusedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => {
       const address = server.address()
       server.close(() =>
-        typeof address === 'object' && address !== null ? resolve(address.port) : reject(),
+        typeof address === 'object' && address !== null
+          ? resolve(address.port)
+          : reject(new Error('no TCP address')),
       )
     })
   })

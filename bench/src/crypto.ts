@@ -1,0 +1,253 @@
+// Crypto microbenchmarks: every P-256 backend side by side, plus the suite's other primitives.
+// Run with `pnpm --filter @better-auth/bench bench` (BENCH_TIME_MS per case, BENCH_SMOKE=1 for a
+// quick CI check). Absolute numbers depend on the machine; the ratios between backends measured in
+// one run are what carry over.
+import { createPublicKey } from 'node:crypto'
+import { decodeCesrAs, encodeCesr } from '@better-auth/cesr'
+import {
+  GzipTokenEncoder,
+  NobleP256SigningKey,
+  NobleP256Verifier,
+  WebCryptoP256SigningKey,
+  WebCryptoP256Verifier,
+  blake3Digest,
+} from '@better-auth/crypto'
+import { NodeP256SigningKey, NodeP256Verifier } from '@better-auth/crypto/node'
+import type { SigningKey, Verifier } from '@better-auth/protocol'
+import { p256 } from '@noble/curves/nist.js'
+import type { BenchCase } from './harness.js'
+import { environment, markdownTable, runCases, settingsFromEnv, writeResults } from './harness.js'
+
+const settings = settingsFromEnv()
+const subtle = globalThis.crypto.subtle
+const EC_P256 = { name: 'ECDSA', namedCurve: 'P-256' }
+
+// Fixed SPKI headers for P-256 points, as the node backend uses them (see key-import.ts there).
+const SPKI_COMPRESSED = Buffer.from('3039301306072a8648ce3d020106082a8648ce3d030107032200', 'hex')
+const SPKI_UNCOMPRESSED = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex')
+
+/** Distinct public keys, cycled through by the import cases so no layer can memoize one key. */
+const keyPool = Array.from({ length: 256 }, () =>
+  p256.getPublicKey(p256.utils.randomSecretKey(), true),
+)
+let next = 0
+function poolKey(): Uint8Array {
+  next = (next + 1) % keyPool.length
+  return keyPool[next]!
+}
+
+function uncompressed(compressed: Uint8Array): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(p256.Point.fromBytes(compressed).toBytes(false))
+}
+
+function fail(what: string): never {
+  throw new Error(`benchmark sanity check failed: ${what}`)
+}
+
+// A realistic signed payload: an account creation request, the size of the ones in the spec
+// examples. Signing and verifying hash it, so its length matters a little.
+const signer = NobleP256SigningKey.generate()
+const publicKey = await signer.public()
+const rotationHash = blake3Digest('next key')
+const message = JSON.stringify({
+  access: { nonce: '0ABo_ry5ZRGKnE9tYyuq7KeX' },
+  request: {
+    authentication: {
+      device: blake3Digest(publicKey + rotationHash),
+      identity: blake3Digest(publicKey + rotationHash + blake3Digest('recovery')),
+      publicKey,
+      recoveryHash: blake3Digest('recovery'),
+      rotationHash,
+    },
+  },
+})
+const signature = await signer.sign(message)
+
+const backends: readonly {
+  name: string
+  key: SigningKey
+  cached: Verifier
+  uncached: Verifier
+  importKey: (compressed: Uint8Array) => unknown
+}[] = [
+  {
+    name: 'noble',
+    key: NobleP256SigningKey.generate(),
+    // noble has no key cache: it decompresses and validates the point on every verification.
+    cached: new NobleP256Verifier(),
+    uncached: new NobleP256Verifier(),
+    importKey: (compressed) => p256.Point.fromBytes(compressed),
+  },
+  {
+    name: 'webcrypto',
+    key: await WebCryptoP256SigningKey.generate(),
+    cached: new WebCryptoP256Verifier(),
+    uncached: new WebCryptoP256Verifier({ keyCacheSize: 0 }),
+    // What the webcrypto backend does on a cache miss: noble decompresses, Web Crypto imports.
+    importKey: (compressed) =>
+      subtle.importKey('raw', uncompressed(compressed), EC_P256, false, ['verify']),
+  },
+  {
+    name: 'node',
+    key: NodeP256SigningKey.generate(),
+    cached: new NodeP256Verifier(),
+    uncached: new NodeP256Verifier({ keyCacheSize: 0 }),
+    // What the node backend does on a cache miss: OpenSSL decompresses and validates.
+    importKey: (compressed) =>
+      createPublicKey({
+        key: Buffer.concat([SPKI_COMPRESSED, compressed]),
+        format: 'der',
+        type: 'spki',
+      }),
+  },
+]
+
+for (const backend of backends) {
+  const ownSignature = await backend.key.sign(message)
+  if (!(await backend.cached.verify(message, ownSignature, await backend.key.public()))) {
+    fail(`${backend.name} cannot verify its own signature`)
+  }
+}
+
+const cases: BenchCase[] = []
+for (const backend of backends) {
+  cases.push({ op: 'sign', backend: backend.name, run: () => backend.key.sign(message) })
+}
+for (const [op, pick] of [
+  ['verify, cached key', (b: (typeof backends)[number]) => b.cached],
+  ['verify, key imported per call', (b: (typeof backends)[number]) => b.uncached],
+] as const) {
+  for (const backend of backends) {
+    const verifier = pick(backend)
+    cases.push({
+      op,
+      backend: backend.name,
+      run: async () => {
+        if (!(await verifier.verify(message, signature, publicKey))) fail(`${op} ${backend.name}`)
+      },
+    })
+  }
+}
+for (const backend of backends) {
+  cases.push({ op: 'key import', backend: backend.name, run: () => backend.importKey(poolKey()) })
+}
+
+// The three ways the node backend could import a compressed key; the fastest is the one it uses.
+const b64u = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url')
+cases.push(
+  {
+    op: 'node key import path',
+    backend: 'SPKI, compressed point (used)',
+    run: () =>
+      createPublicKey({
+        key: Buffer.concat([SPKI_COMPRESSED, poolKey()]),
+        format: 'der',
+        type: 'spki',
+      }),
+  },
+  {
+    op: 'node key import path',
+    backend: 'JWK, noble decompression',
+    run: () => {
+      const point = uncompressed(poolKey())
+      return createPublicKey({
+        key: {
+          kty: 'EC',
+          crv: 'P-256',
+          x: b64u(point.subarray(1, 33)),
+          y: b64u(point.subarray(33, 65)),
+        },
+        format: 'jwk',
+      })
+    },
+  },
+  {
+    op: 'node key import path',
+    backend: 'SPKI, noble decompression',
+    run: () =>
+      createPublicKey({
+        key: Buffer.concat([SPKI_UNCOMPRESSED, uncompressed(poolKey())]),
+        format: 'der',
+        type: 'spki',
+      }),
+  },
+)
+
+// BLAKE3 of a ~100-character string (a concatenation of two CESR primitives, like device ids).
+const hashInput = `${publicKey}${rotationHash}`.padEnd(100, 'x')
+cases.push({
+  op: 'BLAKE3 hash, 100 chars',
+  backend: '@noble/hashes',
+  batch: 16,
+  run: () => {
+    for (let i = 0; i < 16; i++) blake3Digest(hashInput)
+  },
+})
+
+// A token body like the ones the server issues (~480 bytes of JSON, attributes included).
+const tokens = new GzipTokenEncoder()
+const body = JSON.stringify({
+  serverIdentity: await backends[2]!.key.public(),
+  device: blake3Digest('device'),
+  identity: blake3Digest('identity'),
+  publicKey,
+  rotationHash,
+  issuedAt: '2025-10-19T17:26:07.097000000Z',
+  expiry: '2025-10-19T17:41:07.097000000Z',
+  refreshExpiry: '2025-10-20T05:26:07.097000000Z',
+  attributes: { permissionsByRole: { admin: ['read', 'write'] } },
+})
+const encodedBody = await tokens.encode(body)
+if ((await tokens.decode(encodedBody)) !== body) fail('token round trip')
+cases.push(
+  { op: 'token encode (gzip)', backend: 'fflate', run: () => tokens.encode(body) },
+  { op: 'token decode (gunzip)', backend: 'fflate', run: () => tokens.decode(encodedBody) },
+)
+
+// CESR of a 64-byte signature.
+const signatureBytes = decodeCesrAs('0I', signature)
+cases.push(
+  {
+    op: 'CESR encode signature',
+    backend: '@better-auth/cesr',
+    batch: 64,
+    run: () => {
+      for (let i = 0; i < 64; i++) encodeCesr('0I', signatureBytes)
+    },
+  },
+  {
+    op: 'CESR decode signature',
+    backend: '@better-auth/cesr',
+    batch: 64,
+    run: () => {
+      for (let i = 0; i < 64; i++) decodeCesrAs('0I', signature)
+    },
+  },
+)
+
+const env = environment()
+console.error(`running ${cases.length} cases, ${settings.timeMs} ms each…`)
+const results = await runCases(cases, settings)
+const note =
+  'Absolute numbers depend on the machine and its load; the ratios between backends, measured ' +
+  'side by side in one run, are what matter.'
+
+console.log(`# Crypto microbenchmarks
+
+- date: ${env.date}
+- node: ${env.node} (V8 ${env.v8}, OpenSSL ${env.openssl}), ${env.platform}
+- cpu: ${env.cpu} × ${env.cpuCount}
+- time per case: ${settings.timeMs} ms${settings.smoke ? ' (smoke run: numbers are rough)' : ''}
+
+${note}
+
+${markdownTable(results)}
+`)
+const file = writeResults('crypto', {
+  environment: env,
+  settings,
+  note,
+  message: { bytes: Buffer.byteLength(message), tokenBodyBytes: Buffer.byteLength(body) },
+  results,
+})
+console.error(`wrote ${file}`)

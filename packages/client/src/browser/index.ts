@@ -1,0 +1,17 @@
+export {
+  IndexedDbRotatingKeyStore,
+  type IndexedDbRotatingKeyStoreOptions,
+} from './rotating-key-store.js'
+export { IndexedDbValueStore, type IndexedDbValueStoreOptions } from './value-store.js'
+export {
+  IndexedDbVerificationKeyStore,
+  type IndexedDbVerificationKeyStoreOptions,
+} from './verification-key-store.js'
+export {
+  forgetNamespace,
+  openBrowserStores,
+  requestPersistentStorage,
+  type BrowserStores,
+  type BrowserStoresOptions,
+  type PersistenceResult,
+} from './stores.js'

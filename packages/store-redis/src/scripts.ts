@@ -1,0 +1,94 @@
+import type { Redis } from 'ioredis'
+import { unexpectedReply } from './errors.js'
+
+/**
+ * The check-and-write operations, each a Lua script that Redis runs atomically: no other command
+ * runs between its reads and its writes, on this connection or any other. ioredis sends them
+ * with EVALSHA and falls back to EVAL once when the server does not have the script cached yet.
+ *
+ * The key store keeps one hash per identity: field `identity` marks that the identity exists
+ * (also once all of its devices are revoked), and each device has three fields, `s:<device>`
+ * ('1' active, '0' revoked), `k:<device>` (public key) and `h:<device>` (rotation hash). Revoked
+ * devices keep their fields so that a device id is never reused in the identity.
+ */
+const SCRIPTS = {
+  // KEYS[1] identity hash; ARGV device, public key, rotation hash
+  betterAuthRegisterIdentity: `
+    if redis.call('EXISTS', KEYS[1]) == 1 then return 'identity-exists' end
+    redis.call('HSET', KEYS[1], 'identity', '1', 's:' .. ARGV[1], '1',
+      'k:' .. ARGV[1], ARGV[2], 'h:' .. ARGV[1], ARGV[3])
+    return 'ok'`,
+  // KEYS[1] identity hash; ARGV device, public key, rotation hash
+  betterAuthRegisterDevice: `
+    if redis.call('HEXISTS', KEYS[1], 'identity') == 0 then return 'no-identity' end
+    if redis.call('HEXISTS', KEYS[1], 's:' .. ARGV[1]) == 1 then return 'device-exists' end
+    redis.call('HSET', KEYS[1], 's:' .. ARGV[1], '1', 'k:' .. ARGV[1], ARGV[2],
+      'h:' .. ARGV[1], ARGV[3])
+    return 'ok'`,
+  // KEYS[1] identity hash; ARGV device, new public key, new rotation hash, revealed hash
+  betterAuthRotate: `
+    if redis.call('HGET', KEYS[1], 's:' .. ARGV[1]) ~= '1' then return 'invalid-device' end
+    if redis.call('HGET', KEYS[1], 'h:' .. ARGV[1]) ~= ARGV[4] then return 'invalid-hash' end
+    redis.call('HSET', KEYS[1], 'k:' .. ARGV[1], ARGV[2], 'h:' .. ARGV[1], ARGV[3])
+    return 'ok'`,
+  // KEYS[1] identity hash; ARGV device
+  betterAuthRevoke: `
+    if redis.call('HGET', KEYS[1], 's:' .. ARGV[1]) ~= '1' then return 'invalid-device' end
+    redis.call('HSET', KEYS[1], 's:' .. ARGV[1], '0')
+    return 'ok'`,
+  // KEYS[1] identity hash; ARGV device, public key, rotation hash. Every check comes before
+  // the first write, so a refusal changes nothing.
+  betterAuthReplaceAll: `
+    if redis.call('HEXISTS', KEYS[1], 'identity') == 0 then return 'no-identity' end
+    if redis.call('HEXISTS', KEYS[1], 's:' .. ARGV[1]) == 1 then return 'device-exists' end
+    for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+      if string.sub(field, 1, 2) == 's:' then redis.call('HSET', KEYS[1], field, '0') end
+    end
+    redis.call('HSET', KEYS[1], 's:' .. ARGV[1], '1', 'k:' .. ARGV[1], ARGV[2],
+      'h:' .. ARGV[1], ARGV[3])
+    return 'ok'`,
+  // KEYS[1] recovery key; ARGV expected hash, next hash
+  betterAuthRotateRecovery: `
+    if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'invalid-hash' end
+    redis.call('SET', KEYS[1], ARGV[2])
+    return 'ok'`,
+  // KEYS[1] time-lock key; ARGV expiresAt, now, ttl in ms. The stored value is the expiry, so
+  // a reservation lapses by the caller's clock (`now`), exactly when the contract says, even
+  // though Redis may keep the key a little longer. A reservation that has lapsed at `now`
+  // already blocks nothing, so it is not stored (and a lapsed one is cleared).
+  betterAuthReserve: `
+    local current = redis.call('GET', KEYS[1])
+    if current and tonumber(current) > tonumber(ARGV[2]) then return 'taken' end
+    if tonumber(ARGV[3]) > 0 then
+      redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+    else
+      redis.call('DEL', KEYS[1])
+    end
+    return 'ok'`,
+} as const
+
+export type ScriptName = keyof typeof SCRIPTS
+
+/** Registers the scripts on a client (ioredis' defineCommand; names unlikely to clash). */
+export function defineScripts(client: Redis): void {
+  for (const [name, lua] of Object.entries(SCRIPTS)) {
+    client.defineCommand(name, { numberOfKeys: 1, lua })
+  }
+}
+
+type ScriptCommand = (key: string, ...args: string[]) => Promise<unknown>
+
+/** Runs a defined script with one key and returns its status word. */
+export async function runScript(
+  client: Redis,
+  name: ScriptName,
+  key: string,
+  ...args: string[]
+): Promise<string> {
+  // defineCommand adds the method at run time; ioredis' types cannot know of it.
+  const command: unknown = Reflect.get(client, name)
+  if (typeof command !== 'function') throw unexpectedReply(command)
+  const reply: unknown = await (command as ScriptCommand).call(client, key, ...args)
+  if (typeof reply !== 'string') throw unexpectedReply(reply)
+  return reply
+}
