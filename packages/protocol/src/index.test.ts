@@ -20,6 +20,7 @@ it('pins the public runtime exports', async () => {
       "InvalidSignatureError",
       "InvalidStateError",
       "InvalidTokenError",
+      "LruCache",
       "MismatchedIdentitiesError",
       "NetworkError",
       "ProtocolError",

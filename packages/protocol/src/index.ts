@@ -53,3 +53,4 @@ export {
   token as tokenField,
   type Validator,
 } from './schema.js'
+export { LruCache } from './lru-cache.js'

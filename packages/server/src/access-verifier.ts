@@ -1,5 +1,7 @@
 import {
   DEFAULT_MAX_MESSAGE_LENGTH,
+  LruCache,
+  type AccessTokenBody,
   ExpiredTokenError,
   FutureRequestError,
   FutureTokenError,
@@ -17,6 +19,9 @@ import {
 } from '@better-auth/protocol'
 import { positiveInteger, requireMethods, resolveExpiry, type ExpiryOptions } from './config.js'
 import type { AccessVerifierOptions } from './options.js'
+
+/** Verified tokens kept per verifier; each entry is a few hundred bytes. */
+export const DEFAULT_TOKEN_CACHE_SIZE = 10_000
 
 /** What an application route learns from a verified access request. */
 export interface VerifiedAccess<R = JsonValue> {
@@ -39,6 +44,7 @@ export class AccessVerifier {
   readonly #options: AccessVerifierOptions
   readonly #expiry: Pick<ExpiryOptions, 'accessWindowMs' | 'clockSkewMs' | 'accessNonceLockMs'>
   readonly #maxLength: number
+  readonly #tokens: LruCache<string, VerifiedToken>
 
   constructor(options: AccessVerifierOptions) {
     requireMethods('options', options, [])
@@ -57,31 +63,22 @@ export class AccessVerifier {
       options.maxMessageLength,
       DEFAULT_MAX_MESSAGE_LENGTH,
     )
+    this.#tokens = new LruCache(
+      options.tokenCacheSize ?? DEFAULT_TOKEN_CACHE_SIZE,
+      'tokenCacheSize',
+    )
   }
 
   async verify<R = JsonValue>(message: string): Promise<VerifiedAccess<R>> {
-    const { timestamper, tokenEncoder } = this.#options.encoding
+    const { timestamper } = this.#options.encoding
     const { accessWindowMs, clockSkewMs, accessNonceLockMs } = this.#expiry
     const envelope = parseAccessRequest(message, { maxLength: this.#maxLength })
     const access = envelope.payload.access
-    const token = await decodeAccessToken(access.token, tokenEncoder)
-    const body = token.body
     const now = timestamper.now().getTime()
-
-    if (timestamper.parse(body.issuedAt).getTime() > now + clockSkewMs) throw new FutureTokenError()
-    if (now > timestamper.parse(body.expiry).getTime()) throw new ExpiredTokenError('access')
+    const { body } = await this.#verifiedToken(access.token, now)
     const requestTime = timestamper.parse(access.timestamp).getTime()
     if (now - requestTime > accessWindowMs) throw new StaleRequestError()
     if (requestTime - now > clockSkewMs) throw new FutureRequestError()
-
-    const serverKey = await this.#options.stores.accessVerificationKeys
-      .get(body.serverIdentity)
-      .catch(() => {
-        throw new InvalidTokenError('signed by an unknown server key')
-      })
-    if (!(await serverKey.verify(token.bodyText, token.signature))) {
-      throw new InvalidSignatureError('token')
-    }
     await verifyEnvelope(envelope, this.#options.crypto.verifier, body.publicKey, 'request')
 
     const reserved = await this.#options.stores.accessNonce.reserve(
@@ -101,6 +98,55 @@ export class AccessVerifier {
       nonce: access.nonce,
     }
   }
+
+  /** Drops every cached token verification, e.g. after retiring a server access key. */
+  clearTokenCache(): void {
+    this.#tokens.clear()
+  }
+
+  async #verifiedToken(text: string, now: number): Promise<VerifiedToken> {
+    const cached = this.#tokens.get(text)
+    if (cached !== undefined) return this.#live(cached, text, now)
+    const { timestamper, tokenEncoder } = this.#options.encoding
+    const decoded = await decodeAccessToken(text, tokenEncoder)
+    const token: VerifiedToken = {
+      body: decoded.body,
+      issuedAt: timestamper.parse(decoded.body.issuedAt).getTime(),
+      expiry: timestamper.parse(decoded.body.expiry).getTime(),
+    }
+    // Lifetime first: an expired or future token costs no signature verification.
+    this.#live(token, text, now)
+    const serverKey = await this.#options.stores.accessVerificationKeys
+      .get(decoded.body.serverIdentity)
+      .catch(() => {
+        throw new InvalidTokenError('signed by an unknown server key')
+      })
+    if (!(await serverKey.verify(decoded.bodyText, decoded.signature))) {
+      throw new InvalidSignatureError('token')
+    }
+    this.#tokens.set(text, token)
+    return token
+  }
+
+  #live(token: VerifiedToken, text: string, now: number): VerifiedToken {
+    if (token.issuedAt > now + this.#expiry.clockSkewMs) throw new FutureTokenError()
+    if (now > token.expiry) {
+      this.#tokens.delete(text)
+      throw new ExpiredTokenError('access')
+    }
+    return token
+  }
+}
+
+/**
+ * A token's signature is verified once and the result kept, keyed by the exact token text, until
+ * the token expires or drops out of the bounded cache; its lifetime is still checked on every
+ * request. Forged or altered tokens are different text, so they never hit.
+ */
+interface VerifiedToken {
+  readonly body: AccessTokenBody
+  readonly issuedAt: number
+  readonly expiry: number
 }
 
 /** Signs an application response that echoes the request nonce. */

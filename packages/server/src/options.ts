@@ -72,4 +72,6 @@ export interface AccessVerifierOptions {
     Pick<ExpiryOptions, 'accessWindowMs' | 'clockSkewMs' | 'accessNonceLockMs'>
   >
   readonly maxMessageLength?: number
+  /** Verified tokens remembered so each token's signature is checked once (default 10 000; 0 = off). */
+  readonly tokenCacheSize?: number
 }

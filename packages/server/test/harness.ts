@@ -47,6 +47,7 @@ export const generateKey = (): Promise<SigningKey> => WebCryptoP256SigningKey.ge
 
 export interface Harness {
   readonly clock: ManualClock
+  readonly timestamper: Rfc3339Timestamper
   readonly server: BetterAuthServer
   readonly accessVerifier: AccessVerifier
   readonly stores: ReturnType<typeof memoryServerStores>
@@ -132,6 +133,7 @@ export async function createHarness(
 
   return {
     clock,
+    timestamper,
     server,
     accessVerifier,
     stores,

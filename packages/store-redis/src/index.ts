@@ -1,1 +1,1 @@
-export {}
+export { RedisStores, type RedisStoresOptions } from './stores.js'

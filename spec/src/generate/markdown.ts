@@ -8,7 +8,8 @@ interface Section {
   readonly protocol: string
   /** Who signs what: the one thing a reader needs to check the signatures by hand. */
   readonly text: string
-  readonly messages: readonly (readonly [label: string, id: string])[]
+  /** The label the specification gives each message, an optional gloss, and its vector id. */
+  readonly messages: readonly (readonly [label: string, id: string, gloss?: string])[]
 }
 
 // In the order the run sent them, so the document reads as one account's life.
@@ -48,10 +49,10 @@ const SECTIONS: readonly Section[] = [
       'the rotation revealed); it names a fresh access key, `access.publicKey`, and its ' +
       'commitment. The token in the grant is signed by the server access key.',
     messages: [
-      ['request (request for challenge)', 'session.request.request'],
-      ['response (challenge)', 'session.request.response'],
-      ['request (answer to the challenge)', 'session.create.request'],
-      ['response (grant)', 'session.create.response'],
+      ['request', 'session.request.request', 'request for challenge'],
+      ['response', 'session.request.response', 'challenge'],
+      ['request', 'session.create.request', 'response to challenge'],
+      ['response', 'session.create.response', 'grant'],
     ],
   },
   {
@@ -63,7 +64,7 @@ const SECTIONS: readonly Section[] = [
       'device, attributes and `refreshExpiry` of the first.',
     messages: [
       ['request', 'session.refresh.request'],
-      ['response (new token)', 'session.refresh.response'],
+      ['response', 'session.refresh.response', 'new token'],
     ],
   },
   {
@@ -86,7 +87,7 @@ const SECTIONS: readonly Section[] = [
       'first key. device-1 embeds the container verbatim and signs the request with a rotation of ' +
       'its own key; the container keeps its own signature.',
     messages: [
-      ['link container', 'device.link.container'],
+      ['container', 'device.link.container', 'built and signed by the new device'],
       ['request', 'device.link.request'],
       ['response', 'device.link.response'],
     ],
@@ -150,10 +151,10 @@ const fence = (language: string, text: string): string => `\`\`\`${language}\n${
 // For reading only: the signatures cover the compact bytes, shown right after.
 const pretty = (json: string): string => JSON.stringify(JSON.parse(json), null, 2)
 
-function renderMessage(file: VectorFile, label: string, id: string): string {
+function renderMessage(file: VectorFile, label: string, id: string, gloss?: string): string {
   const message = messageById(file, id)
   return [
-    `\`${label}\` (vector \`${id}\`)`,
+    `\`${label}\`${gloss === undefined ? '' : ` (${gloss})`}, vector \`${id}\``,
     fence('json', pretty(message)),
     'compact, as sent:',
     fence('text', message),
@@ -164,7 +165,7 @@ function renderSection(file: VectorFile, section: Section): string {
   return [
     `### ${section.title}`,
     `${section.protocol}. ${section.text}`,
-    ...section.messages.map(([label, id]) => renderMessage(file, label, id)),
+    ...section.messages.map(([label, id, gloss]) => renderMessage(file, label, id, gloss)),
   ].join('\n\n')
 }
 

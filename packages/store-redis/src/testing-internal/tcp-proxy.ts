@@ -20,14 +20,19 @@ export interface TcpProxyOptions {
  */
 export interface TcpProxy {
   readonly port: number
+  /** The local ports of the proxy's connections to the server, as the server sees them. */
+  upstreamPorts(): number[]
   /** Cuts every forwarded connection and stops listening: the server is now unreachable. */
   close(): Promise<void>
 }
 
 export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy> {
   const sockets = new Set<Socket>()
+  const upstreams = new Set<Socket>()
   const server: Server = createServer((client) => {
     const upstream = connect(options.targetPort, '127.0.0.1')
+    upstreams.add(upstream)
+    upstream.on('close', () => upstreams.delete(upstream))
     const cut = (): void => {
       client.destroy()
       upstream.destroy()
@@ -60,6 +65,7 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
   if (address === null || typeof address === 'string') throw new Error('no TCP address')
   return {
     port: address.port,
+    upstreamPorts: () => [...upstreams].flatMap((socket) => socket.localPort ?? []),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve())

@@ -1,0 +1,106 @@
+import type { VerificationKey, VerificationKeyStore } from '@better-auth/protocol'
+import { describe, expect, it } from 'vitest'
+import { AccessVerifier, MemoryTimeLockStore } from '../src/index.js'
+import { codeOf, createHarness, newAccount, tokenEncoder, verifier } from './harness.js'
+
+/** The server access key, counting how often it verifies a token signature. */
+function countingKeys(key: VerificationKey) {
+  const counter = { verifies: 0, retired: false }
+  const store: VerificationKeyStore = {
+    async get(identity) {
+      if (counter.retired || identity !== (await key.public())) throw new Error('unknown key')
+      return {
+        public: () => key.public(),
+        verifier: () => key.verifier(),
+        verify: (message, signature) => {
+          counter.verifies++
+          return key.verify(message, signature)
+        },
+      }
+    },
+  }
+  return { counter, store }
+}
+
+/**
+ * Three access requests of one session, captured on the way to the harness's own verifier. The
+ * verifier under test has its own nonce store, so to it they are all fresh.
+ */
+async function setup(tokenCacheSize?: number) {
+  const harness = await createHarness()
+  const { counter, store } = countingKeys(harness.accessKey)
+  const accessVerifier = new AccessVerifier({
+    crypto: { verifier },
+    encoding: { timestamper: harness.timestamper, tokenEncoder },
+    stores: { accessNonce: new MemoryTimeLockStore(), accessVerificationKeys: store },
+    tokenCacheSize,
+  })
+  const { client } = await newAccount(harness)
+  await client.createSession()
+  const messages: string[] = []
+  for (let i = 0; i < 3; i++) {
+    await client.makeAccessRequest('/foo/bar', { foo: String(i), bar: 'x' })
+    messages.push(harness.lastSent('/foo/bar'))
+  }
+  return { harness, counter, accessVerifier, messages }
+}
+
+describe('AccessVerifier token cache', () => {
+  it('verifies a token signature once, then serves it from the cache', async () => {
+    const { counter, accessVerifier, messages } = await setup()
+    for (const message of messages) await accessVerifier.verify(message)
+    expect(counter.verifies).toBe(1)
+  })
+
+  it('still checks every request signature and nonce on a cache hit', async () => {
+    const { accessVerifier, messages } = await setup()
+    await accessVerifier.verify(messages[0]!)
+    expect(await codeOf(accessVerifier.verify(messages[0]!))).toBe('BA205')
+    const tampered = messages[1]!.replace('"foo":"1"', '"foo":"9"')
+    expect(await codeOf(accessVerifier.verify(tampered))).toBe('BA201')
+  })
+
+  it('still enforces expiry for cached tokens', async () => {
+    const { accessVerifier, messages, harness } = await setup()
+    await accessVerifier.verify(messages[0]!)
+    harness.clock.advance(harness.server.expiry.accessMs + 1)
+    expect(await codeOf(accessVerifier.verify(messages[1]!))).toBe('BA401')
+  })
+
+  it('verifies every time when the cache is off', async () => {
+    const { counter, accessVerifier, messages } = await setup(0)
+    for (const message of messages) await accessVerifier.verify(message)
+    expect(counter.verifies).toBe(3)
+  })
+
+  it('forgets cached verifications on clearTokenCache, so a retired key is refused', async () => {
+    const { counter, accessVerifier, messages } = await setup()
+    await accessVerifier.verify(messages[0]!)
+    counter.retired = true
+    accessVerifier.clearTokenCache()
+    expect(await codeOf(accessVerifier.verify(messages[1]!))).toBe('BA402')
+  })
+
+  it('rejects a bad cache size at construction', () => {
+    expect(
+      () =>
+        new AccessVerifier({
+          crypto: { verifier },
+          encoding: {
+            timestamper: { now: () => new Date(), format: String, parse: () => new Date() },
+            tokenEncoder,
+          },
+          stores: {
+            accessNonce: new MemoryTimeLockStore(),
+            accessVerificationKeys: { get: () => Promise.reject(new Error()) },
+          },
+          tokenCacheSize: -1,
+        }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'BA001',
+        context: expect.objectContaining({ field: 'tokenCacheSize' }),
+      }),
+    )
+  })
+})

@@ -1,0 +1,44 @@
+import { StorageUnavailableError } from '@better-auth/protocol'
+import type { Redis } from 'ioredis'
+import { BACKEND, toStoreError } from './errors.js'
+import { runScript, type ScriptName } from './scripts.js'
+
+/** The client the stores share, the key prefix, and the error mapping every call goes through. */
+export class Connection {
+  readonly client: Redis
+  readonly prefix: string
+  #closed = false
+
+  constructor(client: Redis, prefix: string) {
+    this.client = client
+    this.prefix = prefix
+  }
+
+  markClosed(): void {
+    this.#closed = true
+  }
+
+  /** Runs commands on the client; rejects with the contract's error or StorageUnavailableError. */
+  async run<T>(operation: (client: Redis) => Promise<T>): Promise<T> {
+    try {
+      if (this.#closed)
+        throw new StorageUnavailableError(BACKEND, new Error('the stores are closed'))
+      return await operation(this.client)
+    } catch (error) {
+      throw toStoreError(error)
+    }
+  }
+
+  script(name: ScriptName, key: string, ...args: string[]): Promise<string> {
+    return this.run((client) => runScript(client, name, key, ...args))
+  }
+}
+
+/**
+ * Milliseconds a key must live so that it outlasts `expiresAt` by the caller's clock. Derived
+ * from the caller's own `now`, never from the Redis server's clock: the two may disagree, and
+ * the contract judges expiry by `now` alone. Rounded up, so a key never vanishes early.
+ */
+export function ttlMs(expiresAt: number, now: number): number {
+  return Math.ceil(expiresAt - now)
+}
