@@ -1,12 +1,53 @@
 #!/usr/bin/env bash
 # Runs every test once and ends with one line: "N passed, N failed".
+#
+# The e2e suites of the PostgreSQL and Redis stores need running servers: they use DATABASE_URL
+# and REDIS_URL when set; otherwise this script starts throwaway servers with
+# scripts/services.sh for the run and stops them afterwards. A suite whose server is missing is
+# skipped, and the run says so.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PNPM=${PNPM:-$(command -v pnpm >/dev/null 2>&1 && echo pnpm || echo "npx -y pnpm@10")}
 mkdir -p test-artifacts
 report=test-artifacts/vitest.json
+rm -f "$report"
+
+services=()
+[ -z "${DATABASE_URL:-}" ] && services+=(postgres)
+[ -z "${REDIS_URL:-}" ] && services+=(redis)
+started_services=0
+stop_services() {
+  if [ "$started_services" -eq 1 ]; then
+    bash scripts/services.sh stop
+    rm -f "$BETTER_AUTH_SERVICES_STATE"
+    started_services=0
+  fi
+}
+if [ ${#services[@]} -gt 0 ]; then
+  # A state file of this run's own, so runs in parallel (or a developer's services started by
+  # hand) never stop each other's servers.
+  BETTER_AUTH_SERVICES_STATE=$(mktemp "${TMPDIR:-/tmp}/better-auth-test-services.XXXXXX")
+  export BETTER_AUTH_SERVICES_STATE
+  started_services=1
+  trap stop_services EXIT
+  trap 'exit 130' INT TERM
+  # shellcheck source=services.sh
+  source scripts/services.sh start "${services[@]}"
+fi
+
+skipped_suites=()
+[ -z "${DATABASE_URL:-}" ] && skipped_suites+=("@better-auth/store-postgres e2e suites (no PostgreSQL: DATABASE_URL unset, no server binaries)")
+[ -z "${REDIS_URL:-}" ] && skipped_suites+=("@better-auth/store-redis e2e suites (no Redis: REDIS_URL unset, no redis-server)")
+
 $PNPM exec vitest run --reporter=default --reporter=json --outputFile.json="$report"
 status=$?
+
+# Stopped before the summary, so that the summary stays the last line.
+stop_services
+for suite in ${skipped_suites[@]+"${skipped_suites[@]}"}; do
+  echo "skipped: $suite"
+done
+
 if [ -f "$report" ]; then
   node -e '
     const r = require(process.argv[1]);

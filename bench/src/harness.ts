@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { Bench } from 'tinybench'
 
 /** One measured operation: `run` performs `batch` operations per call. */
@@ -94,6 +94,8 @@ export interface Environment {
   readonly platform: string
   readonly cpu: string
   readonly cpuCount: number
+  /** 1-minute load average when the run started: a busy machine skews every number. */
+  readonly loadAverage: number
 }
 
 export function environment(): Environment {
@@ -106,6 +108,7 @@ export function environment(): Environment {
     platform: `${process.platform} ${process.arch}`,
     cpu: list[0]?.model.trim() ?? 'unknown',
     cpuCount: list.length,
+    loadAverage: loadavg()[0] ?? 0,
   }
 }
 

@@ -1,5 +1,4 @@
 import {
-  buildRequestPayload,
   encodeAccessToken,
   protocols,
   signPayloadText,
@@ -314,7 +313,7 @@ export const adversarialCases: readonly AdversarialCase[] = [
     async run(d) {
       const victim = await d.createAccount()
       const wrong = await generateKey()
-      const { rotation, key: _unused } = await d.newDeviceKeys()
+      const { rotation } = await d.newDeviceKeys()
       return d.send(
         await d.prepare(
           'recoverAccount',
@@ -373,19 +372,24 @@ export const adversarialCases: readonly AdversarialCase[] = [
     title: 'create account without `device`, signed over the exact bytes sent',
     proves: 'required fields are enforced, not defaulted',
     async run(d) {
-      const { prepared } = await d.prepareCreateAccount()
-      const payload = buildRequestPayload(
-        'createAccount',
-        prepared.nonce,
-        (JSON.parse(prepared.payloadText) as { request: never }).request,
-      )
-      const { device: _device, ...authentication } = payload.request.authentication
-      const payloadText = JSON.stringify({ access: payload.access, request: { authentication } })
-      const signer = await d.newDeviceKeys()
-      // Signed by some key: the signature is well formed, so only the missing field is wrong.
+      const { key, rotation } = await d.newDeviceKeys()
+      const recoveryHash = await d.hash(await (await generateKey()).public())
+      const identity = await d.hash(rotation.publicKey + rotation.rotationHash + recoveryHash)
+      const payloadText = JSON.stringify({
+        access: { nonce: await d.nonce() },
+        request: {
+          authentication: {
+            identity,
+            publicKey: rotation.publicKey,
+            recoveryHash,
+            rotationHash: rotation.rotationHash,
+          },
+        },
+      })
+      // Signed by the key it names, over these bytes: only the missing field is wrong.
       return d.send({
-        path: prepared.path,
-        message: await signPayloadText(signer.key, payloadText),
+        path: protocols.createAccount.path,
+        message: await signPayloadText(key, payloadText),
       })
     },
   },

@@ -124,9 +124,9 @@ describe.skipIf(!REDIS_URL)(e2e('redis stores'), () => {
         redis.pttl(`${prefix}time-lock:access-nonce:request-nonce`),
       ])
       for (const [ttl, lifetime] of [
-        [ttls[0]!, 60_000],
-        [ttls[1]!, 30_000],
-        [ttls[2]!, 20_000],
+        [ttls[0], 60_000],
+        [ttls[1], 30_000],
+        [ttls[2], 20_000],
       ] as const) {
         expect(ttl).toBeGreaterThan(lifetime - 5_000)
         expect(ttl).toBeLessThanOrEqual(lifetime)

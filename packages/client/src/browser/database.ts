@@ -105,13 +105,10 @@ const connections = new Map<string, Promise<BrowserDatabase>>()
 export function connect(dbName: string): Promise<BrowserDatabase> {
   const existing = connections.get(dbName)
   if (existing !== undefined) return existing
-  let connection: Promise<BrowserDatabase>
-  try {
+  const connection = Promise.resolve().then(() => {
     requireBrowserEnvironment()
-    connection = open(dbName)
-  } catch (error) {
-    return Promise.reject(error as Error)
-  }
+    return open(dbName)
+  })
   connections.set(dbName, connection)
   connection.catch(() => {
     if (connections.get(dbName) === connection) connections.delete(dbName)

@@ -215,7 +215,13 @@ describe('environment errors', () => {
 
 describe('requestPersistentStorage', () => {
   it.each([
-    ['persisted', { persisted: () => Promise.resolve(true), persist: () => Promise.reject() }],
+    [
+      'persisted',
+      {
+        persisted: () => Promise.resolve(true),
+        persist: () => Promise.reject(new Error('unused')),
+      },
+    ],
     [
       'persisted',
       { persisted: () => Promise.resolve(false), persist: () => Promise.resolve(true) },
