@@ -5,7 +5,9 @@ import { defineProject, type UserWorkspaceConfig } from 'vitest/config'
 export function project(overrides: UserWorkspaceConfig['test'] = {}): UserWorkspaceConfig {
   return defineProject({
     resolve: { conditions: ['dev-source', 'module', 'node', 'import', 'default'] },
-    ssr: { resolve: { conditions: ['dev-source', 'node', 'import', 'default'] } },
+    // Vitest hands SSR conditions to Node as --conditions: 'import' there would make CommonJS
+    // require() (pg's internals) pick ESM entries, so only add what Node lacks.
+    ssr: { resolve: { conditions: ['dev-source', 'node', 'default'] } },
     test: {
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
       testTimeout: 20_000,

@@ -36,26 +36,34 @@ if [ ${#services[@]} -gt 0 ]; then
 fi
 
 skipped_suites=()
-[ -z "${DATABASE_URL:-}" ] && skipped_suites+=("@better-auth/store-postgres e2e suites (no PostgreSQL: DATABASE_URL unset, no server binaries)")
-[ -z "${REDIS_URL:-}" ] && skipped_suites+=("@better-auth/store-redis e2e suites (no Redis: REDIS_URL unset, no redis-server)")
+[ -z "${DATABASE_URL:-}" ] && skipped_suites+=("@better-auth/store-postgres e2e suites: DATABASE_URL unset and no PostgreSQL could be started")
+[ -z "${REDIS_URL:-}" ] && skipped_suites+=("@better-auth/store-redis e2e suites: REDIS_URL unset and no Redis could be started")
 
 $PNPM exec vitest run --reporter=default --reporter=json --outputFile.json="$report"
 status=$?
 
 # Stopped before the summary, so that the summary stays the last line.
 stop_services
-for suite in ${skipped_suites[@]+"${skipped_suites[@]}"}; do
+for suite in "${skipped_suites[@]}"; do
   echo "skipped: $suite"
 done
+# CI installs the servers (.ci/run), so there a missing one is a failure, not a quiet skip.
+missing=0
+if [ "${CI:-}" = true ] && [ ${#skipped_suites[@]} -gt 0 ]; then
+  missing=${#skipped_suites[@]}
+  echo "CI: counting ${missing} skipped e2e group(s) as failed"
+  status=1
+fi
 
 if [ -f "$report" ]; then
   node -e '
     const r = require(process.argv[1]);
     const skipped = r.numPendingTests + r.numTodoTests;
-    console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
-  ' "$PWD/$report"
+    const failed = r.numFailedTests + Number(process.argv[2]);
+    console.log(`${r.numPassedTests} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+  ' "$PWD/$report" "$missing"
 else
-  echo "0 passed, 1 failed"
+  echo "0 passed, $((1 + missing)) failed"
   status=1
 fi
 exit $status

@@ -139,6 +139,25 @@ for (const [op, pick] of [
     })
   }
 }
+// Throughput when many requests verify at once. Web Crypto runs each verification on libuv's
+// thread pool, so concurrent ones use several cores; the node backend verifies synchronously on
+// the event loop thread, one at a time. Which one wins here depends on the core count.
+const CONCURRENT = 64
+for (const backend of backends) {
+  cases.push({
+    op: `verify, ${CONCURRENT} concurrent, cached key`,
+    backend: backend.name,
+    batch: CONCURRENT,
+    run: async () => {
+      const results = await Promise.all(
+        Array.from({ length: CONCURRENT }, () =>
+          backend.cached.verify(message, signature, publicKey),
+        ),
+      )
+      if (!results.every(Boolean)) fail(`concurrent verify ${backend.name}`)
+    },
+  })
+}
 for (const backend of backends) {
   cases.push({ op: 'key import', backend: backend.name, run: () => backend.importKey(poolKey()) })
 }

@@ -373,9 +373,12 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres stores'), () => {
         await admin.query('SELECT pg_advisory_xact_lock(424242)')
 
         const replacing = rejection(stores.authenticationKey.replaceAllDevices(replacement))
+        // Watched from outside any transaction: within one, PostgreSQL keeps returning the
+        // pg_stat_activity snapshot taken at its first read.
+        const monitor = pool(1)
         let pid = 0
         await until(async () => {
-          const { rows } = await admin.query<{ pid: number; query: string }>(
+          const { rows } = await monitor.query<{ pid: number; query: string }>(
             `SELECT pid, query FROM pg_stat_activity
              WHERE application_name = 'better-auth-test-interrupt' AND wait_event_type = 'Lock'`,
           )
@@ -385,7 +388,7 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres stores'), () => {
           return pid !== 0
         }, 'replaceAllDevices to block')
         // The old devices are revoked inside the open transaction at this point.
-        await admin.query('SELECT pg_terminate_backend($1)', [pid])
+        await monitor.query('SELECT pg_terminate_backend($1)', [pid])
 
         expectUnavailable(await replacing)
         await admin.query('ROLLBACK')

@@ -1,0 +1,238 @@
+/**
+ * The web app in a real Chromium against the real example server: account creation, a reload,
+ * device linking by copy and paste, unlinking, and recovery from the saved recovery kit. Proves
+ * that non-extractable CryptoKeys survive in IndexedDB and that a rotation interrupted by a reload
+ * is retried with the same keys.
+ */
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  buildWebApp,
+  serveStatic,
+  startExampleServer,
+  type RunningServer,
+  type StaticSite,
+} from './processes.js'
+
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
+const hasChromium = existsSync(CHROMIUM)
+const artifacts = fileURLToPath(new URL('../../../test-artifacts/web-e2e/', import.meta.url))
+
+if (!hasChromium) {
+  console.warn(
+    `browser e2e skipped: no Chromium at ${CHROMIUM} (install Debian's: apt-get install -y chromium)`,
+  )
+}
+
+/** Clicks `button` and waits for the app to report that action's result. */
+async function act(page: Page, button: string): Promise<{ state: string; text: string }> {
+  const result = page.locator('#result')
+  const before = Number(await result.getAttribute('data-seq'))
+  await page.click(`#${button}`)
+  await page.waitForFunction(
+    (seq) => Number(document.getElementById('result')?.dataset['seq']) > seq,
+    before,
+    { timeout: 20_000 },
+  )
+  return {
+    state: (await result.getAttribute('data-state')) ?? '',
+    text: (await result.textContent()) ?? '',
+  }
+}
+
+async function ok(page: Page, button: string): Promise<string> {
+  const { state, text } = await act(page, button)
+  expect(text, `#${button}`).toMatch(/^ok /)
+  expect(state).toBe('ok')
+  return text
+}
+
+/** What the page itself can see in IndexedDB about its authentication key chain. */
+function inspectChain(page: Page, namespace: string) {
+  return page.evaluate(async (namespace) => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open('better-auth')
+      request.onsuccess = () => resolve(request.result)
+      request.onerror = () => reject(request.error ?? new Error('open failed'))
+    })
+    type Stored = { keyPair: CryptoKeyPair; publicKey: string }
+    type Chain = { current: Stored; next: Stored; pending?: { rotationHash: string } }
+    const chain = await new Promise<Chain>((resolve, reject) => {
+      const store = db.transaction('chains').objectStore('chains')
+      const request = store.get([namespace, 'authenticationKey'])
+      request.onsuccess = () => resolve(request.result as Chain)
+      request.onerror = () => reject(request.error ?? new Error('read failed'))
+    })
+    db.close()
+    let exported = 'exported'
+    try {
+      await crypto.subtle.exportKey('jwk', chain.current.keyPair.privateKey)
+    } catch (error) {
+      exported = `refused: ${(error as Error).name}`
+    }
+    return {
+      isCryptoKey: chain.current.keyPair.privateKey instanceof CryptoKey,
+      extractable: chain.current.keyPair.privateKey.extractable,
+      exported,
+      next: chain.next.publicKey,
+      pending: chain.pending?.rotationHash,
+    }
+  }, namespace)
+}
+
+describe.skipIf(!hasChromium)('the web app in Chromium', () => {
+  let workDir: string
+  let site: StaticSite
+  let server: RunningServer
+  let browser: Browser
+  const contexts: BrowserContext[] = []
+  const pages: Page[] = []
+
+  beforeAll(async () => {
+    workDir = await mkdtemp(join(tmpdir(), 'better-auth-web-'))
+    await buildWebApp(join(workDir, 'dist'))
+    site = await serveStatic(join(workDir, 'dist'))
+    server = await startExampleServer(join(workDir, 'data'), site.origin)
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      timeout: 30_000,
+      // Playwright launches with a fresh temporary profile (--user-data-dir) of its own.
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    })
+  })
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined)
+    await browser?.close()
+    await server?.stop()
+    await site?.close()
+    if (workDir !== undefined) await rm(workDir, { recursive: true, force: true })
+  })
+
+  /** A new browser profile: its own IndexedDB, so a separate device. */
+  async function device(): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1000, height: 1400 } })
+    contexts.push(context)
+    // Only the two local servers may be reached; anything else fails loudly.
+    await context.route(
+      (url) => url.hostname !== '127.0.0.1',
+      (route) => route.abort('blockedbyclient'),
+    )
+    const page = await context.newPage()
+    pages.push(page)
+    page.setDefaultTimeout(20_000)
+    await page.goto(`${site.origin}/?server=${encodeURIComponent(server.url)}`)
+    await page.waitForFunction(() => document.getElementById('persistence')?.textContent !== '–')
+    return page
+  }
+
+  it('creates, reloads, links, unlinks and recovers an account', async ({ onTestFailed }) => {
+    // On failure, keep what every device showed: the result line usually names the error code.
+    onTestFailed(async () => {
+      await mkdir(artifacts, { recursive: true })
+      for (const [index, page] of pages.entries()) {
+        const path = join(artifacts, `failure-device-${index + 1}.png`)
+        await page.screenshot({ path, fullPage: true }).catch(() => undefined)
+      }
+    })
+    // The app's namespace for the default account slot on this server.
+    const namespace = `default@${server.url}`
+    // Device A creates the account and shows the recovery kit once.
+    const a = await device()
+    await ok(a, 'create-account')
+    const recoveryKit = await a.inputValue('#recovery-kit')
+    expect(recoveryKit).toMatch(/^better-auth-recovery-v1\.E[\w-]{43}\.[\w-]{43}$/)
+    const identity = (await a.textContent('#identity'))!
+    const deviceA = (await a.textContent('#device'))!
+    expect(recoveryKit).toContain(identity)
+    await a.click('#recovery-saved')
+    expect(await a.inputValue('#recovery-kit')).toBe('')
+
+    // The keys are CryptoKeys in IndexedDB that the page itself cannot export.
+    const chain = await inspectChain(a, namespace)
+    expect(chain).toMatchObject({ isCryptoKey: true, extractable: false })
+    expect(chain.exported).toMatch(/^refused/)
+
+    // A reload keeps everything: sign in and call the access route.
+    await a.reload()
+    expect(await a.textContent('#identity')).toBe(identity)
+    await ok(a, 'sign-in')
+    expect(await ok(a, 'call-foo')).toContain('{"wasFoo":"hello","wasBar":"world"}')
+
+    // A rotation cut off by the network, then the tab reloaded: the retry sends the same keys.
+    const sent: string[] = []
+    await a.route('**/device/rotate', async (route) => {
+      sent.push(route.request().postData() ?? '')
+      await (sent.length === 1 ? route.abort('connectionreset') : route.continue())
+    })
+    expect((await act(a, 'rotate')).text).toMatch(/^error BA801/)
+    const prepared = await inspectChain(a, namespace)
+    expect(prepared.pending).toBeDefined()
+    await a.reload()
+    expect((await inspectChain(a, namespace)).pending).toBe(prepared.pending)
+    await ok(a, 'rotate')
+    const revealed = (body: string) =>
+      (JSON.parse(body) as { payload: { request: unknown } }).payload.request
+    expect(sent).toHaveLength(2)
+    expect(revealed(sent[1]!)).toEqual(revealed(sent[0]!))
+    const rotated = await inspectChain(a, namespace)
+    expect(rotated.pending).toBeUndefined()
+    await a.unroute('**/device/rotate')
+
+    // Device B joins: identity copied from A, link container copied from B back to A.
+    const b = await device()
+    await b.fill('#link-identity', identity)
+    await ok(b, 'prepare-link')
+    const container = await b.inputValue('#link-container-out')
+    expect(container).toMatch(/^\{"payload":\{"authentication":/)
+    await a.fill('#link-container-in', container)
+    expect(await ok(a, 'link-device')).toContain('device linked')
+    const deviceB = (await b.textContent('#device'))!
+    expect(deviceB).not.toBe(deviceA)
+    await ok(b, 'sign-in')
+    expect(await ok(b, 'call-foo')).toContain('"wasFoo":"hello"')
+
+    // B unlinks A; A can no longer refresh its session.
+    await b.fill('#unlink-device', deviceA)
+    await ok(b, 'unlink')
+    const refused = await act(a, 'refresh')
+    expect(refused.state).toBe('error')
+    expect(refused.text).toMatch(/^error BA103/)
+    await ok(b, 'refresh')
+
+    // A fresh browser recovers with the saved kit; the other devices are revoked.
+    const c = await device()
+    await c.fill('#recovery-input', recoveryKit)
+    await ok(c, 'recover')
+    expect(await c.textContent('#identity')).toBe(identity)
+    const nextKit = await c.inputValue('#recovery-kit')
+    expect(nextKit).toMatch(/^better-auth-recovery-v1\./)
+    expect(nextKit).not.toBe(recoveryKit)
+    await ok(c, 'sign-in')
+    expect(await ok(c, 'call-foo')).toContain('{"wasFoo":"hello","wasBar":"world"}')
+    expect((await act(b, 'refresh')).text).toMatch(/^error BA103/)
+    // The spent kit no longer recovers anything.
+    const d = await device()
+    await d.fill('#recovery-input', recoveryKit)
+    expect((await act(d, 'recover')).text).toMatch(/^error BA104/)
+
+    await mkdir(artifacts, { recursive: true })
+    await c.screenshot({ path: join(artifacts, 'recovered.png'), fullPage: true })
+    await a.screenshot({ path: join(artifacts, 'unlinked-device-refresh.png'), fullPage: true })
+  })
+})

@@ -1,0 +1,167 @@
+import type { CaseResult } from '../adversarial/run.js'
+import type { MatrixReport, ServerReport } from './run.js'
+import type { ScenarioResult } from './scenarios.js'
+
+const CELL_WIDTH = 40
+
+function clip(text: string, width = CELL_WIDTH): string {
+  const flat = text.replace(/\s+/g, ' ').trim()
+  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat
+}
+
+/**
+ * A protocol error code says which check refused the message; servers that answer every failure
+ * with the same body (the Go reference says "an error occured") are explained by their log line.
+ */
+export function caseCell(result: CaseResult | undefined): string {
+  if (result === undefined) return '-'
+  const down = result.alive ? '' : ' [server down]'
+  if (result.status === 'error') return clip(`error: ${result.code}`) + down
+  const reason =
+    !/^BA\d{3}/.test(result.code) && result.serverLog !== undefined
+      ? `log: ${result.serverLog.replace(/^error:\s*/i, '')}`
+      : result.code
+  return clip(`${result.status} (${reason})`) + down
+}
+
+export function scenarioCell(result: ScenarioResult | undefined): string {
+  if (result === undefined) return '-'
+  return result.status === 'pass' ? 'pass' : clip(`FAIL (${result.detail ?? ''})`)
+}
+
+function statusCell(server: ServerReport): string {
+  if (server.unavailable !== undefined) return clip(`unavailable: ${server.unavailable}`)
+  const how = server.started ? 'started' : 'external'
+  return `${how}, ${(server.ms / 1000).toFixed(1)} s`
+}
+
+function verdictCell(server: ServerReport): string {
+  switch (server.verdict) {
+    case 'pass':
+      return 'pass'
+    case 'findings':
+      return `findings (${server.findings.length})`
+    case 'fail':
+      return `FAIL (${server.failures.length})`
+    case 'unavailable':
+      return 'unavailable'
+  }
+}
+
+function table(rows: readonly (readonly string[])[], ruleAfter: ReadonlySet<number>): string {
+  const widths: number[] = []
+  for (const row of rows) {
+    row.forEach((cell, index) => (widths[index] = Math.max(widths[index] ?? 0, cell.length)))
+  }
+  const line = (row: readonly string[]) =>
+    row
+      .map((cell, index) => cell.padEnd(widths[index] ?? 0))
+      .join(' | ')
+      .trimEnd()
+  const rule = widths.map((width) => '-'.repeat(width)).join('-+-')
+  const out: string[] = []
+  rows.forEach((row, index) => {
+    out.push(line(row))
+    if (ruleAfter.has(index)) out.push(rule)
+  })
+  return out.join('\n')
+}
+
+function indent(text: string, prefix: string): string {
+  return text
+    .split('\n')
+    .map((line) => prefix + line)
+    .join('\n')
+}
+
+/** The matrix (scenario and case rows × server columns), then what failed and what was found. */
+export function renderMatrix(report: MatrixReport): string {
+  const servers = report.servers
+  const rows: string[][] = [
+    ['', ...servers.map((server) => server.name)],
+    ['expect', ...servers.map((server) => server.expect)],
+    ['status', ...servers.map(statusCell)],
+  ]
+  const rules = new Set<number>([2])
+  const unavailableCell = (server: ServerReport) =>
+    server.unavailable === undefined ? undefined : 'unavailable'
+  for (const scenario of report.scenarios) {
+    rows.push([
+      scenario.id,
+      ...servers.map(
+        (server) =>
+          unavailableCell(server) ??
+          scenarioCell(server.scenarios.find((result) => result.id === scenario.id)),
+      ),
+    ])
+  }
+  rules.add(rows.length - 1)
+  for (const testCase of report.cases) {
+    rows.push([
+      testCase.id,
+      ...servers.map(
+        (server) =>
+          unavailableCell(server) ??
+          caseCell(server.adversarial.find((result) => result.id === testCase.id)),
+      ),
+    ])
+  }
+  rules.add(rows.length - 1)
+  rows.push(['verdict', ...servers.map(verdictCell)])
+
+  const sections = [table(rows, rules)]
+  const unavailable = servers.filter((server) => server.unavailable !== undefined)
+  if (unavailable.length > 0) {
+    sections.push(
+      'Unavailable:\n' +
+        unavailable
+          .map((server) => `  ${server.name}:\n${indent(server.unavailable ?? '', '    ')}`)
+          .join('\n'),
+    )
+  }
+  const failing = servers.filter((server) => server.failures.length > 0)
+  if (failing.length > 0) {
+    sections.push(
+      'Failures (these fail the run):\n' +
+        failing
+          .map(
+            (server) =>
+              `  ${server.name} (${server.expect}):\n` +
+              server.failures.map((line) => `    - ${line}`).join('\n'),
+          )
+          .join('\n'),
+    )
+  }
+  const finding = servers.filter((server) => server.findings.length > 0)
+  if (finding.length > 0) {
+    const proves = new Map(report.cases.map((testCase) => [testCase.id, testCase.proves]))
+    sections.push(
+      'Findings (reported, not failures):\n' +
+        finding
+          .map(
+            (server) =>
+              `  ${server.name} (${server.expect}):\n` +
+              server.findings
+                .map((line) => {
+                  const id = line.split(/[\s:]/, 1)[0] ?? ''
+                  const result = server.adversarial.find((item) => item.id === id)
+                  const why = proves.get(id)
+                  return (
+                    `    - ${line}` +
+                    (why === undefined ? '' : `\n      expected refusal because: ${why}`) +
+                    (result?.serverLog === undefined ? '' : `\n      server log: ${result.serverLog}`)
+                  )
+                })
+                .join('\n'),
+          )
+          .join('\n'),
+    )
+  }
+  const failures = servers.reduce((sum, server) => sum + server.failures.length, 0)
+  sections.push(
+    report.ok
+      ? `Result: OK (${servers.length} server${servers.length === 1 ? '' : 's'})`
+      : `Result: FAILED (${failures} failure${failures === 1 ? '' : 's'})`,
+  )
+  return sections.join('\n\n') + '\n'
+}
