@@ -7,6 +7,10 @@ export interface ServerConfig {
   readonly port: number
   readonly dataDir: string
   readonly databaseFile: string
+  /** PostgreSQL for accounts (and everything else without REDIS_URL). */
+  readonly databaseUrl?: string
+  /** Redis for challenges and time-locks (and everything else without DATABASE_URL). */
+  readonly redisUrl?: string
   readonly keysFile: string
   readonly expiry: Partial<ExpiryOptions>
   readonly corsOrigins: readonly string[]
@@ -18,6 +22,8 @@ const FLAGS: Record<string, string> = {
   '--port': 'PORT',
   '--data-dir': 'DATA_DIR',
   '--database': 'DATABASE_FILE',
+  '--database-url': 'DATABASE_URL',
+  '--redis-url': 'REDIS_URL',
   '--keys': 'KEYS_FILE',
   '--cors-origins': 'CORS_ORIGINS',
   '--log-level': 'LOG_LEVEL',
@@ -36,6 +42,8 @@ export const USAGE = `usage: better-auth-example-server [options]
   --port PORT            listen port (PORT, default 8080)
   --data-dir DIR         data directory (DATA_DIR, default ./.data)
   --database FILE        SQLite file (DATABASE_FILE, default DATA_DIR/better-auth.sqlite)
+  --database-url URL     PostgreSQL instead of SQLite (DATABASE_URL)
+  --redis-url URL        Redis for challenges and time-locks (REDIS_URL)
   --keys FILE            server key file (KEYS_FILE, default DATA_DIR/server-keys.json)
   --cors-origins LIST    comma-separated allowed origins (CORS_ORIGINS, default none)
   --log-level LEVEL      fastify log level (LOG_LEVEL, default info)
@@ -73,6 +81,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     port,
     dataDir,
     databaseFile: resolve(values.DATABASE_FILE ?? join(dataDir, 'better-auth.sqlite')),
+    databaseUrl: nonEmpty(values.DATABASE_URL),
+    redisUrl: nonEmpty(values.REDIS_URL),
     keysFile: resolve(values.KEYS_FILE ?? join(dataDir, 'server-keys.json')),
     expiry,
     corsOrigins: (values.CORS_ORIGINS ?? '')
@@ -81,4 +91,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
       .filter((origin) => origin !== ''),
     logLevel: values.LOG_LEVEL ?? 'info',
   }
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value
 }

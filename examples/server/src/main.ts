@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { BetterAuthError } from '@better-auth/protocol'
-import { SqliteStores } from '@better-auth/store-sqlite'
 import { mkdir } from 'node:fs/promises'
 import { buildApp } from './app.js'
 import { USAGE, loadConfig } from './config.js'
 import { loadOrCreateKeys } from './keys.js'
+import { openStores } from './stores.js'
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help')) {
@@ -14,10 +14,10 @@ async function main(): Promise<void> {
   const config = loadConfig(process.argv.slice(2), process.env)
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
   const keys = await loadOrCreateKeys(config.keysFile)
-  const stores = SqliteStores.open({ filename: config.databaseFile })
+  const opened = await openStores(config)
   const app = await buildApp({
     keys,
-    stores,
+    stores: opened.stores,
     expiry: config.expiry,
     corsOrigins: config.corsOrigins,
     logger: { level: config.logLevel },
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     app.log.info({ signal }, 'shutting down')
     void app
       .close()
-      .then(() => stores.close())
+      .then(() => opened.close())
       .then(
         () => process.exit(0),
         (error: unknown) => {
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
 
   await app.listen({ host: config.host, port: config.port })
   app.log.info(
-    { responseKey: await keys.response.public(), database: config.databaseFile },
+    { responseKey: await keys.response.public(), stores: opened.description },
     'better-auth example server ready',
   )
 }

@@ -14,7 +14,13 @@ export interface RunningServer {
  * Starts the real example server (TypeScript sources through tsx, so no build is needed) on a
  * free port and resolves once it listens.
  */
-export function startServer(args: readonly string[], timeoutMs = 20_000): Promise<RunningServer> {
+export function startServer(
+  args: readonly string[],
+  timeoutMs = 20_000,
+  env: Record<string, string> = {},
+): Promise<RunningServer> {
+  // Store URLs from the test environment must not silently change which store a test runs on.
+  const { DATABASE_URL: _database, REDIS_URL: _redis, ...inherited } = process.env
   const child = spawn(
     process.execPath,
     ['--conditions=dev-source', '--import', 'tsx', 'src/main.ts', '--port', '0', ...args],

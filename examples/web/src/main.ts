@@ -167,10 +167,15 @@ element('recovery-saved').addEventListener('click', () => {
   element('recovery-kit-box').hidden = true
 })
 
-void requestPersistentStorage().then((persistence) => {
-  element('persistence').textContent = persistence
-})
-void showStatus().catch((error: unknown) => {
-  result.dataset['state'] = 'error'
-  result.textContent = describe(error)
+// `data-ready` tells tests (and styles) that the stored state has been read after a (re)load.
+void Promise.all([
+  requestPersistentStorage().then((persistence) => {
+    element('persistence').textContent = persistence
+  }),
+  showStatus().catch((error: unknown) => {
+    result.dataset['state'] = 'error'
+    result.textContent = describe(error)
+  }),
+]).finally(() => {
+  document.body.dataset['ready'] = 'true'
 })

@@ -29,6 +29,12 @@ if (!hasChromium) {
   )
 }
 
+/** (Re)loads `url`, or reloads the page, and waits until the app has read its stored state. */
+async function load(page: Page, url?: string): Promise<void> {
+  await (url === undefined ? page.reload() : page.goto(url))
+  await page.waitForSelector('body[data-ready="true"]', { state: 'attached' })
+}
+
 /** Clicks `button` and waits for the app to report that action's result. */
 async function act(page: Page, button: string): Promise<{ state: string; text: string }> {
   const result = page.locator('#result')
@@ -37,7 +43,7 @@ async function act(page: Page, button: string): Promise<{ state: string; text: s
   await page.waitForFunction(
     (seq) => Number(document.getElementById('result')?.dataset['seq']) > seq,
     before,
-    { timeout: 20_000 },
+    { timeout: 30_000 },
   )
   return {
     state: (await result.getAttribute('data-state')) ?? '',
@@ -136,8 +142,7 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     const page = await context.newPage()
     pages.push(page)
     page.setDefaultTimeout(20_000)
-    await page.goto(`${site.origin}/?server=${encodeURIComponent(server.url)}`)
-    await page.waitForFunction(() => document.getElementById('persistence')?.textContent !== '–')
+    await load(page, `${site.origin}/?server=${encodeURIComponent(server.url)}`)
     return page
   }
 
@@ -169,7 +174,7 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     expect(chain.exported).toMatch(/^refused/)
 
     // A reload keeps everything: sign in and call the access route.
-    await a.reload()
+    await load(a)
     expect(await a.textContent('#identity')).toBe(identity)
     await ok(a, 'sign-in')
     expect(await ok(a, 'call-foo')).toContain('{"wasFoo":"hello","wasBar":"world"}')
@@ -183,7 +188,7 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     expect((await act(a, 'rotate')).text).toMatch(/^error BA801/)
     const prepared = await inspectChain(a, namespace)
     expect(prepared.pending).toBeDefined()
-    await a.reload()
+    await load(a)
     expect((await inspectChain(a, namespace)).pending).toBe(prepared.pending)
     await ok(a, 'rotate')
     const revealed = (body: string) =>

@@ -1,0 +1,56 @@
+import { PostgresStores } from '@better-auth/store-postgres'
+import { RedisStores } from '@better-auth/store-redis'
+import { SqliteStores } from '@better-auth/store-sqlite'
+import type { AppStores } from './app.js'
+
+export interface OpenedStores {
+  readonly stores: AppStores
+  /** Which backend serves what, for the startup log (never a connection string). */
+  readonly description: string
+  close(): Promise<void>
+}
+
+export interface StoreSelection {
+  readonly databaseUrl?: string
+  readonly redisUrl?: string
+  readonly databaseFile: string
+}
+
+/**
+ * PostgreSQL keeps accounts (keys and recovery hashes) and Redis keeps the short-lived values
+ * (challenges, time-locks) when both are given; either alone serves everything; with neither the
+ * embedded SQLite file does. Several server processes can share one PostgreSQL and Redis.
+ */
+export async function openStores(selection: StoreSelection): Promise<OpenedStores> {
+  const { databaseUrl, redisUrl } = selection
+  if (databaseUrl === undefined && redisUrl === undefined) {
+    const sqlite = SqliteStores.open({ filename: selection.databaseFile })
+    return { stores: sqlite, description: 'sqlite', close: () => sqlite.close() }
+  }
+  const postgres =
+    databaseUrl === undefined
+      ? undefined
+      : await PostgresStores.connect({ connectionString: databaseUrl })
+  let redis: RedisStores | undefined
+  try {
+    redis = redisUrl === undefined ? undefined : await RedisStores.connect({ url: redisUrl })
+  } catch (error) {
+    await postgres?.close()
+    throw error
+  }
+  const accounts = postgres ?? redis!
+  const ephemeral = redis ?? postgres!
+  return {
+    stores: {
+      authenticationKey: accounts.authenticationKey,
+      recoveryHash: accounts.recoveryHash,
+      authenticationNonce: ephemeral.authenticationNonce,
+      accessKeyHash: ephemeral.accessKeyHash,
+      accessNonce: ephemeral.accessNonce,
+    },
+    description: `accounts: ${postgres ? 'postgres' : 'redis'}; nonces and time-locks: ${redis ? 'redis' : 'postgres'}`,
+    async close() {
+      await Promise.allSettled([postgres?.close(), redis?.close()])
+    },
+  }
+}
