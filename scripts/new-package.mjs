@@ -4,8 +4,8 @@
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 
-const [dir, name, description = ''] = process.argv.slice(2)
-if (!dir || !name) {
+const [dir = '', name = '', description = ''] = process.argv.slice(2)
+if (dir === '' || name === '') {
   console.error('usage: new-package.mjs <dir> <name> [description]')
   process.exit(2)
 }
@@ -16,6 +16,7 @@ if (existsSync(join(dir, 'package.json'))) {
 const depth = dir.split('/').filter(Boolean).length
 const up = '../'.repeat(depth)
 mkdirSync(join(dir, 'src'), { recursive: true })
+/** @param {string} file @param {unknown} value */
 const json = (file, value) => writeFileSync(join(dir, file), JSON.stringify(value, null, 2) + '\n')
 json('package.json', {
   name,

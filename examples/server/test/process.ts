@@ -20,7 +20,9 @@ export function startServer(
   env: Record<string, string> = {},
 ): Promise<RunningServer> {
   // Store URLs from the test environment must not silently change which store a test runs on.
-  const { DATABASE_URL: _database, REDIS_URL: _redis, ...inherited } = process.env
+  const inherited = { ...process.env }
+  delete inherited.DATABASE_URL
+  delete inherited.REDIS_URL
   const child = spawn(
     process.execPath,
     ['--conditions=dev-source', '--import', 'tsx', 'src/main.ts', '--port', '0', ...args],
