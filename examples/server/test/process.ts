@@ -5,6 +5,8 @@ const packageDir = fileURLToPath(new URL('..', import.meta.url))
 
 export interface RunningServer {
   readonly url: string
+  /** Everything the process printed so far. */
+  output(): string
   readonly process: ChildProcess
   /** Sends `signal` and resolves with the exit code once the process is gone. */
   stop(signal?: NodeJS.Signals): Promise<number | null>
@@ -29,10 +31,11 @@ export function startServer(
     {
       cwd: packageDir,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, LOG_LEVEL: 'info' },
+      env: { ...inherited, LOG_LEVEL: 'info', ...env },
     },
   )
   let output = ''
+  let listening = false
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => resolve(code)),
   )
@@ -44,12 +47,12 @@ export function startServer(
     const onData = (chunk: Buffer) => {
       output += chunk.toString()
       const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)
-      if (match === null) return
+      if (match === null || listening) return
+      listening = true
       clearTimeout(timer)
-      child.stdout.off('data', onData)
-      child.stdout.resume()
       resolve({
         url: match[1]!,
+        output: () => output,
         process: child,
         stop(signal = 'SIGTERM') {
           if (child.exitCode === null && child.signalCode === null) child.kill(signal)

@@ -34,6 +34,10 @@ describe('the example server process', () => {
     },
   )
 
+  it('runs on the embedded SQLite store by default', async () => {
+    await expect.poll(() => server.output(), { timeout: 5_000 }).toContain('"stores":"sqlite"')
+  })
+
   it('keeps its keys private on disk', async () => {
     expect((await stat(join(dataDir, 'server-keys.json'))).mode & 0o777).toBe(0o600)
   })

@@ -10,12 +10,23 @@ const databaseUrl = process.env.DATABASE_URL
 const redisUrl = process.env.REDIS_URL
 
 const deployments = [
-  ['postgres', databaseUrl !== undefined, { DATABASE_URL: databaseUrl ?? '' }],
-  ['redis', redisUrl !== undefined, { REDIS_URL: redisUrl ?? '' }],
+  [
+    'postgres',
+    databaseUrl !== undefined,
+    { DATABASE_URL: databaseUrl ?? '' },
+    'accounts: postgres; nonces and time-locks: postgres',
+  ],
+  [
+    'redis',
+    redisUrl !== undefined,
+    { REDIS_URL: redisUrl ?? '' },
+    'accounts: redis; nonces and time-locks: redis',
+  ],
   [
     'postgres + redis',
     databaseUrl !== undefined && redisUrl !== undefined,
     { DATABASE_URL: databaseUrl ?? '', REDIS_URL: redisUrl ?? '' },
+    'accounts: postgres; nonces and time-locks: redis',
   ],
 ] as const
 
@@ -25,7 +36,7 @@ beforeAll(async () => {
 })
 afterAll(() => rm(dataDir, { recursive: true, force: true }))
 
-for (const [name, available, env] of deployments) {
+for (const [name, available, env, description] of deployments) {
   describe.skipIf(!available)(`example server on ${name} (needs DATABASE_URL / REDIS_URL)`, () => {
     let server: RunningServer
     beforeAll(async () => {
@@ -36,6 +47,10 @@ for (const [name, available, env] of deployments) {
       )
     }, 30_000)
     afterAll(() => server?.stop())
+
+    it('runs on the stores it was given', async () => {
+      await expect.poll(() => server.output(), { timeout: 5_000 }).toContain(description)
+    })
 
     it.each(scenarios.map((s) => [s.id, s] as const))(
       'passes %s over HTTP',

@@ -32,11 +32,12 @@ const PKCS8_PREFIX = Buffer.from(
  *
  * The compressed point goes to OpenSSL as is, inside a SPKI built by prefixing a fixed header, and
  * OpenSSL decompresses it and checks it is on the curve. Of the three ways measured side by side
- * in Node 20 (bench/src/crypto.ts), this import alone is the fastest: ≈111 µs, against ≈129 µs for
- * a JWK whose x/y come from noble's decompression and ≈167 µs for an uncompressed SPKI after the
- * same decompression. Counting the first verification with the new key (which costs ≈30 µs more
- * than later ones), it ties with the JWK path at ≈210 µs per cache miss; it wins on simplicity: no
- * BigInt square root in JavaScript, no base64url, no JSON.
+ * in Node 20 (bench/src/crypto.ts), this is the fastest: ≈127 µs, against ≈147 µs for a JWK whose
+ * x/y come from noble's decompression and ≈182 µs for an uncompressed SPKI after the same
+ * decompression. What a cache miss really costs includes the first verification with the new key,
+ * which is 15–30 µs slower than later ones whichever way the key came in (≈220, ≈234, ≈280 µs in
+ * total); the margin is small, but this path also needs no BigInt square root in JavaScript, no
+ * base64url and no JSON.
  *
  * OpenSSL also accepts the "hybrid" prefixes 0x06/0x07 that noble and Web Crypto reject, so the
  * prefix is checked here first to keep every backend's answer the same.
