@@ -9,3 +9,30 @@ export {
   type ClientFactoryOptions,
 } from './clients.js'
 export { ScenarioFailure, scenarios, type Scenario } from './scenarios.js'
+export { adversarialCases, type AdversarialCase } from './adversarial/cases.js'
+export {
+  runAdversarial,
+  type AdversarialOptions,
+  type CaseResult,
+  type CaseStatus,
+  type ServerLog,
+} from './adversarial/run.js'
+export { judge, type Judgement, type Verdict, type WireResponse } from './adversarial/wire.js'
+export {
+  ConfigError,
+  loadConfig,
+  parseConfig,
+  type Expectation,
+  type ServerSpec,
+} from './matrix/config.js'
+export { renderMatrix } from './matrix/render.js'
+export {
+  assess,
+  runMatrix,
+  runServer,
+  type MatrixOptions,
+  type MatrixReport,
+  type ServerReport,
+  type ServerVerdict,
+} from './matrix/run.js'
+export { runScenarios, type ScenarioResult } from './matrix/scenarios.js'

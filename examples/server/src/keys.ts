@@ -1,5 +1,5 @@
 import { base64UrlDecode, base64UrlEncode } from '@better-auth/cesr'
-import { WebCryptoP256SigningKey } from '@better-auth/crypto'
+import { NodeP256SigningKey } from '@better-auth/crypto/node'
 import { ConfigurationError, type SigningKey } from '@better-auth/protocol'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
@@ -15,12 +15,12 @@ interface KeyFile {
   readonly access: string
 }
 
-async function newSecret(): Promise<Uint8Array> {
+function newSecret(): Uint8Array {
   // A random 32-byte string is a valid P-256 scalar except with probability ~2^-32; retry then.
   for (;;) {
     const secret = crypto.getRandomValues(new Uint8Array(32))
     try {
-      await WebCryptoP256SigningKey.fromSecretKey(secret)
+      NodeP256SigningKey.fromSecretKey(secret)
       return secret
     } catch {
       continue
@@ -43,8 +43,8 @@ export async function loadOrCreateKeys(file: string): Promise<ServerKeys> {
     }
     stored = {
       version: 1,
-      response: base64UrlEncode(await newSecret()),
-      access: base64UrlEncode(await newSecret()),
+      response: base64UrlEncode(newSecret()),
+      access: base64UrlEncode(newSecret()),
     }
     await mkdir(dirname(file), { recursive: true, mode: 0o700 })
     const temporary = `${file}.${process.pid}.tmp`
@@ -59,7 +59,7 @@ export async function loadOrCreateKeys(file: string): Promise<ServerKeys> {
     throw new ConfigurationError('KEYS_FILE', `${file} is not a key file of this server`)
   }
   return {
-    response: await WebCryptoP256SigningKey.fromSecretKey(base64UrlDecode(stored.response)),
-    access: await WebCryptoP256SigningKey.fromSecretKey(base64UrlDecode(stored.access)),
+    response: NodeP256SigningKey.fromSecretKey(base64UrlDecode(stored.response)),
+    access: NodeP256SigningKey.fromSecretKey(base64UrlDecode(stored.access)),
   }
 }

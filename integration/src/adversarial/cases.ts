@@ -1,8 +1,4 @@
-import {
-  encodeAccessToken,
-  protocols,
-  signPayloadText,
-} from '@better-auth/protocol'
+import { encodeAccessToken, protocols, signPayloadText } from '@better-auth/protocol'
 import { generateKey } from '../clients.js'
 import { ATTRIBUTES, tokenEncoder, type Driver } from './driver.js'
 import type { WireResponse } from './wire.js'
@@ -249,7 +245,7 @@ export const adversarialCases: readonly AdversarialCase[] = [
   },
   {
     id: 'challenge-other-identity',
-    title: "device of account B answers a challenge issued for account A",
+    title: 'device of account B answers a challenge issued for account A',
     proves: 'a challenge is bound to the identity it was requested for',
     async run(d) {
       const a = await d.createAccount()

@@ -24,7 +24,7 @@ import {
   type VerificationKey,
 } from '@better-auth/protocol'
 import { generateKey, hasher } from '../clients.js'
-import { judge, Wire, type WireResponse } from './wire.js'
+import { judge, type Wire, type WireResponse } from './wire.js'
 
 /**
  * Setting up a case failed: the server refused or mangled a well-formed request, so the hostile
@@ -65,7 +65,11 @@ export class Device {
   ) {}
 
   /** Reveals `next` and commits to a fresh key; `commit()` once the server accepted it. */
-  async rotation(): Promise<{ authentication: Rotation; signer: SigningKey; commit(): void }> {
+  async rotation(): Promise<{
+    authentication: Rotation
+    signer: SigningKey
+    commit: () => void
+  }> {
     const after = await generateKey()
     const authentication = {
       device: this.device,
@@ -214,7 +218,8 @@ export class Driver {
   #successText(path: string, answer: WireResponse): string {
     const verdict = judge(answer)
     if (verdict.verdict !== 'ACCEPTED' || answer.kind !== 'response') {
-      throw new SetupError(`set-up request to ${path} was refused: ${verdict.code}`)
+      const status = verdict.status === undefined ? '' : ` (HTTP ${verdict.status})`
+      throw new SetupError(`set-up request to ${path} was refused: ${verdict.code}${status}`)
     }
     return answer.text
   }
@@ -294,7 +299,12 @@ export class Driver {
 
   async prepareUnlink(actor: Device, target: string): Promise<Prepared<'unlinkDevice'>> {
     const { authentication, signer, commit } = await actor.rotation()
-    return this.prepare('unlinkDevice', { authentication, link: { device: target } }, signer, commit)
+    return this.prepare(
+      'unlinkDevice',
+      { authentication, link: { device: target } },
+      signer,
+      commit,
+    )
   }
 
   // -- sessions -----------------------------------------------------------------------------------
@@ -312,7 +322,11 @@ export class Driver {
   async prepareCreateSession(
     device: Device,
     challenge: string,
-  ): Promise<{ prepared: Prepared<'createSession'>; accessKey: SigningKey; accessNext: SigningKey }> {
+  ): Promise<{
+    prepared: Prepared<'createSession'>
+    accessKey: SigningKey
+    accessNext: SigningKey
+  }> {
     const accessKey = await generateKey()
     const accessNext = await generateKey()
     const prepared = await this.prepare(
@@ -337,7 +351,9 @@ export class Driver {
   }
 
   /** A refresh: reveals the committed access key; the returned session holds the new token. */
-  async prepareRefresh(session: Session): Promise<{ prepared: Prepared<'refreshSession'>; after: SigningKey }> {
+  async prepareRefresh(
+    session: Session,
+  ): Promise<{ prepared: Prepared<'refreshSession'>; after: SigningKey }> {
     const after = await generateKey()
     const prepared = await this.prepare(
       'refreshSession',

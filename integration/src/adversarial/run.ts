@@ -16,6 +16,8 @@ export interface CaseResult {
   readonly status: CaseStatus
   /** The server's error code for a refusal, what it answered otherwise, or why it errored. */
   readonly code: string
+  /** The HTTP status of the answer to the hostile message, when there was one. */
+  readonly httpStatus?: number
   /** Whether the server still answered `/key/response`, with the same key, after the case. */
   readonly alive: boolean
   /** The last line the server logged during the case, when its answer carried no code. */
@@ -83,13 +85,14 @@ export async function runAdversarial(
       const mark = options.serverLog?.mark()
       let status: CaseStatus
       let code: string
+      let httpStatus: number | undefined
       try {
         const answer = await withTimeout(
           testCase.run(driver),
           options.caseTimeoutMs ?? 60_000,
           `case ${testCase.id}`,
         )
-        ;({ verdict: status, code } = judge(answer))
+        ;({ verdict: status, code, status: httpStatus } = judge(answer))
       } catch (error) {
         status = 'error'
         code = error instanceof SetupError ? error.message : `harness: ${String(error)}`
@@ -104,6 +107,7 @@ export async function runAdversarial(
         ...base,
         status,
         code,
+        ...(httpStatus === undefined ? {} : { httpStatus }),
         alive,
         ...(logged === undefined ? {} : { serverLog: logged }),
         ms: Date.now() - started,

@@ -50,6 +50,8 @@ export interface Judgement {
   readonly verdict: Verdict
   /** The server's error code, or the best short description of its answer. */
   readonly code: string
+  /** The HTTP status, when there was a response. */
+  readonly status?: number
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -86,13 +88,17 @@ export function judge(response: WireResponse): Judgement {
     body = undefined
   }
   const ok = response.status >= 200 && response.status < 300
+  const status = response.status
   if (!ok) {
-    const code = isRecord(body) ? errorCodeOf(body) : 'non-JSON body'
-    return { verdict: 'refused', code: `${code} (HTTP ${response.status})` }
+    return {
+      verdict: 'refused',
+      code: isRecord(body) ? errorCodeOf(body) : 'non-JSON body',
+      status,
+    }
   }
   if (isRecord(body) && !Object.hasOwn(body, 'payload')) {
-    return { verdict: 'refused', code: errorCodeOf(body) }
+    return { verdict: 'refused', code: errorCodeOf(body), status }
   }
-  if (isRecord(body)) return { verdict: 'ACCEPTED', code: `HTTP ${response.status} with a payload` }
-  return { verdict: 'ACCEPTED', code: `HTTP ${response.status}: ${clip(response.text, 40)}` }
+  if (isRecord(body)) return { verdict: 'ACCEPTED', code: 'signed payload', status }
+  return { verdict: 'ACCEPTED', code: `not an error body: ${clip(response.text, 40)}`, status }
 }

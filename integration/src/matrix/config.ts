@@ -69,6 +69,7 @@ function isRecord(value: unknown): value is Json {
 }
 
 function describe(value: unknown): string {
+  if (value === undefined) return 'nothing'
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'an array'
   return `${typeof value === 'object' ? 'an' : 'a'} ${typeof value}`
@@ -97,7 +98,8 @@ function optionalString(value: unknown, path: string): string | undefined {
 
 function strings(value: unknown, path: string): string[] {
   if (value === undefined) return []
-  if (!Array.isArray(value)) throw new ConfigError(path, `expected an array, got ${describe(value)}`)
+  if (!Array.isArray(value))
+    throw new ConfigError(path, `expected an array, got ${describe(value)}`)
   return value.map((item, index) => {
     if (typeof item !== 'string') {
       throw new ConfigError(`${path}[${index}]`, `expected a string, got ${describe(item)}`)
@@ -122,7 +124,10 @@ function env(value: unknown, path: string): Record<string, string> {
 function integer(value: unknown, path: string, fallback: number, min: number, max: number) {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(path, `expected an integer from ${min} to ${max}, got ${String(value)}`)
+    throw new ConfigError(
+      path,
+      `expected an integer from ${min} to ${max}, got ${JSON.stringify(value)}`,
+    )
   }
   return value
 }
@@ -187,7 +192,8 @@ export function parseServer(value: unknown, path: string, baseDir: string): Serv
     throw new ConfigError(`${path}.expect`, `expected "conformant" or "reference"`)
   }
   const url = checkUrl(string(raw['url'], `${path}.url`), `${path}.url`)
-  const port = raw['port'] === undefined ? undefined : integer(raw['port'], `${path}.port`, 0, 0, 65_535)
+  const port =
+    raw['port'] === undefined ? undefined : integer(raw['port'], `${path}.port`, 0, 0, 65_535)
   if (url.includes('{port}') && port === undefined) {
     throw new ConfigError(`${path}.port`, 'required when the url contains {port}')
   }
@@ -257,7 +263,9 @@ export function parseConfig(value: unknown, source: string, baseDir: string): Se
   if (!Array.isArray(servers) || servers.length === 0) {
     throw new ConfigError(`${source}.servers`, 'expected a non-empty array of servers')
   }
-  const specs = servers.map((item, index) => parseServer(item, `${source}.servers[${index}]`, baseDir))
+  const specs = servers.map((item, index) =>
+    parseServer(item, `${source}.servers[${index}]`, baseDir),
+  )
   const seen = new Set<string>()
   for (const [index, spec] of specs.entries()) {
     if (seen.has(spec.name)) {

@@ -43,7 +43,9 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       help = true
       continue
     }
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined]
+    const [flag, inline] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg, undefined]
     if (!(VALUE_FLAGS as readonly string[]).includes(flag)) {
       throw new ConfigError(arg, 'unknown option')
     }

@@ -70,7 +70,9 @@ export class OutputBuffer implements ServerLog {
 }
 
 function commandLine(command: string, args: readonly string[]): string {
-  return [command, ...args].map((part) => (/[\s"']/.test(part) ? JSON.stringify(part) : part)).join(' ')
+  return [command, ...args]
+    .map((part) => (/[\s"']/.test(part) ? JSON.stringify(part) : part))
+    .join(' ')
 }
 
 interface Spawned {
@@ -247,7 +249,9 @@ export async function startServer(
           ? `could not be started: ${exit.error.message}`
           : `exited (${exit.code === null ? `signal ${exit.signal}` : `exit ${exit.code}`}) before it was ready`
       await server.stop()
-      throw new UnavailableError(`\`${commandLine(command, args)}\` ${how}:\n${spawned.output.tail()}`)
+      throw new UnavailableError(
+        `\`${commandLine(command, args)}\` ${how}:\n${spawned.output.tail()}`,
+      )
     }
     const answer = await probe(url, Math.min(2_000, spec.readiness.intervalMs * 8))
     if ('status' in answer && answer.status === 200) return server

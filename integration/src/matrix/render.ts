@@ -17,10 +17,11 @@ export function caseCell(result: CaseResult | undefined): string {
   if (result === undefined) return '-'
   const down = result.alive ? '' : ' [server down]'
   if (result.status === 'error') return clip(`error: ${result.code}`) + down
+  const http = result.httpStatus === undefined ? '' : `, HTTP ${result.httpStatus}`
   const reason =
-    !/^BA\d{3}/.test(result.code) && result.serverLog !== undefined
+    result.status === 'refused' && !/^BA\d{3}/.test(result.code) && result.serverLog !== undefined
       ? `log: ${result.serverLog.replace(/^error:\s*/i, '')}`
-      : result.code
+      : result.code + http
   return clip(`${result.status} (${reason})`) + down
 }
 
@@ -31,7 +32,7 @@ export function scenarioCell(result: ScenarioResult | undefined): string {
 
 function statusCell(server: ServerReport): string {
   if (server.unavailable !== undefined) return clip(`unavailable: ${server.unavailable}`)
-  const how = server.started ? 'started' : 'external'
+  const how = server.started ? 'started' : 'already running'
   return `${how}, ${(server.ms / 1000).toFixed(1)} s`
 }
 
@@ -149,7 +150,9 @@ export function renderMatrix(report: MatrixReport): string {
                   return (
                     `    - ${line}` +
                     (why === undefined ? '' : `\n      expected refusal because: ${why}`) +
-                    (result?.serverLog === undefined ? '' : `\n      server log: ${result.serverLog}`)
+                    (result?.serverLog === undefined
+                      ? ''
+                      : `\n      server log: ${result.serverLog}`)
                   )
                 })
                 .join('\n'),

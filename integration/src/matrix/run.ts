@@ -90,8 +90,10 @@ export function assess(
   const strict = expect === 'conformant'
   for (const result of results.adversarial) {
     let line: string | undefined
-    if (result.status === 'ACCEPTED') line = `${result.id} ACCEPTED (${result.code})`
-    else if (result.status === 'error') line = `${result.id} not judged: ${result.code}`
+    if (result.status === 'ACCEPTED') {
+      const http = result.httpStatus === undefined ? '' : `, HTTP ${result.httpStatus}`
+      line = `${result.id} ACCEPTED (${result.code}${http})`
+    } else if (result.status === 'error') line = `${result.id} not judged: ${result.code}`
     if (line !== undefined) (strict ? failures : findings).push(line)
     if (!result.alive && result.status !== 'error') {
       ;(strict ? failures : findings).push(`${result.id}: server stopped answering afterwards`)
@@ -123,7 +125,10 @@ async function runSuites(
 }
 
 /** Prepares, starts, tests and stops one server; never throws for the server's own failures. */
-export async function runServer(spec: ServerSpec, options: MatrixOptions = {}): Promise<ServerReport> {
+export async function runServer(
+  spec: ServerSpec,
+  options: MatrixOptions = {},
+): Promise<ServerReport> {
   const began = Date.now()
   const tempDir = await mkdtemp(join(tmpdir(), `better-auth-interop-${spec.name}-`))
   const port = spec.port === 0 ? await freePort() : spec.port
@@ -169,7 +174,10 @@ export async function runServer(spec: ServerSpec, options: MatrixOptions = {}): 
     }
     await rm(tempDir, { recursive: true, force: true })
   }
-  const outcome = assess(spec.expect, { ...results, ...(unavailable === undefined ? {} : { unavailable }) })
+  const outcome = assess(spec.expect, {
+    ...results,
+    ...(unavailable === undefined ? {} : { unavailable }),
+  })
   return {
     name: spec.name,
     ...(spec.description === undefined ? {} : { description: spec.description }),

@@ -24,11 +24,36 @@ const INFLATE_SLICE_BYTES = 64
 
 const GZIP_HEADER_BYTES = 10
 const GZIP_TRAILER_BYTES = 8
-const BASE64URL = /^[A-Za-z0-9_-]*$/
+export const BASE64URL = /^[A-Za-z0-9_-]*$/
 
 class CapExceeded extends Error {}
 
-function invalid(details: string, cause?: unknown): InvalidMessageError {
+/** Validates the options shared by every token encoder. */
+export function resolveMaxDecodedBytes(options: GzipTokenEncoderOptions): number {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigurationError('options', 'expected an object')
+  }
+  const { maxDecodedBytes = DEFAULT_MAX_DECODED_BYTES } = options
+  if (
+    typeof maxDecodedBytes !== 'number' ||
+    !Number.isSafeInteger(maxDecodedBytes) ||
+    maxDecodedBytes < 1
+  ) {
+    throw new ConfigurationError('maxDecodedBytes', 'must be a positive safe integer')
+  }
+  return maxDecodedBytes
+}
+
+/**
+ * Gzip of n bytes is at most n plus small framing (stored blocks cost 5 bytes per 64 KiB, the
+ * header may carry a name). Twice the cap plus 1 KiB is generous and still rejects a megabyte-long
+ * token before base64 decoding it.
+ */
+export function maxEncodedChars(maxDecodedBytes: number): number {
+  return Math.ceil(((2 * maxDecodedBytes + 1024) * 4) / 3)
+}
+
+export function invalid(details: string, cause?: unknown): InvalidMessageError {
   return new InvalidMessageError('token', details, cause)
 }
 
@@ -55,22 +80,9 @@ export class GzipTokenEncoder implements TokenEncoder {
   readonly #decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
   constructor(options: GzipTokenEncoderOptions = {}) {
-    if (typeof options !== 'object' || options === null) {
-      throw new ConfigurationError('options', 'expected an object')
-    }
-    const { maxDecodedBytes = DEFAULT_MAX_DECODED_BYTES } = options
-    if (
-      typeof maxDecodedBytes !== 'number' ||
-      !Number.isSafeInteger(maxDecodedBytes) ||
-      maxDecodedBytes < 1
-    ) {
-      throw new ConfigurationError('maxDecodedBytes', 'must be a positive safe integer')
-    }
+    const maxDecodedBytes = resolveMaxDecodedBytes(options)
     this.#maxDecodedBytes = maxDecodedBytes
-    // Gzip of n bytes is at most n plus small framing (stored blocks cost 5 bytes per 64 KiB, the
-    // header may carry a name). Twice the cap plus 1 KiB is generous and still rejects a
-    // megabyte-long token before base64 decoding it.
-    this.#maxEncodedChars = Math.ceil(((2 * maxDecodedBytes + 1024) * 4) / 3)
+    this.#maxEncodedChars = maxEncodedChars(maxDecodedBytes)
   }
 
   encode(text: string): Promise<string> {

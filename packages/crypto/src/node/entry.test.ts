@@ -31,6 +31,7 @@ function sourceFiles(dir: string): string[] {
 describe('@better-auth/crypto/node public API', () => {
   it('exports exactly these names', () => {
     expect(Object.keys(api).sort()).toEqual([
+      'NodeGzipTokenEncoder',
       'NodeP256SigningKey',
       'NodeP256Verifier',
       'verifyP256RawNode',

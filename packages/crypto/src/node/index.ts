@@ -6,3 +6,4 @@ export {
   verifyP256RawNode,
   type NodeP256VerifierOptions,
 } from './p256.js'
+export { NodeGzipTokenEncoder } from './token-encoder.js'

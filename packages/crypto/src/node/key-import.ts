@@ -32,12 +32,12 @@ const PKCS8_PREFIX = Buffer.from(
  *
  * The compressed point goes to OpenSSL as is, inside a SPKI built by prefixing a fixed header, and
  * OpenSSL decompresses it and checks it is on the curve. Of the three ways measured side by side
- * in Node 20 (bench/src/crypto.ts), this is the fastest: ≈127 µs, against ≈147 µs for a JWK whose
- * x/y come from noble's decompression and ≈182 µs for an uncompressed SPKI after the same
- * decompression. What a cache miss really costs includes the first verification with the new key,
- * which is 15–30 µs slower than later ones whichever way the key came in (≈220, ≈234, ≈280 µs in
- * total); the margin is small, but this path also needs no BigInt square root in JavaScript, no
- * base64url and no JSON.
+ * in Node 20 (bench/src/crypto.ts), this is the fastest: 110–127 µs, against 134–147 µs for a
+ * JWK whose x/y come from noble's decompression and 161–182 µs for an uncompressed SPKI after the
+ * same decompression. What a cache miss really costs includes the first verification with the new
+ * key, which is 15–30 µs slower than later ones whichever way the key came in (208–220, 219–234
+ * and 244–280 µs in total); the margin is small, but this path also needs no BigInt square root in
+ * JavaScript, no base64url and no JSON.
  *
  * OpenSSL also accepts the "hybrid" prefixes 0x06/0x07 that noble and Web Crypto reject, so the
  * prefix is checked here first to keep every backend's answer the same.

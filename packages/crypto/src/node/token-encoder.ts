@@ -1,0 +1,77 @@
+/// <reference types="node" />
+import type { TokenEncoder } from '@better-auth/protocol'
+import { gunzipSync, gzipSync } from 'node:zlib'
+import {
+  BASE64URL,
+  invalid,
+  maxEncodedChars,
+  resolveMaxDecodedBytes,
+  type GzipTokenEncoderOptions,
+} from '../token-encoder.js'
+
+/**
+ * The token codec of GzipTokenEncoder on Node's native zlib: the same bytes out, the same
+ * checks in, about twenty times faster to decode. zlib stops inflating at `maxOutputLength`, so a
+ * gzip bomb is refused without being inflated past the cap; it also checks the CRC and length.
+ */
+export class NodeGzipTokenEncoder implements TokenEncoder {
+  readonly #maxDecodedBytes: number
+  readonly #maxEncodedChars: number
+  readonly #decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+  constructor(options: GzipTokenEncoderOptions = {}) {
+    this.#maxDecodedBytes = resolveMaxDecodedBytes(options)
+    this.#maxEncodedChars = maxEncodedChars(this.#maxDecodedBytes)
+  }
+
+  encode(text: string): Promise<string> {
+    try {
+      if (typeof text !== 'string') throw invalid('expected a string to encode')
+      const bytes = Buffer.from(text, 'utf8')
+      if (bytes.length > this.#maxDecodedBytes) {
+        throw invalid(`body exceeds ${this.#maxDecodedBytes} bytes`)
+      }
+      // Level 9: the header's XFL byte then matches the reference tokens (and fflate's output).
+      return Promise.resolve(gzipSync(bytes, { level: 9 }).toString('base64url'))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  decode(encoded: string): Promise<string> {
+    try {
+      return Promise.resolve(this.#decode(encoded))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  #decode(encoded: string): string {
+    if (typeof encoded !== 'string') throw invalid('expected a string to decode')
+    if (encoded.length > this.#maxEncodedChars) throw invalid('encoded token is too long')
+    // Buffer's base64url decoder skips characters it does not know; refuse them first.
+    if (!BASE64URL.test(encoded) || encoded.length % 4 === 1) {
+      throw invalid('not unpadded base64url')
+    }
+    const compressed = Buffer.from(encoded, 'base64url')
+    if (compressed.length < 18 || compressed[0] !== 0x1f || compressed[1] !== 0x8b) {
+      throw invalid('not gzip data')
+    }
+    let bytes: Buffer
+    try {
+      bytes = gunzipSync(compressed, { maxOutputLength: this.#maxDecodedBytes })
+    } catch (cause) {
+      throw invalid(
+        (cause as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE'
+          ? `body exceeds ${this.#maxDecodedBytes} bytes`
+          : 'invalid gzip data',
+        cause,
+      )
+    }
+    try {
+      return this.#decoder.decode(bytes)
+    } catch (cause) {
+      throw invalid('body is not valid UTF-8', cause)
+    }
+  }
+}
