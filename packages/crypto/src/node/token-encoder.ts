@@ -1,6 +1,7 @@
 /// <reference types="node" />
 import type { TokenEncoder } from '@better-auth/protocol'
 import { gunzipSync, gzipSync } from 'node:zlib'
+import { settle } from '../internal/promise.js'
 import {
   BASE64URL,
   invalid,
@@ -25,25 +26,19 @@ export class NodeGzipTokenEncoder implements TokenEncoder {
   }
 
   encode(text: string): Promise<string> {
-    try {
+    return settle(() => {
       if (typeof text !== 'string') throw invalid('expected a string to encode')
       const bytes = Buffer.from(text, 'utf8')
       if (bytes.length > this.#maxDecodedBytes) {
         throw invalid(`body exceeds ${this.#maxDecodedBytes} bytes`)
       }
       // Level 9: the header's XFL byte then matches the reference tokens (and fflate's output).
-      return Promise.resolve(gzipSync(bytes, { level: 9 }).toString('base64url'))
-    } catch (error) {
-      return Promise.reject(error)
-    }
+      return gzipSync(bytes, { level: 9 }).toString('base64url')
+    })
   }
 
   decode(encoded: string): Promise<string> {
-    try {
-      return Promise.resolve(this.#decode(encoded))
-    } catch (error) {
-      return Promise.reject(error)
-    }
+    return settle(() => this.#decode(encoded))
   }
 
   #decode(encoded: string): string {
