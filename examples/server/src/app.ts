@@ -1,8 +1,11 @@
 import {
   Blake3Hasher,
   DefaultIdentityVerifier,
+  GzipTokenEncoder,
+  NobleP256Verifier,
   Rfc3339Timestamper,
   SecureNoncer,
+  WebCryptoP256Verifier,
 } from '@better-auth/crypto'
 import { NodeGzipTokenEncoder, NodeP256Verifier } from '@better-auth/crypto/node'
 import { betterAuth, mapError } from '@better-auth/fastify'
@@ -12,6 +15,8 @@ import {
   errorBody,
   type JsonObject,
   type Timestamper,
+  type TokenEncoder,
+  type Verifier,
 } from '@better-auth/protocol'
 import {
   AccessVerifier,
@@ -26,6 +31,7 @@ import type {
   ServerTimeLockStore,
 } from '@better-auth/protocol'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { CryptoBackend } from './config.js'
 import type { ServerKeys } from './keys.js'
 
 export interface AppStores {
@@ -43,6 +49,12 @@ export interface AppOptions {
   readonly corsOrigins?: readonly string[]
   readonly timestamper?: Timestamper
   readonly logger?: FastifyServerOptions['logger']
+  /**
+   * Which implementation verifies signatures and (de)compresses tokens: node (default, Node's
+   * OpenSSL and zlib) or one of the portable ones, webcrypto or noble (with fflate for tokens).
+   * The signing keys come with `keys`.
+   */
+  readonly crypto?: CryptoBackend
 }
 
 /** The attributes every token of the interop contract carries. */
@@ -58,10 +70,8 @@ interface FooBar {
 /** The interop HTTP contract of ../shared/protocol.md on fastify. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const hasher = new Blake3Hasher()
-  // Node's native crypto and zlib: the fastest backend in Node (see packages/crypto/README.md).
-  const verifier = new NodeP256Verifier()
+  const { verifier, tokenEncoder } = cryptoBackend(options.crypto ?? 'node')
   const timestamper = options.timestamper ?? new Rfc3339Timestamper()
-  const tokenEncoder = new NodeGzipTokenEncoder()
   const server = new BetterAuthServer({
     crypto: {
       hasher,
@@ -125,6 +135,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       .send(JSON.stringify(errorBody(error)))
   })
   return app
+}
+
+function cryptoBackend(backend: CryptoBackend): { verifier: Verifier; tokenEncoder: TokenEncoder } {
+  switch (backend) {
+    // Node's native crypto and zlib: the fastest backend in Node (see packages/crypto/README.md).
+    case 'node':
+      return { verifier: new NodeP256Verifier(), tokenEncoder: new NodeGzipTokenEncoder() }
+    case 'webcrypto':
+      return { verifier: new WebCryptoP256Verifier(), tokenEncoder: new GzipTokenEncoder() }
+    case 'noble':
+      return { verifier: new NobleP256Verifier(), tokenEncoder: new GzipTokenEncoder() }
+  }
 }
 
 function registerCors(app: FastifyInstance, origins: readonly string[]): void {

@@ -15,7 +15,17 @@ export interface ServerConfig {
   readonly expiry: Partial<ExpiryOptions>
   readonly corsOrigins: readonly string[]
   readonly logLevel: string
+  /** `auto`: PostgreSQL/Redis when their URLs are set, else SQLite. */
+  readonly store: StoreKind
+  /** The P-256 and gzip implementation (default node: the fastest in Node). */
+  readonly crypto: CryptoBackend
 }
+
+export type StoreKind = 'auto' | 'memory' | 'sqlite'
+export type CryptoBackend = 'node' | 'webcrypto' | 'noble'
+
+const STORE_KINDS: readonly StoreKind[] = ['auto', 'memory', 'sqlite']
+const CRYPTO_BACKENDS: readonly CryptoBackend[] = ['node', 'webcrypto', 'noble']
 
 const FLAGS: Record<string, string> = {
   '--host': 'HOST',
@@ -27,6 +37,8 @@ const FLAGS: Record<string, string> = {
   '--keys': 'KEYS_FILE',
   '--cors-origins': 'CORS_ORIGINS',
   '--log-level': 'LOG_LEVEL',
+  '--store': 'STORE',
+  '--crypto': 'CRYPTO',
 }
 
 const EXPIRY_VARIABLES: Record<string, keyof ExpiryOptions> = {
@@ -47,6 +59,9 @@ export const USAGE = `usage: better-auth-example-server [options]
   --keys FILE            server key file (KEYS_FILE, default DATA_DIR/server-keys.json)
   --cors-origins LIST    comma-separated allowed origins (CORS_ORIGINS, default none)
   --log-level LEVEL      fastify log level (LOG_LEVEL, default info)
+  --store KIND           auto, memory or sqlite (STORE, default auto: PostgreSQL/Redis when their
+                         URLs are set, else SQLite; memory keeps nothing across restarts)
+  --crypto BACKEND       node, webcrypto or noble (CRYPTO, default node)
 lifetimes (ms): ${Object.keys(EXPIRY_VARIABLES).join(', ')}`
 
 /** Flags win over environment variables; both are validated here, before anything starts. */
@@ -90,7 +105,16 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
       .map((origin) => origin.trim())
       .filter((origin) => origin !== ''),
     logLevel: values.LOG_LEVEL ?? 'info',
+    store: oneOf('STORE', values.STORE ?? 'auto', STORE_KINDS),
+    crypto: oneOf('CRYPTO', values.CRYPTO ?? 'node', CRYPTO_BACKENDS),
   }
+}
+
+function oneOf<T extends string>(variable: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ConfigurationError(variable, `must be one of ${allowed.join(', ')}`)
+  }
+  return value as T
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

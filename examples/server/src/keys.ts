@@ -1,8 +1,10 @@
 import { base64UrlDecode, base64UrlEncode } from '@better-auth/cesr'
+import { NobleP256SigningKey, WebCryptoP256SigningKey } from '@better-auth/crypto'
 import { NodeP256SigningKey } from '@better-auth/crypto/node'
 import { ConfigurationError, type SigningKey } from '@better-auth/protocol'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import type { CryptoBackend } from './config.js'
 
 export interface ServerKeys {
   readonly response: SigningKey
@@ -33,7 +35,10 @@ function newSecret(): Uint8Array {
  * a restart keeps serving existing clients (they pin the response key; tokens name the access key).
  * The file is written with mode 0600 and renamed into place, so it is never half-written.
  */
-export async function loadOrCreateKeys(file: string): Promise<ServerKeys> {
+export async function loadOrCreateKeys(
+  file: string,
+  backend: CryptoBackend = 'node',
+): Promise<ServerKeys> {
   let stored: KeyFile
   try {
     stored = JSON.parse(await readFile(file, 'utf8')) as KeyFile
@@ -59,7 +64,19 @@ export async function loadOrCreateKeys(file: string): Promise<ServerKeys> {
     throw new ConfigurationError('KEYS_FILE', `${file} is not a key file of this server`)
   }
   return {
-    response: NodeP256SigningKey.fromSecretKey(base64UrlDecode(stored.response)),
-    access: NodeP256SigningKey.fromSecretKey(base64UrlDecode(stored.access)),
+    response: await signingKey(backend, base64UrlDecode(stored.response)),
+    access: await signingKey(backend, base64UrlDecode(stored.access)),
+  }
+}
+
+/** The same secret as a key of the chosen backend: the public keys do not depend on it. */
+async function signingKey(backend: CryptoBackend, secret: Uint8Array): Promise<SigningKey> {
+  switch (backend) {
+    case 'node':
+      return NodeP256SigningKey.fromSecretKey(secret)
+    case 'webcrypto':
+      return WebCryptoP256SigningKey.fromSecretKey(secret)
+    case 'noble':
+      return NobleP256SigningKey.fromSecretKey(secret)
   }
 }

@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   }
   const config = loadConfig(process.argv.slice(2), process.env)
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
-  const keys = await loadOrCreateKeys(config.keysFile)
+  const keys = await loadOrCreateKeys(config.keysFile, config.crypto)
   const opened = await openStores(config)
   const app = await buildApp({
     keys,
@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     expiry: config.expiry,
     corsOrigins: config.corsOrigins,
     logger: { level: config.logLevel },
+    crypto: config.crypto,
   })
 
   let closing = false
@@ -44,7 +45,11 @@ async function main(): Promise<void> {
 
   await app.listen({ host: config.host, port: config.port })
   app.log.info(
-    { responseKey: await keys.response.public(), stores: opened.description },
+    {
+      responseKey: await keys.response.public(),
+      stores: opened.description,
+      crypto: config.crypto,
+    },
     'better-auth example server ready',
   )
 }

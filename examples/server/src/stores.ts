@@ -1,7 +1,9 @@
+import { memoryServerStores } from '@better-auth/server'
 import { PostgresStores } from '@better-auth/store-postgres'
 import { RedisStores } from '@better-auth/store-redis'
 import { SqliteStores } from '@better-auth/store-sqlite'
 import type { AppStores } from './app.js'
+import type { StoreKind } from './config.js'
 
 export interface OpenedStores {
   readonly stores: AppStores
@@ -14,6 +16,8 @@ export interface StoreSelection {
   readonly databaseUrl?: string
   readonly redisUrl?: string
   readonly databaseFile: string
+  /** Default auto: PostgreSQL/Redis when a URL is given, else SQLite. */
+  readonly store?: StoreKind
 }
 
 /**
@@ -22,8 +26,12 @@ export interface StoreSelection {
  * embedded SQLite file does. Several server processes can share one PostgreSQL and Redis.
  */
 export async function openStores(selection: StoreSelection): Promise<OpenedStores> {
-  const { databaseUrl, redisUrl } = selection
-  if (databaseUrl === undefined && redisUrl === undefined) {
+  const { databaseUrl, redisUrl, store = 'auto' } = selection
+  if (store === 'memory') {
+    // One process only: nothing is shared or kept. Expired entries are swept as it runs.
+    return { stores: memoryServerStores(), description: 'memory', close: () => Promise.resolve() }
+  }
+  if (store === 'sqlite' || (databaseUrl === undefined && redisUrl === undefined)) {
     const sqlite = SqliteStores.open({ filename: selection.databaseFile })
     return { stores: sqlite, description: 'sqlite', close: () => sqlite.close() }
   }

@@ -11,7 +11,7 @@ const portable = new GzipTokenEncoder()
 function tokensOfVectors(): string[] {
   const tokens = new Set<string>()
   for (const vector of vectors.vectors) {
-    if (!('message' in vector)) continue
+    if (!('message' in vector) || typeof vector.message !== 'string') continue
     for (const match of vector.message.matchAll(
       /"token":"(0I[A-Za-z0-9_-]{86})([A-Za-z0-9_-]+)"/g,
     )) {
