@@ -1,7 +1,7 @@
 import type { Network } from '@better-auth/client'
 import { NobleP256SigningKey } from '@better-auth/crypto'
 import { clientsOver, scenarios } from '@better-auth/integration'
-import { protocols, type ServerTimeLockStore } from '@better-auth/protocol'
+import { StorageUnavailableError, protocols, type ServerTimeLockStore } from '@better-auth/protocol'
 import { memoryServerStores } from '@better-auth/server'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -119,6 +119,36 @@ describe('interop HTTP contract (inject)', () => {
     await expect(client.makeAccessRequest('/foo/bar', {})).rejects.toMatchObject({ code: 'BA000' })
     const raw = await failing.inject({ method: 'POST', url: '/foo/bar', payload: 'x' })
     expect(raw.body).not.toContain('secret')
+    await failing.close()
+  })
+
+  it('answers a lost store connection with 503 BA603, never a false success', async () => {
+    const stores = memoryServerStores()
+    const lost = new StorageUnavailableError('redis', new Error('connection reset'))
+    const failing = await appWith({
+      ...stores,
+      authenticationNonce: {
+        put: () => Promise.reject(lost),
+        consume: () => Promise.reject(lost),
+      },
+    })
+    const responseKey = (await failing.inject({ method: 'POST', url: '/key/response' })).body
+    const client = clientsOver(injectNetwork(failing), responseKey).newClient()
+    await client.createAccount('EOnMhfF6CIKCvXrZkRxwPMBRy6MwgwSBM0H6hb1uDezu')
+    await expect(client.createSession()).rejects.toMatchObject({ code: 'BA603' })
+    const raw = await failing.inject({
+      method: 'POST',
+      url: '/session/request',
+      payload: JSON.stringify({
+        payload: {
+          access: { nonce: '0ABic13dCJIYixhIS8fd6kfC' },
+          request: { authentication: { identity: 'EOnMhfF6CIKCvXrZkRxwPMBRy6MwgwSBM0H6hb1uDezu' } },
+        },
+      }),
+    })
+    expect(raw.statusCode).toBe(503)
+    expect(errorCode(raw.body)).toBe('BA603')
+    expect(raw.body).not.toContain('connection reset')
     await failing.close()
   })
 
