@@ -139,6 +139,7 @@ describe('interop HTTP contract (inject)', () => {
     const raw = await failing.inject({
       method: 'POST',
       url: '/session/request',
+      headers: { 'content-type': 'application/json' },
       payload: JSON.stringify({
         payload: {
           access: { nonce: '0ABic13dCJIYixhIS8fd6kfC' },
