@@ -147,6 +147,7 @@ describe('interop HTTP contract (inject)', () => {
         },
       }),
     })
+    expect(raw.body).toContain('BA603')
     expect(raw.statusCode).toBe(503)
     expect(errorCode(raw.body)).toBe('BA603')
     expect(raw.body).not.toContain('connection reset')

@@ -27,6 +27,11 @@ function fastifyDetails(error: FastifyError): string {
   }
 }
 
+function statusOf(error: BetterAuthError): number | undefined {
+  const status = (error as { statusCode?: unknown }).statusCode
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined
+}
+
 export interface MappedError {
   readonly status: number
   readonly body: ErrorBody
@@ -42,13 +47,19 @@ export function mapError(error: unknown): MappedError {
         : undefined
   if (typed === undefined) return { status: 500, body: errorBody(error), known: false }
   const body = errorBody(typed)
-  // Fastify's 4xx statuses (413, 415) say more than a generic 400 for the same BA101.
-  const status = isFastifyError(error) ? (error.statusCode ?? 400) : STATUS_BY_CODE[body.error.code]
+  // Fastify's 4xx statuses (413, 415) say more than a generic 400 for the same BA101; our own
+  // oversized-body error carries 413 the same way.
+  const status =
+    error instanceof BetterAuthError
+      ? (statusOf(error) ?? STATUS_BY_CODE[body.error.code])
+      : ((error as FastifyError).statusCode ?? 400)
   return { status, body, known: true }
 }
 
 function isFastifyError(error: unknown): error is FastifyError {
-  return error instanceof Error && typeof (error as Partial<FastifyError>).code === 'string'
+  if (!(error instanceof Error) || error instanceof BetterAuthError) return false
+  const code = (error as Partial<FastifyError>).code
+  return typeof code === 'string' && code.startsWith('FST_')
 }
 
 /** Answers any failure with the protocol error body; logs without request bodies or keys. */
