@@ -24,9 +24,18 @@ const INFLATE_SLICE_BYTES = 64
 
 const GZIP_HEADER_BYTES = 10
 const GZIP_TRAILER_BYTES = 8
-export const BASE64URL = /^[A-Za-z0-9_-]*$/
+const BASE64URL = /^[A-Za-z0-9_-]*$/
 
 class CapExceeded extends Error {}
+
+/** The checks every decoder runs before decoding base64url: type, length, alphabet. */
+export function checkEncodedToken(encoded: unknown, maxChars: number): asserts encoded is string {
+  if (typeof encoded !== 'string') throw invalid('expected a string to decode')
+  if (encoded.length > maxChars) throw invalid('encoded token is too long')
+  if (!BASE64URL.test(encoded) || encoded.length % 4 === 1) {
+    throw invalid('not unpadded base64url')
+  }
+}
 
 /** Validates the options shared by every token encoder. */
 export function resolveMaxDecodedBytes(options: GzipTokenEncoderOptions): number {
@@ -104,11 +113,7 @@ export class GzipTokenEncoder implements TokenEncoder {
   }
 
   #decode(encoded: string): string {
-    if (typeof encoded !== 'string') throw invalid('expected a string to decode')
-    if (encoded.length > this.#maxEncodedChars) throw invalid('encoded token is too long')
-    if (!BASE64URL.test(encoded) || encoded.length % 4 === 1) {
-      throw invalid('not unpadded base64url')
-    }
+    checkEncodedToken(encoded, this.#maxEncodedChars)
     let compressed: Uint8Array
     try {
       compressed = base64UrlDecode(encoded)

@@ -19,7 +19,8 @@ import {
   isWellFormedSignature,
   normalizeLowS,
 } from '../p256/curve.js'
-import { LruCache } from '../p256/key-cache.js'
+import type { LruCache } from '@better-auth/protocol'
+import { keyCache } from '../p256/key-cache.js'
 import { importPublicKey, importSecretKey, isP256KeyObject } from './key-import.js'
 
 const HASH = 'sha256'
@@ -62,7 +63,7 @@ class KeyObjectCache {
     if (typeof options !== 'object' || options === null) {
       throw new ConfigurationError('options', 'expected an object')
     }
-    this.#keys = new LruCache((options as NodeP256VerifierOptions).keyCacheSize)
+    this.#keys = keyCache((options as NodeP256VerifierOptions).keyCacheSize)
   }
 
   get size(): number {

@@ -3,7 +3,7 @@ import type { TokenEncoder } from '@better-auth/protocol'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { settle } from '../internal/promise.js'
 import {
-  BASE64URL,
+  checkEncodedToken,
   invalid,
   maxEncodedChars,
   resolveMaxDecodedBytes,
@@ -42,12 +42,8 @@ export class NodeGzipTokenEncoder implements TokenEncoder {
   }
 
   #decode(encoded: string): string {
-    if (typeof encoded !== 'string') throw invalid('expected a string to decode')
-    if (encoded.length > this.#maxEncodedChars) throw invalid('encoded token is too long')
     // Buffer's base64url decoder skips characters it does not know; refuse them first.
-    if (!BASE64URL.test(encoded) || encoded.length % 4 === 1) {
-      throw invalid('not unpadded base64url')
-    }
+    checkEncodedToken(encoded, this.#maxEncodedChars)
     const compressed = Buffer.from(encoded, 'base64url')
     if (compressed.length < 18 || compressed[0] !== 0x1f || compressed[1] !== 0x8b) {
       throw invalid('not gzip data')

@@ -17,7 +17,8 @@ import {
   normalizeLowS,
   toUncompressedPublicKey,
 } from './curve.js'
-import { LruCache } from './key-cache.js'
+import type { LruCache } from '@better-auth/protocol'
+import { keyCache } from './key-cache.js'
 
 const KEY_ALGORITHM: EcKeyImportParams = { name: 'ECDSA', namedCurve: 'P-256' }
 const SIGNATURE_ALGORITHM: EcdsaParams = { name: 'ECDSA', hash: 'SHA-256' }
@@ -69,7 +70,7 @@ class WebCryptoBackend implements P256Backend {
     if (typeof options !== 'object' || options === null) {
       throw new ConfigurationError('options', 'expected an object')
     }
-    this.#keys = new LruCache(options.keyCacheSize)
+    this.#keys = keyCache(options.keyCacheSize)
     this.#subtle = subtleCrypto()
   }
 
