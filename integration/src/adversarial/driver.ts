@@ -16,10 +16,12 @@ import {
   verificationKey,
   verifyEnvelope,
   type AccessTokenBody,
+  type Envelope,
   type JsonValue,
   type ProtocolName,
   type RequestBody,
   type ResponseBody,
+  type ServerAccess,
   type SigningKey,
   type VerificationKey,
 } from '@better-auth/protocol'
@@ -203,9 +205,7 @@ export class Driver {
   }
 
   async #authenticate(
-    envelope: Parameters<typeof verifyEnvelope>[0] & {
-      payload: { access: { nonce: string; serverIdentity: string } }
-    },
+    envelope: Envelope<{ readonly access: ServerAccess }>,
     nonce: string,
   ): Promise<void> {
     if (envelope.payload.access.serverIdentity !== this.responseKey) {

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ConfigError, DEFAULTS, loadConfig, parseConfig } from './config.js'
+import { ConfigError, DEFAULTS, loadConfig, parseConfig, parseServer } from './config.js'
 import { DEFAULT_CONFIG, PACKAGE_DIR, parseArgs } from './main.js'
 
 const minimal = { name: 'mine', url: 'http://127.0.0.1:9000' }
@@ -49,6 +49,7 @@ describe('parseConfig', () => {
     expect(spec).toEqual({
       name: 'mine',
       expect: 'conformant',
+      knownFailures: {},
       url: 'http://127.0.0.1:9000',
       start: { command: 'node', args: [], cwd: '/base/sub', env: {} },
       prepare: [
@@ -170,5 +171,17 @@ describe('parseArgs', () => {
   ])('rejects %j', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(ConfigError)
     expect(() => parseArgs(argv)).toThrow(message)
+  })
+})
+
+describe('knownFailures', () => {
+  it('is refused on a conformant server', () => {
+    expect(() =>
+      parseServer(
+        { name: 'x', url: 'http://127.0.0.1:1', knownFailures: { 'scenario-1': 'why' } },
+        'servers[0]',
+        '/tmp',
+      ),
+    ).toThrow(/conformant server must pass every scenario/)
   })
 })

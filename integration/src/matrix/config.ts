@@ -23,6 +23,12 @@ export interface ServerSpec {
   readonly name: string
   readonly description?: string
   readonly expect: Expectation
+  /**
+   * Scenario failures of a reference server that were diagnosed as that server's own bugs, by
+   * scenario id, with the diagnosis. They are reported as findings instead of failing the run;
+   * a conformant server has none.
+   */
+  readonly knownFailures: Readonly<Record<string, string>>
   /** Base URL; `{port}` is replaced by `port`. Loopback only: the harness never leaves the host. */
   readonly url: string
   /** Substituted for `{port}`; 0 picks a free port at start. */
@@ -178,6 +184,7 @@ const SERVER_FIELDS = [
   'prepare',
   'readiness',
   'stopTimeoutMs',
+  'knownFailures',
 ] as const
 
 /** Validates one `servers[]` entry; relative `cwd`s are resolved against `baseDir`. */
@@ -190,6 +197,10 @@ export function parseServer(value: unknown, path: string, baseDir: string): Serv
   const expect = raw['expect'] ?? 'conformant'
   if (expect !== 'conformant' && expect !== 'reference') {
     throw new ConfigError(`${path}.expect`, `expected "conformant" or "reference"`)
+  }
+  const knownFailures = env(raw['knownFailures'], `${path}.knownFailures`)
+  if (expect === 'conformant' && Object.keys(knownFailures).length > 0) {
+    throw new ConfigError(`${path}.knownFailures`, 'a conformant server must pass every scenario')
   }
   const url = checkUrl(string(raw['url'], `${path}.url`), `${path}.url`)
   const port =
@@ -217,6 +228,7 @@ export function parseServer(value: unknown, path: string, baseDir: string): Serv
     name,
     ...(description === undefined ? {} : { description }),
     expect,
+    knownFailures,
     url,
     ...(port === undefined ? {} : { port }),
     ...(command === undefined

@@ -119,8 +119,13 @@ function signalGroup(pid: number | undefined, signal: NodeJS.Signals | 0): boole
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** Whether `promise` settles within `ms`; the timer is cleared so it never holds the process. */
 function settledWithin<T>(promise: Promise<T>, ms: number): Promise<boolean> {
-  return Promise.race([promise.then(() => true), sleep(ms).then(() => false)])
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const expired = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms)
+  })
+  return Promise.race([promise.then(() => true), expired]).finally(() => clearTimeout(timer))
 }
 
 export interface StopOutcome {

@@ -67,3 +67,35 @@ describe('assess', () => {
     })
   })
 })
+
+describe('known failures of a reference server', () => {
+  const fail = {
+    id: 'scenario-3',
+    title: 't',
+    status: 'FAIL',
+    detail: 'refresh succeeded',
+  } as const
+  const pass = { id: 'scenario-3', title: 't', status: 'pass' } as const
+
+  it('reports a diagnosed failure as a finding, not a failure', () => {
+    const known = { 'scenario-3': 'refresh never checks the device' }
+    const outcome = assess('reference', { scenarios: [fail], adversarial: [] }, known)
+    expect(outcome.failures).toEqual([])
+    expect(outcome.verdict).toBe('findings')
+    expect(outcome.findings[0]).toContain('known server bug: refresh never checks the device')
+  })
+
+  it('says when a known failure passes again', () => {
+    const outcome = assess(
+      'reference',
+      { scenarios: [pass], adversarial: [] },
+      { 'scenario-3': 'x' },
+    )
+    expect(outcome.findings).toEqual(['scenario-3 passes now: remove it from knownFailures'])
+  })
+
+  it('still fails on an undiagnosed scenario failure', () => {
+    const outcome = assess('reference', { scenarios: [fail], adversarial: [] }, {})
+    expect(outcome.verdict).toBe('fail')
+  })
+})
