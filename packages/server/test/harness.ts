@@ -47,6 +47,8 @@ export const generateKey = (): Promise<SigningKey> => WebCryptoP256SigningKey.ge
 
 export interface Harness {
   readonly clock: ManualClock
+  /** What the server was constructed with, for tests that vary one option. */
+  readonly serverOptions: BetterAuthServerOptions
   readonly timestamper: Rfc3339Timestamper
   readonly server: BetterAuthServer
   readonly accessVerifier: AccessVerifier
@@ -74,7 +76,7 @@ export async function createHarness(
   const responseKey = overrides.responseKey ?? (await generateKey())
   const accessKey = overrides.accessKey ?? (await generateKey())
   const stores = memoryServerStores()
-  const server = new BetterAuthServer({
+  const serverOptions: BetterAuthServerOptions = {
     crypto: {
       hasher,
       noncer: new SecureNoncer(),
@@ -85,7 +87,8 @@ export async function createHarness(
     stores,
     expiry: overrides.expiry,
     attributes: () => ATTRIBUTES,
-  })
+  }
+  const server = new BetterAuthServer(serverOptions)
   const accessVerifier = new AccessVerifier({
     crypto: { verifier },
     encoding: { timestamper, tokenEncoder },
@@ -133,6 +136,7 @@ export async function createHarness(
 
   return {
     clock,
+    serverOptions,
     timestamper,
     server,
     accessVerifier,
