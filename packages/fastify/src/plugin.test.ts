@@ -101,6 +101,29 @@ describe('@better-auth/fastify', () => {
     await app.close()
   })
 
+  it('answers 413 to an oversized access request and keeps serving access routes', async () => {
+    const app = Fastify()
+    await app.register(betterAuth, { ...fixture(), bodyLimit: 1024 })
+    app.post('/foo/bar', { config: { betterAuth: 'access' } }, () => ({ wasFoo: 1, wasBar: 2 }))
+    const big = await app.inject({
+      method: 'POST',
+      url: '/foo/bar',
+      payload: `{"payload":"${'x'.repeat(2048)}"}`,
+      headers: { 'content-type': 'application/json' },
+    })
+    expect(big.statusCode).toBe(413)
+    expect(big.json()).toMatchObject({ error: { code: 'BA101' } })
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/foo/bar',
+      payload: '{"payload":{}}',
+      headers: { 'content-type': 'application/json' },
+    })
+    expect(bad.statusCode).toBe(400)
+    expect(bad.json()).toMatchObject({ error: { code: 'BA101' } })
+    await app.close()
+  })
+
   it('refuses an access route when no access verifier is configured', async () => {
     const app = Fastify()
     await app.register(betterAuth, { server: fixture().server })

@@ -152,10 +152,20 @@ function asAccessRoute(route: RouteOptions, betterAuth: BetterAuthDecorator, bod
   ) {
     const verified = await betterAuth.verifyAccess(rawBodyOf(request) ?? '')
     request.betterAuth = verified
-    const data = (await (handler as RouteHandlerMethod).call(this, request, reply)) as JsonValue
+    const result: unknown = (handler as RouteHandlerMethod).call(this, request, reply)
+    // Synchronous handlers (the common case) cost no extra await.
+    const data = (isPromiseLike(result) ? await result : result) as JsonValue
     if (reply.sent) return reply
     return reply.type('application/json').send(await betterAuth.signResponse(verified.nonce, data))
   }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  )
 }
 
 export const betterAuth = fp(betterAuthPlugin, { fastify: '5.x', name: '@better-auth/fastify' })

@@ -45,6 +45,7 @@ export class BetterAuthServer {
   readonly #maxLength: number
   readonly #accessKeys: VerificationKeyStore
   #responseIdentity: Promise<string> | undefined
+  #responseIdentityText: string | undefined
   #accessIdentity: Promise<string> | undefined
 
   constructor(options: BetterAuthServerOptions) {
@@ -64,7 +65,10 @@ export class BetterAuthServer {
 
   /** The response key's public key: clients pin it to verify every response. */
   responsePublicKey(): Promise<string> {
-    this.#responseIdentity ??= this.#options.crypto.keyPairs.response.public()
+    this.#responseIdentity ??= this.#options.crypto.keyPairs.response.public().then((key) => {
+      this.#responseIdentityText = key
+      return key
+    })
     return this.#responseIdentity
   }
 
@@ -80,7 +84,8 @@ export class BetterAuthServer {
       this.#options.crypto.keyPairs.response,
       nonce,
       response,
-      await this.responsePublicKey(),
+      // Known after the first response: no await per request.
+      this.#responseIdentityText ?? (await this.responsePublicKey()),
     )
   }
 

@@ -1,7 +1,8 @@
 import { InvalidMessageError, InvalidSignatureError, type SignedThing } from '../errors.js'
 import type { SigningKey, Verifier } from '../interfaces/crypto.js'
 import { objectMembers, type Span } from '../json/spans.js'
-import { signature as signatureValidator, type Validator } from '../schema.js'
+import { isCesr } from '@better-auth/cesr'
+import { SIGNATURE_LENGTH, signature as signatureValidator, type Validator } from '../schema.js'
 
 /** The largest message (in UTF-16 code units) parsed by default; larger input is refused unread. */
 export const DEFAULT_MAX_MESSAGE_LENGTH = 64 * 1024
@@ -68,7 +69,60 @@ export function parseEnvelope<P>(
   if (text.length > maxLength) {
     throw new InvalidMessageError('message', `longer than ${maxLength} characters`)
   }
-  return parseEnvelopeAt(text, [0, text.length], payload, signed, 'message')
+  return (
+    parseCompactEnvelope(text, payload, signed) ??
+    parseEnvelopeAt(text, [0, text.length], payload, signed, 'message')
+  )
+}
+
+const PAYLOAD_PREFIX = '{"payload":'
+const SIGNATURE_INFIX = ',"signature":"'
+/** `,"signature":"` + an 88-character signature + `"}`. */
+const SIGNATURE_SUFFIX_LENGTH = SIGNATURE_INFIX.length + SIGNATURE_LENGTH + 2
+const OPEN_BRACE = 0x7b
+const CLOSE_BRACE = 0x7d
+const QUOTE = 0x22
+
+/**
+ * The envelope exactly as every implementation sends it, `{"payload":{…},"signature":"0I…"}`
+ * with no whitespace, located by its fixed prefix and suffix instead of a structural scan of the
+ * whole message. When the text between them is one JSON object (JSON.parse accepts nothing else
+ * there), it is exactly the span the scanner finds, so the result is the same. Anything else
+ * (whitespace, other key order, invalid JSON or signature) returns undefined and takes the general
+ * path, which also produces the precise error.
+ */
+function parseCompactEnvelope<P>(
+  text: string,
+  payload: Validator<P>,
+  signed: boolean,
+): Envelope<P> | undefined {
+  const end = signed ? text.length - SIGNATURE_SUFFIX_LENGTH : text.length - 1
+  if (
+    end <= PAYLOAD_PREFIX.length ||
+    !text.startsWith(PAYLOAD_PREFIX) ||
+    text.charCodeAt(PAYLOAD_PREFIX.length) !== OPEN_BRACE ||
+    text.charCodeAt(end - 1) !== CLOSE_BRACE ||
+    text.charCodeAt(text.length - 1) !== CLOSE_BRACE
+  ) {
+    return undefined
+  }
+  let signature: string | undefined
+  if (signed) {
+    if (!text.startsWith(SIGNATURE_INFIX, end) || text.charCodeAt(text.length - 2) !== QUOTE) {
+      return undefined
+    }
+    // A valid CESR signature has no quote or backslash, so it is its own JSON string value.
+    signature = text.slice(end + SIGNATURE_INFIX.length, text.length - 2)
+    if (!isCesr('0I', signature)) return undefined
+  }
+  const payloadText = text.slice(PAYLOAD_PREFIX.length, end)
+  let value: unknown
+  try {
+    value = JSON.parse(payloadText) as unknown
+  } catch {
+    return undefined
+  }
+  return { payload: payload(value, 'payload'), payloadText, signature }
 }
 
 export function serializeEnvelope(payloadText: string, signature?: string): string {

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { BetterAuthError, InvalidMessageError } from '../errors.js'
-import { serializeEnvelope } from './envelope.js'
+import { parseEnvelope, parseEnvelopeAt, serializeEnvelope, type Envelope } from './envelope.js'
 import {
   buildRequestPayload,
   linkContainerOf,
@@ -10,6 +10,8 @@ import {
   parseRequest,
   parseResponse,
 } from './parse.js'
+import type { Validator } from '../schema.js'
+import { accessRequestPayload, protocols, requestPayloadValidator } from './protocols.js'
 
 const KEY = '1AAIAkZeridwme6y4GpivAoI9sw5LNyj9BJD5USSAJu165AD'
 const DIGEST = 'EOnMhfF6CIKCvXrZkRxwPMBRy6MwgwSBM0H6hb1uDezu'
@@ -150,6 +152,91 @@ describe('parseRequest', () => {
         }
       }),
       { numRuns: 1000 },
+    )
+  })
+})
+
+describe('the compact envelope fast path', () => {
+  const TOKEN = SIG + 'H4sIAAAAAAAAA6tWKkktLlGyUlAqS8wpTVWqBQBOxMBJEwAAAA'
+  const accessText = serializeEnvelope(
+    JSON.stringify({
+      access: { nonce: NONCE, timestamp: '2025-10-19T17:26:07.097Z', token: TOKEN },
+      request: { foo: 'a "},"signature":"x', bar: [1, { b: null }] },
+    }),
+    SIG,
+  )
+
+  /** What a parse produced, comparable across both paths. */
+  function outcome(parse: () => Envelope<unknown>): unknown {
+    try {
+      const { payload, payloadText, signature } = parse()
+      return { payload, payloadText, signature }
+    } catch (error) {
+      expect(error).toBeInstanceOf(InvalidMessageError)
+      return (error as InvalidMessageError).context
+    }
+  }
+
+  const validators: readonly Validator<unknown>[] = [
+    accessRequestPayload,
+    requestPayloadValidator(protocols.requestSession.request),
+  ]
+
+  function agree(text: string): void {
+    for (const validate of validators) {
+      for (const signed of [true, false]) {
+        expect(outcome(() => parseEnvelope(text, validate, signed))).toEqual(
+          outcome(() => parseEnvelopeAt(text, [0, text.length], validate, signed, 'message')),
+        )
+      }
+    }
+  }
+
+  it('parses what the structural scanner parses, exactly', () => {
+    const parsed = parseAccessRequest(accessText)
+    expect(parsed.signature).toBe(SIG)
+    expect(parsed.payloadText).toBe(accessText.slice(11, accessText.length - 104))
+    agree(accessText)
+    const payloadText = accessText.slice(11, accessText.length - 104)
+    const signature = `,"signature":"${SIG}"}`
+    for (const text of [
+      `{"payload":${payloadText}}`,
+      `{"payload":${payloadText} }`,
+      `{"payload":${payloadText} ${signature}`,
+      `{"payload": ${payloadText}${signature}`,
+      `{"payload":${payloadText}\n${signature}`,
+      `{"payload":${payloadText}${signature} `,
+      `{"payload":${payloadText},"signature":"${SIG}" }`,
+      `{"payload":${payloadText},"signature":"${SIG.slice(0, -1)}\\u0041"}`,
+      `{"payload":${payloadText}${signature}`.replace('"foo"', '"signature"'),
+      `{"payload":${payloadText},"x":{}${signature}`,
+    ]) {
+      agree(text)
+    }
+  })
+
+  it('agrees with the structural scanner on edited envelopes', () => {
+    const pieces = ['{', '}', '"', ',', ':', ' ', '\\', '[', ']', ',"signature":"', SIG, 'x']
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            at: fc.nat({ max: accessText.length }),
+            remove: fc.nat({ max: 3 }),
+            insert: fc.oneof(fc.constantFrom(...pieces), fc.string({ maxLength: 3 })),
+          }),
+          { maxLength: 3 },
+        ),
+        (edits) => {
+          let text = accessText
+          for (const { at, remove, insert } of edits) {
+            const index = Math.min(at, text.length)
+            text = text.slice(0, index) + insert + text.slice(index + remove)
+          }
+          agree(text)
+        },
+      ),
+      { numRuns: 3000 },
     )
   })
 })
