@@ -74,8 +74,9 @@ describe('known failures of a reference server', () => {
     title: 't',
     status: 'FAIL',
     detail: 'refresh succeeded',
+    ms: 1,
   } as const
-  const pass = { id: 'scenario-3', title: 't', status: 'pass' } as const
+  const pass = { id: 'scenario-3', title: 't', status: 'pass', ms: 1 } as const
 
   it('reports a diagnosed failure as a finding, not a failure', () => {
     const known = { 'scenario-3': 'refresh never checks the device' }
