@@ -2,26 +2,10 @@ import { encodeCesr } from '@better-auth/cesr'
 import { p256 } from '@noble/curves/nist.js'
 import { describe, expect, it } from 'vitest'
 import { verifyP256Raw } from '../p256/raw.js'
-import { hexToBytes, wycheproofFile } from '../testing-internal/vectors.js'
+import { asUtf8, wycheproofCases, wycheproofFile } from '../testing-internal/vectors.js'
 import { NodeP256Verifier, verifyP256RawNode } from './p256.js'
 
-const cases = wycheproofFile.testGroups.flatMap((group) =>
-  group.tests.map((test) => ({
-    ...test,
-    publicKey: hexToBytes(group.publicKey.uncompressed),
-    message: hexToBytes(test.msg),
-    signature: hexToBytes(test.sig),
-  })),
-)
-
-/** Wycheproof messages are bytes; the CESR Verifier takes strings, so only UTF-8 ones qualify. */
-function asUtf8(bytes: Uint8Array): string | null {
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)
-  } catch {
-    return null
-  }
-}
+const cases = wycheproofCases
 
 describe('Wycheproof ecdsa_secp256r1_sha256_p1363 on the node backend', () => {
   it('every valid vector verifies, every invalid one is rejected, none throws', async () => {

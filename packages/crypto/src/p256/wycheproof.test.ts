@@ -1,7 +1,7 @@
 import { encodeCesr } from '@better-auth/cesr'
 import { p256 } from '@noble/curves/nist.js'
 import { describe, expect, it } from 'vitest'
-import { hexToBytes, wycheproofFile } from '../testing-internal/vectors.js'
+import { asUtf8, wycheproofCases, wycheproofFile } from '../testing-internal/vectors.js'
 import type { P256BackendName } from './backend.js'
 import { NobleP256Verifier } from './noble.js'
 import { verifyP256Raw } from './raw.js'
@@ -9,23 +9,7 @@ import { WebCryptoP256Verifier } from './webcrypto.js'
 
 const BACKENDS: readonly P256BackendName[] = ['noble', 'webcrypto']
 
-const cases = wycheproofFile.testGroups.flatMap((group) =>
-  group.tests.map((test) => ({
-    ...test,
-    publicKey: hexToBytes(group.publicKey.uncompressed),
-    message: hexToBytes(test.msg),
-    signature: hexToBytes(test.sig),
-  })),
-)
-
-/** Wycheproof messages are bytes; the CESR Verifier takes strings, so only UTF-8 ones qualify. */
-function asUtf8(bytes: Uint8Array): string | null {
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)
-  } catch {
-    return null
-  }
-}
+const cases = wycheproofCases
 
 describe('Wycheproof ecdsa_secp256r1_sha256_p1363', () => {
   it('loads every test in the file', () => {

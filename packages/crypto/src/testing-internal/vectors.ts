@@ -95,3 +95,22 @@ export const WRONG_TYPES: readonly unknown[] = [
   () => 'x',
   new Uint8Array(0),
 ]
+
+/** Every Wycheproof test with its group's key, all as bytes. */
+export const wycheproofCases = wycheproofFile.testGroups.flatMap((group) =>
+  group.tests.map((test) => ({
+    ...test,
+    publicKey: hexToBytes(group.publicKey.uncompressed),
+    message: hexToBytes(test.msg),
+    signature: hexToBytes(test.sig),
+  })),
+)
+
+/** Wycheproof messages are bytes; the CESR Verifier takes strings, so only UTF-8 ones qualify. */
+export function asUtf8(bytes: Uint8Array): string | null {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)
+  } catch {
+    return null
+  }
+}
