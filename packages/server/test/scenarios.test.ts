@@ -69,11 +69,15 @@ describe('reference scenarios, in process', () => {
     const harness = await createHarness()
     const { client, identity, recoveryKey } = await newAccount(harness)
     await client.createSession()
-    const token = harness.lastSent('/session/create')
-    expect(token).toBeTruthy()
+    const device = JSON.parse(harness.lastSent('/session/create')).payload.request.authentication
+      .device as string
+    expect(await harness.stores.authenticationKey.publicKey(identity, device)).toMatch(/^1AAI/)
     await client.deleteAccount()
     const lastRotation = harness.lastSent('/account/delete')
-    expect(await codeOf(client.createSession())).toMatch(/BA901|BA103/)
+    // The client forgets the account; the server forgets the device and the recovery hash.
+    expect(await codeOf(client.createSession())).toBe('BA901')
+    expect(await codeOf(harness.stores.authenticationKey.publicKey(identity, device))).toBe('BA103')
+    expect(await codeOf(harness.stores.recoveryHash.replace(identity, device))).toBe('BA102')
     // The device is gone server side, whatever the client still holds.
     const replay = await harness.dispatch('/account/delete', lastRotation)
     expect(JSON.parse(replay).error.code).toBe('BA103')
