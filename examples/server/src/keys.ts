@@ -2,7 +2,7 @@ import { base64UrlDecode, base64UrlEncode } from '@better-auth/cesr'
 import { NobleP256SigningKey, WebCryptoP256SigningKey } from '@better-auth/crypto'
 import { NodeP256SigningKey } from '@better-auth/crypto/node'
 import { ConfigurationError, type SigningKey } from '@better-auth/protocol'
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { CryptoBackend } from './config.js'
 
@@ -33,29 +33,13 @@ function newSecret(): Uint8Array {
 /**
  * Loads the server's response and access keys, generating and persisting them on first start so
  * a restart keeps serving existing clients (they pin the response key; tokens name the access key).
- * The file is written with mode 0600 and renamed into place, so it is never half-written.
+ * The file is written with mode 0600 and linked into place, so it is never half-written.
  */
 export async function loadOrCreateKeys(
   file: string,
   backend: CryptoBackend = 'node',
 ): Promise<ServerKeys> {
-  let stored: KeyFile
-  try {
-    stored = JSON.parse(await readFile(file, 'utf8')) as KeyFile
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new ConfigurationError('KEYS_FILE', `cannot read ${file}`)
-    }
-    stored = {
-      version: 1,
-      response: base64UrlEncode(newSecret()),
-      access: base64UrlEncode(newSecret()),
-    }
-    await mkdir(dirname(file), { recursive: true, mode: 0o700 })
-    const temporary = `${file}.${process.pid}.tmp`
-    await writeFile(temporary, JSON.stringify(stored) + '\n', { mode: 0o600, flag: 'wx' })
-    await rename(temporary, file)
-  }
+  const stored = (await readKeyFile(file)) ?? (await createKeyFile(file))
   if (
     stored.version !== 1 ||
     typeof stored.response !== 'string' ||
@@ -69,7 +53,43 @@ export async function loadOrCreateKeys(
   }
 }
 
-/** The same secret as a key of the chosen backend: the public keys do not depend on it. */
+async function readKeyFile(file: string): Promise<KeyFile | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as KeyFile
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new ConfigurationError('KEYS_FILE', `cannot read ${file}`)
+  }
+}
+
+/**
+ * Writes new keys to a private temporary file and links it into place. link() never replaces an
+ * existing file, so when several processes start at once exactly one key file wins and every
+ * process adopts it, instead of each serving keys another process overwrote.
+ */
+async function createKeyFile(file: string): Promise<KeyFile> {
+  const fresh: KeyFile = {
+    version: 1,
+    response: base64UrlEncode(newSecret()),
+    access: base64UrlEncode(newSecret()),
+  }
+  const temporary = `${file}.${process.pid}.${Date.now()}.tmp`
+  try {
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 })
+    await writeFile(temporary, JSON.stringify(fresh) + '\n', { mode: 0o600, flag: 'wx' })
+    await link(temporary, file)
+    return fresh
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      const winner = await readKeyFile(file)
+      if (winner !== undefined) return winner
+    }
+    throw new ConfigurationError('KEYS_FILE', `cannot write ${file}`)
+  } finally {
+    await unlink(temporary).catch(() => undefined)
+  }
+}
+
 async function signingKey(backend: CryptoBackend, secret: Uint8Array): Promise<SigningKey> {
   switch (backend) {
     case 'node':
