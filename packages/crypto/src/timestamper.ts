@@ -24,7 +24,7 @@ function daysInMonth(year: number, month: number): number {
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31
 }
 
-/** Milliseconds since the epoch of a UTC calendar instant; Date.UTC maps years 0–99 to 19xx. */
+/** Milliseconds since the epoch of a UTC calendar instant. */
 function utcMillis(
   year: number,
   month: number,
@@ -34,6 +34,8 @@ function utcMillis(
   s: number,
   ms: number,
 ): number {
+  // Date.UTC is the fast path but maps years 0–99 to 19xx; those take the setter route.
+  if (year >= 100) return Date.UTC(year, month - 1, day, h, m, s, ms)
   const date = new Date(0)
   date.setUTCFullYear(year, month - 1, day)
   date.setUTCHours(h, m, s, ms)

@@ -32,6 +32,47 @@ describe('LruCache', () => {
     )
   })
 
+  it('keeps every entry used within the last capacity/2 operations, and returns what was set', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 12 }),
+        fc.array(fc.tuple(fc.boolean(), fc.nat(30)), { maxLength: 300 }),
+        (capacity, ops) => {
+          const cache = new LruCache<number, string>(capacity)
+          const lastUse = new Map<number, number>()
+          const values = new Map<number, string>()
+          ops.forEach(([write, key], at) => {
+            if (write) {
+              const value = `${key}@${at}`
+              cache.set(key, value)
+              values.set(key, value)
+              lastUse.set(key, at)
+            } else {
+              const got = cache.get(key)
+              if (got !== undefined) {
+                expect(got).toBe(values.get(key))
+                lastUse.set(key, at)
+              }
+            }
+            for (const [used, when] of lastUse) {
+              if (at - when < Math.floor(capacity / 2)) expect(cache.has(used)).toBe(true)
+            }
+          })
+        },
+      ),
+      { numRuns: 500 },
+    )
+  })
+
+  it('evicts in least-recently-placed order when nothing is read', () => {
+    const cache = new LruCache<number, number>(100)
+    for (let key = 0; key < 150; key++) cache.set(key, key)
+    expect(cache.size).toBe(100)
+    expect(cache.get(49)).toBeUndefined()
+    expect(cache.get(50)).toBe(50)
+    expect(cache.get(149)).toBe(149)
+  })
+
   it('rejects a bad capacity naming the option', () => {
     expect(() => new LruCache(-1, 'tokenCacheSize')).toThrow(ConfigurationError)
     expect(() => new LruCache(1.5)).toThrow(/cacheSize/)

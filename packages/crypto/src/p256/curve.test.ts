@@ -1,0 +1,77 @@
+import { p256 } from '@noble/curves/nist.js'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { isWellFormedSignature, normalizeLowS } from './curve.js'
+
+// The byte-wise scalar arithmetic is checked against its BigInt definition.
+const N = p256.Point.Fn.ORDER
+
+function toBytes(value: bigint): Uint8Array {
+  const out = new Uint8Array(32)
+  for (let i = 31; i >= 0; i--) {
+    out[i] = Number(value & 0xffn)
+    value >>= 8n
+  }
+  return out
+}
+
+function toBigInt(bytes: Uint8Array): bigint {
+  let value = 0n
+  for (const byte of bytes) value = (value << 8n) | BigInt(byte)
+  return value
+}
+
+function signature(r: bigint, s: bigint): Uint8Array {
+  const out = new Uint8Array(64)
+  out.set(toBytes(r), 0)
+  out.set(toBytes(s), 32)
+  return out
+}
+
+/** Scalars biased to the edges that matter: 0, 1, n/2, n − 1, n and 2^256 − 1 and their neighbours. */
+const EDGES = [0n, 1n, 2n, N >> 1n, (N >> 1n) + 1n, N - 2n, N - 1n, N, N + 1n, (1n << 256n) - 1n]
+const scalar = fc.oneof(
+  fc.constantFrom(...EDGES),
+  fc.bigInt({ min: 0n, max: (1n << 256n) - 1n }),
+  fc.bigInt({ min: N - 1000n, max: N + 1000n }),
+)
+
+describe('isWellFormedSignature', () => {
+  it('accepts exactly r, s in [1, n − 1]', () => {
+    fc.assert(
+      fc.property(scalar, scalar, (r, s) => {
+        const expected = r > 0n && r < N && s > 0n && s < N
+        expect(isWellFormedSignature(signature(r, s))).toBe(expected)
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
+  it('refuses anything that is not 64 bytes', () => {
+    expect(isWellFormedSignature(new Uint8Array(63).fill(1))).toBe(false)
+    expect(isWellFormedSignature(new Uint8Array(65).fill(1))).toBe(false)
+    expect(isWellFormedSignature(Array.from({ length: 64 }, () => 1))).toBe(false)
+  })
+})
+
+describe('normalizeLowS', () => {
+  it('replaces s > n/2 with n − s and keeps r and low s as they are', () => {
+    const inRange = fc.bigInt({ min: 1n, max: N - 1n })
+    fc.assert(
+      fc.property(inRange, fc.oneof(inRange, fc.constantFrom(...EDGES.slice(1, 7))), (r, s) => {
+        const input = signature(r, s)
+        const copy = new Uint8Array(input)
+        const out = normalizeLowS(input)
+        expect(toBigInt(out.subarray(0, 32))).toBe(r)
+        expect(toBigInt(out.subarray(32))).toBe(s > N >> 1n ? N - s : s)
+        expect(input).toEqual(copy)
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
+  it('returns low-S input itself, without a copy', () => {
+    const input = signature(5n, N >> 1n)
+    expect(normalizeLowS(input)).toBe(input)
+  })
+})
