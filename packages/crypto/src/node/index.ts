@@ -4,6 +4,7 @@ export {
   NodeP256SigningKey,
   NodeP256Verifier,
   verifyP256RawNode,
+  type NodeP256SigningKeyOptions,
   type NodeP256VerifierOptions,
 } from './p256.js'
 export { NodeGzipTokenEncoder } from './token-encoder.js'

@@ -8,6 +8,7 @@ import { ConfigurationError, InvalidMessageError } from '@better-auth/protocol'
 import type { SigningKey, Verifier } from '@better-auth/protocol'
 import { isBytes, utf8 } from '../internal/bytes.js'
 import { settle } from '../internal/promise.js'
+import { batched } from './batch.js'
 import {
   PUBLIC_KEY_CODE,
   SIGNATURE_CODE,
@@ -49,6 +50,30 @@ export interface NodeP256VerifierOptions {
    * should not import per request. Default 1024; 0 disables caching.
    */
   keyCacheSize?: number
+  /**
+   * Whether verifications run batched with the other OpenSSL calls of the same event-loop turn
+   * (default true): ~20% less CPU per request for a server under load, one loop turn of latency
+   * for a lone call. False verifies where `verify` is called, still resolving asynchronously.
+   */
+  batch?: boolean
+}
+
+/** Options of `NodeP256SigningKey`'s factories. */
+export interface NodeP256SigningKeyOptions {
+  /**
+   * Whether signatures run batched with the other OpenSSL calls of the same event-loop turn
+   * (default true); see `NodeP256VerifierOptions.batch`.
+   */
+  batch?: boolean
+}
+
+function batchOption(options: unknown): boolean {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigurationError('options', 'expected an object')
+  }
+  const { batch = true } = options as { batch?: unknown }
+  if (typeof batch !== 'boolean') throw new ConfigurationError('batch', 'expected a boolean')
+  return batch
 }
 
 /**
@@ -92,9 +117,11 @@ class KeyObjectCache {
  */
 export class NodeP256Verifier implements Verifier {
   readonly #keys: KeyObjectCache
+  readonly #batch: boolean
 
   constructor(options: NodeP256VerifierOptions = {}) {
     this.#keys = new KeyObjectCache(options)
+    this.#batch = batchOption(options)
   }
 
   /** How many imported public keys are cached right now. */
@@ -103,6 +130,7 @@ export class NodeP256Verifier implements Verifier {
   }
 
   verify(message: string, signature: string, publicKey: string): Promise<boolean> {
+    if (this.#batch) return batched(() => this.#verify(message, signature, publicKey))
     return Promise.resolve(this.#verify(message, signature, publicKey))
   }
 
@@ -153,7 +181,10 @@ export class NodeP256SigningKey implements SigningKey {
   readonly #publicKeyObject: KeyObject
   readonly #publicKey: string
 
-  private constructor(privateKey: KeyObject) {
+  readonly #batch: boolean
+
+  private constructor(privateKey: KeyObject, batch: boolean) {
+    this.#batch = batch
     this.#privateKey = privateKey
     this.#publicKeyObject = createPublicKey(privateKey)
     // Exported and encoded once, so public() costs nothing per call. OpenSSL exports EC public
@@ -164,9 +195,10 @@ export class NodeP256SigningKey implements SigningKey {
   }
 
   /** A fresh key from OpenSSL's CSPRNG. */
-  static generate(): NodeP256SigningKey {
+  static generate(options: NodeP256SigningKeyOptions = {}): NodeP256SigningKey {
+    const batch = batchOption(options)
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
-    return new NodeP256SigningKey(privateKey)
+    return new NodeP256SigningKey(privateKey, batch)
   }
 
   /**
@@ -174,11 +206,15 @@ export class NodeP256SigningKey implements SigningKey {
    * `WebCryptoP256SigningKey` take). Throws ConfigurationError for anything that is not a scalar in
    * [1, n−1]; the error never contains the bytes.
    */
-  static fromSecretKey(secretKey: Uint8Array): NodeP256SigningKey {
+  static fromSecretKey(
+    secretKey: Uint8Array,
+    options: NodeP256SigningKeyOptions = {},
+  ): NodeP256SigningKey {
+    const batch = batchOption(options)
     if (!isValidSecretKey(secretKey)) {
       throw new ConfigurationError('secretKey', 'expected 32 bytes encoding a scalar in [1, n-1]')
     }
-    return new NodeP256SigningKey(importSecretKey(secretKey))
+    return new NodeP256SigningKey(importSecretKey(secretKey), batch)
   }
 
   /**
@@ -188,7 +224,8 @@ export class NodeP256SigningKey implements SigningKey {
    * PEM labels, encrypted keys, other curves, garbage); the error carries neither the PEM nor
    * OpenSSL's message about it.
    */
-  static fromPkcs8Pem(pem: string): NodeP256SigningKey {
+  static fromPkcs8Pem(pem: string, options: NodeP256SigningKeyOptions = {}): NodeP256SigningKey {
+    const batch = batchOption(options)
     // The label check also keeps encrypted PEMs away from OpenSSL's passphrase handling.
     if (typeof pem !== 'string' || !PKCS8_PEM_LABEL.test(pem)) {
       throw new ConfigurationError('pem', 'expected an unencrypted PKCS #8 PEM private key')
@@ -202,7 +239,7 @@ export class NodeP256SigningKey implements SigningKey {
     if (!isP256KeyObject(privateKey)) {
       throw new ConfigurationError('pem', 'expected an EC private key on curve P-256')
     }
-    return new NodeP256SigningKey(privateKey)
+    return new NodeP256SigningKey(privateKey, batch)
   }
 
   /** The private key as an unencrypted PKCS #8 PEM. Store it as the secret it is. */
@@ -223,21 +260,24 @@ export class NodeP256SigningKey implements SigningKey {
     if (typeof message !== 'string') return Promise.resolve(false)
     const signatureBytes = decodeSignature(signature)
     if (!isWellFormedSignature(signatureBytes)) return Promise.resolve(false)
-    return Promise.resolve(verifyWithKey(this.#publicKeyObject, utf8(message), signatureBytes))
+    const bytes = utf8(message)
+    const key = this.#publicKeyObject
+    if (this.#batch) return batched(() => verifyWithKey(key, bytes, signatureBytes))
+    return Promise.resolve(verifyWithKey(key, bytes, signatureBytes))
   }
 
   /** Signs the UTF-8 bytes of `message`; rejects with InvalidMessageError if it is not a string. */
   sign(message: string): Promise<string> {
-    return settle(() => {
-      if (typeof message !== 'string') {
-        throw new InvalidMessageError('message', 'expected a string to sign')
-      }
-      const signature = sign(HASH, utf8(message), {
-        key: this.#privateKey,
-        dsaEncoding: 'ieee-p1363',
-      })
-      return encodeCesr(SIGNATURE_CODE, normalizeLowS(new Uint8Array(signature)))
-    })
+    if (typeof message !== 'string') {
+      return Promise.reject(new InvalidMessageError('message', 'expected a string to sign'))
+    }
+    const run = () => this.#sign(utf8(message))
+    return this.#batch ? batched(run) : settle(run)
+  }
+
+  #sign(bytes: Uint8Array): string {
+    const signature = sign(HASH, bytes, { key: this.#privateKey, dsaEncoding: 'ieee-p1363' })
+    return encodeCesr(SIGNATURE_CODE, normalizeLowS(new Uint8Array(signature)))
   }
 
   // Explicit, so that what logs show does not depend on how a runtime prints private fields.
