@@ -62,6 +62,30 @@ async function clientsFor(app: FastifyInstance, prefix = '') {
   )
 }
 
+/** Clients over `app` that also record what each access route answered on the wire. */
+async function recordingClients(app: FastifyInstance, route: string) {
+  const sent: string[] = []
+  const answers: { status: number; body: unknown }[] = []
+  const factory = clientsOver(
+    {
+      async sendRequest(path, message) {
+        const headers = { 'content-type': 'application/json' }
+        const response = await app.inject({ method: 'POST', url: path, payload: message, headers })
+        if (path === route) {
+          sent.push(message)
+          answers.push({ status: response.statusCode, body: response.json() })
+        }
+        return response.body
+      },
+    },
+    await responseKey.public(),
+  )
+  const client = factory.newClient()
+  await client.createAccount(await hasher.sum('recovery'))
+  await client.createSession()
+  return { client, sent, answers }
+}
+
 describe('@better-auth/fastify', () => {
   it('mounts every protocol route under a prefix and serves the response key', async () => {
     const app = Fastify()
@@ -86,6 +110,86 @@ describe('@better-auth/fastify', () => {
     })
     await scenarios[0]!.run(await clientsFor(app))
     expect(seen).toEqual([{ foo: 'bar', bar: 'foo' }, {}])
+    await app.close()
+  })
+
+  it('verifies before validation: body schemas and hooks see the verified request', async () => {
+    const app = Fastify()
+    await app.register(betterAuth, fixture())
+    const hookSaw: unknown[] = []
+    app.post(
+      '/orders',
+      {
+        config: { betterAuth: 'access' },
+        schema: {
+          body: {
+            type: 'object',
+            required: ['item'],
+            properties: { item: { type: 'string' }, count: { type: 'integer', minimum: 1 } },
+            additionalProperties: false,
+          },
+        },
+        preValidation: (request, _reply, done) => {
+          hookSaw.push(['preValidation', request.betterAuth?.nonce !== undefined])
+          done()
+        },
+        preHandler: async (request, reply) => {
+          hookSaw.push(['preHandler', request.body])
+          if ((request.body as { item: string }).item === 'forbidden') {
+            await reply.code(403).send({ refused: true })
+          }
+        },
+      },
+      (request) => ({ ordered: request.body as JsonValue }),
+    )
+    const { client, answers } = await recordingClients(app, '/orders')
+
+    expect(await client.makeAccessRequest('/orders', { item: 'tea', count: 2 })).toEqual({
+      ordered: { item: 'tea', count: 2 },
+    })
+    expect(hookSaw).toEqual([
+      ['preValidation', true],
+      ['preHandler', { item: 'tea', count: 2 }],
+    ])
+    // The schema applies to the application payload, not to the envelope around it.
+    await expect(client.makeAccessRequest('/orders', { count: 0 })).rejects.toThrow()
+    // A preHandler hook still decides: its reply goes out as sent, unsigned.
+    await expect(client.makeAccessRequest('/orders', { item: 'forbidden' })).rejects.toThrow()
+    expect(hookSaw.at(-1)).toEqual(['preHandler', { item: 'forbidden' }])
+    expect(answers.map((answer) => answer.status)).toEqual([200, 400, 403])
+    expect(answers[2]!.body).toEqual({ refused: true })
+    await app.close()
+  })
+
+  it('answers a schema violation with 400 and a forged request with 401, never running the handler', async () => {
+    const app = Fastify()
+    await app.register(betterAuth, fixture())
+    let ran = 0
+    app.post(
+      '/orders',
+      {
+        config: { betterAuth: 'access' },
+        schema: { body: { type: 'object', required: ['item'] } },
+      },
+      () => {
+        ran++
+        return {}
+      },
+    )
+    const { client, sent, answers } = await recordingClients(app, '/orders')
+    await expect(client.makeAccessRequest('/orders', { other: 1 })).rejects.toThrow()
+    expect(answers).toEqual([
+      { status: 400, body: { error: expect.objectContaining({ code: 'BA101' }) as unknown } },
+    ])
+    const invalid = await app.inject({
+      method: 'POST',
+      url: '/orders',
+      payload: sent[0]!.replace('"other":1', '"other":2'),
+      headers: { 'content-type': 'application/json' },
+    })
+    expect(invalid.statusCode).toBe(401)
+    expect(invalid.json()).toMatchObject({ error: { code: 'BA201' } })
+    expect(ran).toBe(0)
     await app.close()
   })
 

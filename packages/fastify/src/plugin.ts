@@ -138,9 +138,26 @@ const betterAuthPlugin: FastifyPluginAsync<BetterAuthPluginOptions> = async (fas
   })
 }
 
+/**
+ * Access routes keep fastify's whole lifecycle, so application hooks run as on any route. The raw
+ * body is captured in preParsing (signatures cover the received bytes) and fastify's parser gets a
+ * stand-in instead of parsing the envelope a second time. The route's first preValidation hook
+ * verifies the request, so body schemas, later preValidation hooks and preHandler hooks all see the
+ * verified request: `request.body` is the envelope's `request` member and `request.betterAuth`
+ * the token's claims and the nonce. The handler's return value is signed as the response.
+ */
 function asAccessRoute(route: RouteOptions, betterAuth: BetterAuthDecorator, bodyLimit: number) {
   const preParsing = route.preParsing === undefined ? [] : [route.preParsing].flat()
   route.preParsing = [...preParsing, captureRawBody(bodyLimit)]
+  const preValidation = route.preValidation === undefined ? [] : [route.preValidation].flat()
+  route.preValidation = [
+    async (request: FastifyRequest) => {
+      const verified = await betterAuth.verifyAccess(rawBodyOf(request) ?? '')
+      request.betterAuth = verified
+      request.body = verified.request
+    },
+    ...preValidation,
+  ]
   route.errorHandler ??= (error, request, reply) => {
     sendError(error, request, reply)
   }
@@ -150,13 +167,12 @@ function asAccessRoute(route: RouteOptions, betterAuth: BetterAuthDecorator, bod
     request: FastifyRequest,
     reply: FastifyReply,
   ) {
-    const verified = await betterAuth.verifyAccess(rawBodyOf(request) ?? '')
-    request.betterAuth = verified
     const result: unknown = (handler as RouteHandlerMethod).call(this, request, reply)
     // Synchronous handlers (the common case) cost no extra await.
     const data = (isPromiseLike(result) ? await result : result) as JsonValue
     if (reply.sent) return reply
-    return reply.type('application/json').send(await betterAuth.signResponse(verified.nonce, data))
+    const { nonce } = request.betterAuth!
+    return reply.type('application/json').send(await betterAuth.signResponse(nonce, data))
   }
 }
 

@@ -15,29 +15,37 @@ class BodyTooLargeError extends InvalidMessageError {
   }
 }
 
-/** Replays one buffer as a stream, with the length fastify checks against content-length. */
-class Replay extends Readable {
-  receivedEncodedLength: number
-  #body: Buffer | null
+// What fastify's content-type parser gets on access routes: the envelope is verified from the
+// captured text and `request.body` replaced before validation, so parsing it again is wasted work.
+const STAND_IN = Buffer.from('{}')
 
-  constructor(body: Buffer) {
+/**
+ * A stream of the stand-in body that reports the length actually received, which fastify checks
+ * against content-length.
+ */
+class StandIn extends Readable {
+  receivedEncodedLength: number
+  #pushed = false
+
+  constructor(receivedLength: number) {
     super()
-    this.#body = body
-    this.receivedEncodedLength = body.length
+    this.receivedEncodedLength = receivedLength
   }
 
   override _read(): void {
-    const body = this.#body
-    this.#body = null
-    if (body !== null && body.length > 0) this.push(body)
+    if (!this.#pushed) {
+      this.#pushed = true
+      this.push(STAND_IN)
+    }
     this.push(null)
   }
 }
 
 /**
- * Keeps the exact request text for signature verification (signatures cover received bytes),
- * then hands fastify an identical stream so its own parsers still run. Listens to the request
- * stream directly rather than through an async iterator: this runs on every access request.
+ * Keeps the exact request text for signature verification (signatures cover received bytes) and
+ * hands fastify a stand-in body, so the content-type check still applies but the envelope is not
+ * parsed twice. Listens to the request stream directly rather than through an async iterator: this
+ * runs on every access request.
  */
 export function captureRawBody(limit: number): preParsingHookHandler {
   return (request, reply, payload, done) => {
@@ -56,7 +64,7 @@ export function captureRawBody(limit: number): preParsingHookHandler {
       }
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
       ;(request as WithRawBody)[RAW_BODY] = body.toString('utf8')
-      done(null, new Replay(body))
+      done(null, new StandIn(size))
     }
     const onData = (chunk: Buffer | string) => {
       const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
