@@ -165,15 +165,19 @@ try {
   clearInterval(sampler)
 
   // Plateau: after the longest lifetime (refresh time-locks, ~61 s) plus a sweep interval, the
-  // stores hold a steady number of entries. Compare the peak RSS of the last third of the run
-  // with the peak of the middle third, and fit a slope over everything after the first minute.
+  // stores hold a steady number of entries. RSS between collections is a sawtooth whose peaks
+  // depend on when V8 happens to run a major GC (with 2–3 minutes between them at this rate), so
+  // peaks prove little over a few minutes. The troughs, right after a collection, track what is
+  // live: compare the lowest RSS of the last third with the middle third's, and fit a slope to
+  // the lowest sample of each minute after the first. A leak raises the troughs.
   const steady = samples.filter((sample) => sample.atS >= seconds / 3)
   const middle = steady.filter((sample) => sample.atS < (2 * seconds) / 3)
   const last = steady.filter((sample) => sample.atS >= (2 * seconds) / 3)
   const peak = (list: readonly Sample[]) => Math.max(...list.map((sample) => sample.rssMiB))
-  const slope = slopeMiBPerMinute(samples.filter((sample) => sample.atS >= 60))
-  const growth = peak(last) - peak(middle)
-  const plateau = growth <= Math.max(8, 0.1 * peak(middle)) && slope < 3
+  const trough = (list: readonly Sample[]) => Math.min(...list.map((sample) => sample.rssMiB))
+  const slope = slopeMiBPerMinute(minutelyTroughs(samples.filter((sample) => sample.atS > 60)))
+  const growth = trough(last) - trough(middle)
+  const plateau = growth <= Math.max(8, 0.1 * trough(middle)) && slope < 3
   const total = samples.reduce((sum, sample) => sum + sample.requests, 0)
   const env = environment()
   const p99s = samples.map((sample) => sample.p99Ms)
@@ -184,7 +188,8 @@ try {
     .map(([name, value]) => `${name}=${value}`)
     .join(', ')}; ${CONNECTIONS} connections from this process (core 1), requests signed on the fly
 - ${total.toLocaleString('en-US')} requests, ${failed} failures; RSS ${rssStart.toFixed(1)} MiB before the run
-- RSS peak ${peak(middle).toFixed(1)} MiB in the middle third, ${peak(last).toFixed(1)} MiB in the last third (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MiB); slope after the first minute ${slope.toFixed(2)} MiB/min
+- RSS troughs (after collections): ${trough(middle).toFixed(1)} MiB in the middle third, ${trough(last).toFixed(1)} MiB in the last third (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MiB); slope of the per-minute troughs after the first minute ${slope.toFixed(2)} MiB/min
+- RSS peaks (GC sawtooth): ${peak(middle).toFixed(1)} MiB in the middle third, ${peak(last).toFixed(1)} MiB in the last third
 - p99 per interval: max ${Math.max(...p99s).toFixed(2)} ms, median ${percentile(Float64Array.from(p99s).sort(), 0.5).toFixed(2)} ms
 - RSS plateau: ${plateau ? 'yes' : 'NO'}
 
@@ -209,6 +214,17 @@ ${samples
   client.destroy()
   await server.stop()
   rmSync(dataDir, { recursive: true, force: true })
+}
+
+/** The lowest sample of each whole minute. */
+function minutelyTroughs(list: readonly Sample[]): Sample[] {
+  const byMinute = new Map<number, Sample>()
+  for (const sample of list) {
+    const minute = Math.floor((sample.atS - 1) / 60)
+    const lowest = byMinute.get(minute)
+    if (lowest === undefined || sample.rssMiB < lowest.rssMiB) byMinute.set(minute, sample)
+  }
+  return [...byMinute.values()]
 }
 
 /** Least-squares slope of RSS over time. */
