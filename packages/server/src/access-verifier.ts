@@ -5,8 +5,8 @@ import {
   ExpiredTokenError,
   FutureRequestError,
   FutureTokenError,
+  InvalidMessageError,
   InvalidSignatureError,
-  InvalidTokenError,
   ReplayError,
   StaleRequestError,
   buildAccessResponsePayload,
@@ -18,6 +18,7 @@ import {
 } from '@better-auth/protocol'
 import { positiveInteger, requireMethods, resolveExpiry, type ExpiryOptions } from './config.js'
 import type { AccessVerifierOptions } from './options.js'
+import { verificationKeyFailure } from './stores/verification-key-failure.js'
 
 /** Verified tokens kept per verifier; each entry is a few hundred bytes. */
 export const DEFAULT_TOKEN_CACHE_SIZE = 10_000
@@ -127,8 +128,8 @@ export class AccessVerifier {
     this.#live(token, text, now)
     const serverKey = await this.#options.stores.accessVerificationKeys
       .get(decoded.body.serverIdentity)
-      .catch(() => {
-        throw new InvalidTokenError('signed by an unknown server key')
+      .catch((error: unknown) => {
+        throw verificationKeyFailure(error)
       })
     if (!(await serverKey.verify(decoded.bodyText, decoded.signature))) {
       throw new InvalidSignatureError('token')
@@ -165,6 +166,10 @@ export async function signAccessResponse(
   response: JsonValue,
   serverIdentity?: string,
 ): Promise<string> {
+  // JSON.stringify would drop the member, and clients refuse a response without one.
+  if (response === undefined) {
+    throw new InvalidMessageError('response', 'undefined has no JSON form; answer null instead')
+  }
   const payload = buildAccessResponsePayload(
     { nonce, serverIdentity: serverIdentity ?? (await responseKey.public()) },
     response,

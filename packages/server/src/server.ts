@@ -6,7 +6,6 @@ import {
   InvalidDeviceError,
   InvalidHashError,
   InvalidSignatureError,
-  InvalidTokenError,
   MismatchedIdentitiesError,
   ReplayError,
   buildResponsePayload,
@@ -30,6 +29,7 @@ import { signAccessResponse } from './access-verifier.js'
 import { positiveInteger, requireMethods, resolveExpiry, type ExpiryOptions } from './config.js'
 import type { AttributesProvider, BetterAuthServerOptions } from './options.js'
 import { StaticVerificationKeyStore } from './stores/static-verification-keys.js'
+import { verificationKeyFailure } from './stores/verification-key-failure.js'
 
 type Authentication = Omit<DeviceKey, never>
 
@@ -328,8 +328,8 @@ export class BetterAuthServer {
 
   async #verifiedToken(token: string) {
     const decoded = await decodeAccessToken(token, this.#options.encoding.tokenEncoder)
-    const key = await this.#accessKeys.get(decoded.body.serverIdentity).catch(() => {
-      throw new InvalidTokenError('signed by an unknown server key')
+    const key = await this.#accessKeys.get(decoded.body.serverIdentity).catch((error: unknown) => {
+      throw verificationKeyFailure(error)
     })
     if (!(await key.verify(decoded.bodyText, decoded.signature))) {
       throw new InvalidSignatureError('token')
