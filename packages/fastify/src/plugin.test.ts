@@ -161,7 +161,7 @@ describe('@better-auth/fastify', () => {
     await app.close()
   })
 
-  it('answers a schema violation with 400 and a forged request with 401, never running the handler', async () => {
+  it('answers 400 to a schema violation and 401 to a forgery, never running the handler', async () => {
     const app = Fastify()
     await app.register(betterAuth, fixture())
     let ran = 0
@@ -190,6 +190,56 @@ describe('@better-auth/fastify', () => {
     expect(invalid.statusCode).toBe(401)
     expect(invalid.json()).toMatchObject({ error: { code: 'BA201' } })
     expect(ran).toBe(0)
+    await app.close()
+  })
+
+  it.each([
+    ['before register', 'before'],
+    ['after register without await', 'unawaited'],
+  ])(
+    'refuses an access route declared %s instead of serving it unverified',
+    async (_name, when) => {
+      const app = Fastify()
+      let ran = 0
+      const declare = () =>
+        app.post('/early', { config: { betterAuth: 'access' } }, () => {
+          ran++
+          return { served: true }
+        })
+      if (when === 'before') declare()
+      const registering = app.register(betterAuth, fixture())
+      if (when === 'unawaited') declare()
+      await registering
+      const response = await app.inject({
+        method: 'POST',
+        url: '/early',
+        payload: '{"payload":{}}',
+        headers: { 'content-type': 'application/json' },
+      })
+      expect(response.statusCode).toBe(500)
+      expect(response.json()).toMatchObject({ code: 'BA001' })
+      expect(response.body).toContain('declared before @better-auth/fastify loaded')
+      expect(ran).toBe(0)
+      await app.close()
+    },
+  )
+
+  it('answers null for a handler that returns nothing, signed like any response', async () => {
+    const app = Fastify()
+    await app.register(betterAuth, fixture())
+    app.post('/fire', { config: { betterAuth: 'access' } }, async () => {
+      await Promise.resolve()
+    })
+    const { client, answers } = await recordingClients(app, '/fire')
+    expect(await client.makeAccessRequest('/fire', { go: true })).toBeNull()
+    expect(answers).toEqual([
+      {
+        status: 200,
+        body: expect.objectContaining({
+          payload: expect.objectContaining({ response: null }) as unknown,
+        }) as unknown,
+      },
+    ])
     await app.close()
   })
 

@@ -110,6 +110,23 @@ const betterAuthPlugin: FastifyPluginAsync<BetterAuthPluginOptions> = async (fas
     }
     asAccessRoute(route, decorator, bodyLimit)
   })
+  // A route declared before this plugin loaded (ahead of `register`, or right after it without
+  // `await`) never passed through onRoute, so nothing would verify it. Hooks added here still
+  // reach such routes: refuse their requests rather than serve them unverified.
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    const { config, url } = request.routeOptions
+    if (config.betterAuth === 'access' && (config as unknown as Marked)[WRAPPED] !== true) {
+      done(
+        new ConfigurationError(
+          'betterAuth',
+          `access route ${url ?? ''} was declared before @better-auth/fastify loaded; ` +
+            'await app.register(betterAuth, …) before declaring access routes',
+        ),
+      )
+      return
+    }
+    done()
+  })
 
   // Protocol routes live in their own context: they read bodies as raw text whatever the
   // content type, without changing how the application's own routes parse theirs.
@@ -137,6 +154,11 @@ const betterAuthPlugin: FastifyPluginAsync<BetterAuthPluginOptions> = async (fas
     done()
   })
 }
+
+// Marks the config of the routes asAccessRoute wrapped; requests to any other access route are
+// refused.
+const WRAPPED = Symbol('better-auth.wrapped')
+type Marked = Partial<Record<typeof WRAPPED, true>>
 
 /**
  * Access routes keep fastify's whole lifecycle, so application hooks run as on any route. The raw
@@ -169,11 +191,15 @@ function asAccessRoute(route: RouteOptions, betterAuth: BetterAuthDecorator, bod
   ) {
     const result: unknown = (handler as RouteHandlerMethod).call(this, request, reply)
     // Synchronous handlers (the common case) cost no extra await.
-    const data = (isPromiseLike(result) ? await result : result) as JsonValue
+    const data = (isPromiseLike(result) ? await result : result) as JsonValue | undefined
     if (reply.sent) return reply
     const { nonce } = request.betterAuth!
-    return reply.type('application/json').send(await betterAuth.signResponse(nonce, data))
+    // A handler that returns nothing answers null: undefined has no JSON form.
+    const response = await betterAuth.signResponse(nonce, data ?? null)
+    return reply.type('application/json').send(response)
   }
+  // fastify copies the config, symbol keys included, into what request.routeOptions reads.
+  route.config = Object.assign({}, route.config, { [WRAPPED]: true })
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
