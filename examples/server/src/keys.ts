@@ -39,23 +39,31 @@ export async function loadOrCreateKeys(
   file: string,
   backend: CryptoBackend = 'node',
 ): Promise<ServerKeys> {
-  const stored = (await readKeyFile(file)) ?? (await createKeyFile(file))
+  const stored: unknown = (await readKeyFile(file)) ?? (await createKeyFile(file))
   if (
-    stored.version !== 1 ||
-    typeof stored.response !== 'string' ||
-    typeof stored.access !== 'string'
+    typeof stored !== 'object' ||
+    stored === null ||
+    (stored as Partial<KeyFile>).version !== 1 ||
+    typeof (stored as Partial<KeyFile>).response !== 'string' ||
+    typeof (stored as Partial<KeyFile>).access !== 'string'
   ) {
     throw new ConfigurationError('KEYS_FILE', `${file} is not a key file of this server`)
   }
-  return {
-    response: await signingKey(backend, base64UrlDecode(stored.response)),
-    access: await signingKey(backend, base64UrlDecode(stored.access)),
+  const keys = stored as KeyFile
+  try {
+    return {
+      response: await signingKey(backend, base64UrlDecode(keys.response)),
+      access: await signingKey(backend, base64UrlDecode(keys.access)),
+    }
+  } catch {
+    // Neither the decoder's nor the key import's message: both could echo key material.
+    throw new ConfigurationError('KEYS_FILE', `${file} holds a key that is not a P-256 secret`)
   }
 }
 
-async function readKeyFile(file: string): Promise<KeyFile | undefined> {
+async function readKeyFile(file: string): Promise<unknown> {
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as KeyFile
+    return JSON.parse(await readFile(file, 'utf8')) as unknown
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw new ConfigurationError('KEYS_FILE', `cannot read ${file}`)
@@ -67,7 +75,7 @@ async function readKeyFile(file: string): Promise<KeyFile | undefined> {
  * existing file, so when several processes start at once exactly one key file wins and every
  * process adopts it, instead of each serving keys another process overwrote.
  */
-async function createKeyFile(file: string): Promise<KeyFile> {
+async function createKeyFile(file: string): Promise<unknown> {
   const fresh: KeyFile = {
     version: 1,
     response: base64UrlEncode(newSecret()),

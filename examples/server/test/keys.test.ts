@@ -40,4 +40,29 @@ describe('server key file', () => {
       context: { field: 'KEYS_FILE' },
     })
   })
+
+  it.each([
+    ['JSON null', 'null'],
+    ['a bare string', '"keys"'],
+    ['keys that are not base64url', '{"version":1,"response":"not base64!","access":"x?"}'],
+    [
+      'a key of 31 bytes',
+      `{"version":1,"response":"${'A'.repeat(41)}","access":"${'A'.repeat(41)}"}`,
+    ],
+    [
+      'the zero scalar',
+      `{"version":1,"response":"${'A'.repeat(43)}","access":"${'A'.repeat(43)}"}`,
+    ],
+  ])(
+    'refuses %s in the key file with BA001 naming KEYS_FILE, not echoing it',
+    async (_name, text) => {
+      const file = join(dir, 'broken.json')
+      await writeFile(file, text)
+      const error: unknown = await loadOrCreateKeys(file).catch((caught: unknown) => caught)
+      expect(error).toMatchObject({ code: 'BA001', context: { field: 'KEYS_FILE' } })
+      const { message } = error as Error
+      expect(message).not.toContain('AAAAAAAAAA')
+      expect(message).not.toContain('base64!')
+    },
+  )
 })
