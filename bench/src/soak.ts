@@ -1,7 +1,9 @@
-// Soak: mixed traffic against the memory-store example server for SOAK_SECONDS (default 300),
+// Soak: mixed traffic against the memory-store example server for SOAK_SECONDS (default 600),
 // RSS and p99 sampled every 10 s, then a check that RSS plateaus: with short lifetimes every
 // access nonce, challenge and time-lock expires within about a minute, and the memory stores
 // sweep expired entries at most every 10 s, so memory must stop growing well before the end.
+// The default is twice the issue's 5 minutes: at ~7,000 requests/s V8's major collections come
+// 2–3 minutes apart, and telling a plateau from growth needs several of them in the window.
 //
 // Traffic per connection (32): a session (challenge + create), then access requests signed on the
 // fly (timestamps must be fresh: the access window is 5 s), a refresh every 200 requests, a new
@@ -25,7 +27,7 @@ import {
 } from './messages.js'
 import { ensureBuilt, pinSelf, startServer } from './servers.js'
 
-const seconds = Number(process.env.SOAK_SECONDS ?? 300)
+const seconds = Number(process.env.SOAK_SECONDS ?? 600)
 const sampleSeconds = Number(process.env.SOAK_SAMPLE_SECONDS ?? 10)
 if (!(seconds >= 3 * sampleSeconds)) throw new RangeError('SOAK_SECONDS too short')
 const CONNECTIONS = 32
