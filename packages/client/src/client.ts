@@ -1,4 +1,5 @@
 import {
+  ConfigurationError,
   InvalidMessageError,
   InvalidStateError,
   MismatchedIdentitiesError,
@@ -14,14 +15,21 @@ import {
   signPayloadText,
 } from '@better-auth/protocol'
 import type {
+  ClientRotatingKeyStore,
   ClientValueStore,
   JsonValue,
   PendingRotation,
+  PreparedChain,
   ProtocolName,
   ResponseBody,
   SigningKey,
 } from '@better-auth/protocol'
-import { resolveOptions, type BetterAuthClientOptions, type ResolvedOptions } from './options.js'
+import {
+  resolveOptions,
+  type BetterAuthClientOptions,
+  type ClientStores,
+  type ResolvedOptions,
+} from './options.js'
 import { throwIfErrorBody, verifyResponse } from './response.js'
 import {
   requireDigest,
@@ -69,22 +77,22 @@ export class BetterAuthClient {
   async createAccount(recoveryHash: string): Promise<AccountIds> {
     requireDigest(recoveryHash, 'recoveryHash')
     return this.#exclusive(async () => {
-      const { hasher, stores } = this.#options
-      const { publicKey, rotationHash } = await stores.authenticationKey.initialize()
-      const device = await hasher.sum(publicKey + rotationHash)
-      const identity = await hasher.sum(publicKey + rotationHash + recoveryHash)
-      const nonce = await this.#nonce()
-      const payload = buildRequestPayload('createAccount', nonce, {
-        authentication: { device, identity, publicKey, recoveryHash, rotationHash },
-      })
-      await this.#exchange(
-        'createAccount',
-        nonce,
-        JSON.stringify(payload),
-        await stores.authenticationKey.signer(),
+      const { hasher } = this.#options
+      const ids = await this.#replaceChain(
+        'authenticationKey',
+        async ({ publicKey, rotationHash, signer }) => {
+          const device = await hasher.sum(publicKey + rotationHash)
+          const identity = await hasher.sum(publicKey + rotationHash + recoveryHash)
+          const nonce = await this.#nonce()
+          const payload = buildRequestPayload('createAccount', nonce, {
+            authentication: { device, identity, publicKey, recoveryHash, rotationHash },
+          })
+          await this.#exchange('createAccount', nonce, JSON.stringify(payload), signer)
+          return { identity, device }
+        },
       )
-      await this.#adoptAccount(identity, device)
-      return { identity, device }
+      await this.#adoptAccount(ids.identity, ids.device)
+      return ids
     })
   }
 
@@ -95,14 +103,21 @@ export class BetterAuthClient {
   async generateLinkContainer(identity: string): Promise<string> {
     requireDigest(identity, 'identity')
     return this.#exclusive(async () => {
-      const { hasher, stores } = this.#options
-      const { publicKey, rotationHash } = await stores.authenticationKey.initialize()
-      const device = await hasher.sum(publicKey + rotationHash)
-      // Literal in canonical key order: the container's signature covers exactly these bytes.
-      const payload = { authentication: { device, identity, publicKey, rotationHash } }
-      const container = await signPayload(await stores.authenticationKey.signer(), payload)
-      // Self-check with the parser the server side uses, before anything is stored.
-      parseLinkContainer(container)
+      const { hasher } = this.#options
+      // No server answers here: the chain is installed once the container is signed and checked,
+      // since the linking device will present it later.
+      const { container, device } = await this.#replaceChain(
+        'authenticationKey',
+        async ({ publicKey, rotationHash, signer }) => {
+          const device = await hasher.sum(publicKey + rotationHash)
+          // Literal in canonical key order: the container's signature covers exactly these bytes.
+          const payload = { authentication: { device, identity, publicKey, rotationHash } }
+          const container = await signPayload(signer, payload)
+          // Self-check with the parser the server side uses, before anything is stored.
+          parseLinkContainer(container)
+          return { container, device }
+        },
+      )
       await this.#adoptAccount(identity, device)
       return container
     })
@@ -206,23 +221,29 @@ export class BetterAuthClient {
     requireSigningKey(recoveryKey, 'recoveryKey')
     requireDigest(nextRecoveryHash, 'nextRecoveryHash')
     return this.#exclusive(async () => {
-      const { hasher, stores } = this.#options
-      // Checked before the key chain is replaced, so a broken recovery key costs nothing.
+      const { hasher } = this.#options
+      // Checked before a key chain is even prepared, so a broken recovery key costs nothing.
       const recoveryPublicKey = requirePublicKey(await recoveryKey.public(), 'recoveryKey.public()')
-      const { publicKey, rotationHash } = await stores.authenticationKey.initialize()
-      const device = await hasher.sum(publicKey + rotationHash)
-      const nonce = await this.#nonce()
-      const payload = buildRequestPayload('recoverAccount', nonce, {
-        authentication: {
-          device,
-          identity,
-          publicKey,
-          recoveryHash: nextRecoveryHash,
-          recoveryKey: recoveryPublicKey,
-          rotationHash,
+      // A refused or lost recovery must not cost a device that still holds a working chain.
+      const device = await this.#replaceChain(
+        'authenticationKey',
+        async ({ publicKey, rotationHash }) => {
+          const device = await hasher.sum(publicKey + rotationHash)
+          const nonce = await this.#nonce()
+          const payload = buildRequestPayload('recoverAccount', nonce, {
+            authentication: {
+              device,
+              identity,
+              publicKey,
+              recoveryHash: nextRecoveryHash,
+              recoveryKey: recoveryPublicKey,
+              rotationHash,
+            },
+          })
+          await this.#exchange('recoverAccount', nonce, JSON.stringify(payload), recoveryKey)
+          return device
         },
-      })
-      await this.#exchange('recoverAccount', nonce, JSON.stringify(payload), recoveryKey)
+      )
       await this.#adoptAccount(identity, device)
       return { identity, device }
     })
@@ -246,21 +267,26 @@ export class BetterAuthClient {
         undefined,
       )
 
-      // initialize() has no prepare/commit split, so the new access key replaces the old one
-      // here. The old token would then name a key this client no longer holds; dropping it
-      // first makes a failure below read as "no session" instead of a server-side rejection.
-      await stores.accessToken.clear()
-      const { publicKey, rotationHash } = await stores.accessKey.initialize()
-      const nonce = await this.#nonce()
-      const payload = buildRequestPayload('createSession', nonce, {
-        access: { publicKey, rotationHash },
-        authentication: { device, nonce: challenge.authentication.nonce },
-      })
-      const response = await this.#exchange(
-        'createSession',
-        nonce,
-        JSON.stringify(payload),
-        await stores.authenticationKey.signer(),
+      // The old token and access key stay usable until the new session's response is verified.
+      const response = await this.#replaceChain(
+        'accessKey',
+        async ({ publicKey, rotationHash }) => {
+          const nonce = await this.#nonce()
+          const payload = buildRequestPayload('createSession', nonce, {
+            access: { publicKey, rotationHash },
+            authentication: { device, nonce: challenge.authentication.nonce },
+          })
+          return this.#exchange(
+            'createSession',
+            nonce,
+            JSON.stringify(payload),
+            await stores.authenticationKey.signer(),
+          )
+        },
+        // The old token names the key about to be replaced. Dropping it first means an
+        // interruption between the two writes (a closed tab, a failing token store) reads as
+        // "no session" rather than as a token the server refuses for this client's key.
+        () => stores.accessToken.clear(),
       )
       await stores.accessToken.store(response.access.token)
     })
@@ -327,6 +353,29 @@ export class BetterAuthClient {
     const value = await store.get()
     if (value === undefined) throw new InvalidStateError(`no ${name} stored`)
     return value
+  }
+
+  /**
+   * Runs `use` with a new chain for the key store `name`, and installs the chain only once `use`
+   * resolved (the server accepted it); on any failure the chain is discarded and the stored one
+   * is left as it was. `beforeReplace` runs right before the stored chain is replaced.
+   */
+  async #replaceChain<T>(
+    name: 'authenticationKey' | 'accessKey',
+    use: (chain: PreparedChain) => Promise<T>,
+    beforeReplace?: () => Promise<void>,
+  ): Promise<T> {
+    const chain = await prepareChain(this.#options.stores, name, beforeReplace)
+    try {
+      const result = await use(chain)
+      await chain.commit()
+      return result
+    } catch (error) {
+      // The caller needs the reason the operation failed; a store that cannot drop the keys it
+      // prepared has nothing to add that the caller could act on.
+      await chain.discard().catch(() => undefined)
+      throw error
+    }
   }
 
   /**
@@ -405,4 +454,59 @@ export class BetterAuthClient {
     await stores.authenticationKey.clear()
     await stores.accessKey.clear()
   }
+}
+
+/**
+ * A new chain for `stores[name]` that replaces the stored one only on commit(). A store without
+ * prepareInitialize() (written before it existed) gets the old behaviour: initialize() replaces
+ * the chain now, after `beforeReplace`, and commit() and discard() do nothing.
+ */
+async function prepareChain(
+  stores: ClientStores,
+  name: 'authenticationKey' | 'accessKey',
+  beforeReplace: (() => Promise<void>) | undefined,
+): Promise<PreparedChain> {
+  const store: ClientRotatingKeyStore = stores[name]
+  if (store.prepareInitialize === undefined) {
+    await beforeReplace?.()
+    const { publicKey, rotationHash } = await store.initialize()
+    return {
+      publicKey,
+      rotationHash,
+      signer: await store.signer(),
+      commit: () => Promise.resolve(),
+      discard: () => Promise.resolve(),
+    }
+  }
+  const prepared = requirePreparedChain(await store.prepareInitialize(), name)
+  return {
+    publicKey: prepared.publicKey,
+    rotationHash: prepared.rotationHash,
+    signer: prepared.signer,
+    commit: async () => {
+      await beforeReplace?.()
+      await prepared.commit()
+    },
+    discard: () => prepared.discard(),
+  }
+}
+
+/** A custom store's result is checked before it signs anything or the server is asked. */
+function requirePreparedChain(value: unknown, name: string): PreparedChain {
+  const chain = value as Partial<Record<keyof PreparedChain, unknown>> | null
+  const signer = chain?.signer as Partial<Record<keyof SigningKey, unknown>> | null | undefined
+  if (
+    typeof chain !== 'object' ||
+    chain === null ||
+    typeof chain.commit !== 'function' ||
+    typeof chain.discard !== 'function' ||
+    typeof signer?.sign !== 'function' ||
+    typeof signer.public !== 'function'
+  ) {
+    throw new ConfigurationError(
+      `stores.${name}.prepareInitialize`,
+      'did not resolve to a PreparedChain',
+    )
+  }
+  return value as PreparedChain
 }

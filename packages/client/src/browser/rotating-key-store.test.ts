@@ -156,6 +156,82 @@ describe('IndexedDbRotatingKeyStore persistence', () => {
     await expect(chain(namespace).next()).rejects.toBeInstanceOf(InvalidStateError)
   })
 
+  it('keeps a prepared chain out of the database until commit(); a reload drops it', async () => {
+    const namespace = freshNamespace()
+    const store = chain(namespace)
+    const old = await store.initialize()
+    const pending = await store.next()
+    const prepared = await store.prepareInitialize()
+    const record = await rawChain(namespace, 'authenticationKey')
+    expect(record?.current.publicKey).toBe(old.publicKey)
+    expect(record?.next.publicKey).toBe(pending.publicKey)
+    expect(record?.pending?.rotationHash).toBe(pending.rotationHash)
+    // The tab closes before the server answered.
+    await simulateReload()
+
+    const reloaded = chain(namespace)
+    expect(await (await reloaded.signer()).public()).toBe(old.publicKey)
+    expect((await reloaded.next()).publicKey).toBe(pending.publicKey)
+    expect(prepared.publicKey).not.toBe(old.publicKey)
+  })
+
+  it('commit() writes the new chain as one record of non-extractable keys, without a pending rotation', async () => {
+    const namespace = freshNamespace()
+    const store = chain(namespace)
+    await store.initialize()
+    await store.next()
+    const prepared = await store.prepareInitialize()
+    await prepared.commit()
+    await simulateReload()
+
+    const record = await rawChain(namespace, 'authenticationKey')
+    expect(record?.current.publicKey).toBe(prepared.publicKey)
+    expect(record?.pending).toBeUndefined()
+    expect(await hasher.sum(record!.next.publicKey)).toBe(prepared.rotationHash)
+    for (const stored of [record!.current, record!.next]) {
+      expect(stored.keyPair.privateKey.extractable).toBe(false)
+    }
+    const reloaded = chain(namespace)
+    const signer = await reloaded.signer()
+    expect(await signer.public()).toBe(prepared.publicKey)
+    const signature = await prepared.signer.sign('prepared')
+    expect(await signer.verify('prepared', signature)).toBe(true)
+  })
+
+  it('does not commit a prepared chain when another tab replaced or rotated the chain', async () => {
+    const namespace = freshNamespace()
+    const tabA = chain(namespace)
+    const tabB = chain(namespace)
+    await tabA.initialize()
+
+    const replacedByB = await tabA.prepareInitialize()
+    const other = await tabB.initialize()
+    const error = await replacedByB.commit().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(InvalidStateError)
+    expect((error as InvalidStateError).message).toMatch(/changed/)
+    expect(await (await tabA.signer()).public()).toBe(other.publicKey)
+
+    const rotatedByB = await tabA.prepareInitialize()
+    const rotation = await tabB.next()
+    await tabB.commit()
+    await expect(rotatedByB.commit()).rejects.toBeInstanceOf(InvalidStateError)
+    expect((await rawChain(namespace, 'authenticationKey'))?.current.publicKey).toBe(
+      rotation.publicKey,
+    )
+  })
+
+  it('a prepared chain committed by one tab voids the rotation another tab handed out', async () => {
+    const namespace = freshNamespace()
+    const tabA = chain(namespace)
+    const tabB = chain(namespace)
+    await tabA.initialize()
+    await tabB.next()
+    const prepared = await tabA.prepareInitialize()
+    await prepared.commit()
+    await expect(tabB.commit()).rejects.toBeInstanceOf(InvalidStateError)
+    expect(await (await tabB.signer()).public()).toBe(prepared.publicKey)
+  })
+
   it.each([
     [undefined, 'options'],
     [null, 'options'],

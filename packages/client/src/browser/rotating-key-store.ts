@@ -5,6 +5,7 @@ import type {
   Hasher,
   KeyCommitment,
   PendingRotation,
+  PreparedChain,
   SigningKey,
 } from '@better-auth/protocol'
 import {
@@ -37,9 +38,11 @@ const WRAPPED_KEY_CACHE_SIZE = 8
  * page scripts can sign with them but no script, extension API or storage dump can read them.
  *
  * Every state change is one IndexedDB transaction over one record holding the current key, the
- * committed next key and the prepared rotation. A page closed at any point therefore finds either
- * the old or the new state after a reload, and a rotation prepared by `next()` before the tab
- * closed is returned again by `next()` after the reload, so the retry sends the same keys.
+ * committed next key and the prepared rotation; a chain from `prepareInitialize()` is held in
+ * memory and written by its `commit()` in one such transaction. A page closed at any point
+ * therefore finds either the old or the new state after a reload, and a rotation prepared by
+ * `next()` before the tab closed is returned again by `next()` after the reload, so the retry
+ * sends the same keys.
  */
 export class IndexedDbRotatingKeyStore implements ClientRotatingKeyStore {
   readonly #dbName: string
@@ -69,6 +72,53 @@ export class IndexedDbRotatingKeyStore implements ClientRotatingKeyStore {
     await this.#write(record)
     this.#handedOut = undefined
     return { publicKey: current.publicKey, rotationHash }
+  }
+
+  /**
+   * The new chain lives only in this object until `commit()`, which writes it in one transaction:
+   * a page closed before that finds the old chain untouched, and the prepared keys are gone.
+   */
+  async prepareInitialize(): Promise<PreparedChain> {
+    // What the new chain is meant to replace, read before generating: a change after this point
+    // (another tab's session, recovery, rotation or clear) was not seen by the caller.
+    const replaced = chainKeys(await this.#read())
+    const current = await this.#generate()
+    const next = await this.#generate()
+    const rotationHash = await this.#hasher.sum(next.publicKey)
+    const signer = await this.#restore(current)
+    let state: 'prepared' | 'committed' | 'discarded' = 'prepared'
+
+    const commit = async (): Promise<void> => {
+      if (state !== 'prepared') {
+        throw new InvalidStateError(`the prepared chain was already ${state}`)
+      }
+      // Keys are already generated: the transaction only reads and writes, so it cannot commit
+      // early while waiting on Web Crypto.
+      await withDatabase(this.#dbName, async (db) => {
+        const tx = db.transaction('chains', 'readwrite', WRITE_OPTIONS)
+        const latest = chainKeys(await tx.store.get(this.#key))
+        if (latest?.current !== replaced?.current || latest?.next !== replaced?.next) {
+          await tx.done
+          throw new InvalidStateError('the key chain changed since prepareInitialize()')
+        }
+        const record: ChainRecord = { current, next }
+        await Promise.all([tx.store.put(record, this.#key), tx.done])
+      })
+      state = 'committed'
+      // A rotation handed out before belongs to the replaced chain.
+      this.#handedOut = undefined
+    }
+
+    const discard = (): Promise<void> => {
+      if (state === 'prepared') {
+        state = 'discarded'
+        this.#wrapped.delete(current.publicKey)
+        this.#wrapped.delete(next.publicKey)
+      }
+      return Promise.resolve()
+    }
+
+    return Object.freeze({ publicKey: current.publicKey, rotationHash, signer, commit, discard })
   }
 
   async signer(): Promise<SigningKey> {
@@ -212,6 +262,13 @@ export class IndexedDbRotatingKeyStore implements ClientRotatingKeyStore {
       this.#wrapped.delete(oldest)
     }
   }
+}
+
+/** The public keys that identify a stored chain; a pending rotation does not change them. */
+function chainKeys(record: ChainRecord | undefined): { current: string; next: string } | undefined {
+  return record === undefined
+    ? undefined
+    : { current: record.current.publicKey, next: record.next.publicKey }
 }
 
 function notInitialized(): InvalidStateError {

@@ -96,6 +96,35 @@ describe('openBrowserStores with BetterAuthClient', () => {
     expect(server.rotationHash).toBe(prepared!.pending!.rotationHash)
   })
 
+  it('keeps a working chain and session when recovery or a new session fails, across a reload', async () => {
+    const world = createWorld()
+    const namespace = freshNamespace()
+    let page = await load(world, namespace)
+    await page.stores.responseKeys.add(world.responseKey)
+    const ids = await page.client.createAccount(await recoveryHash())
+    await page.client.createSession()
+    const authKey = await (await page.stores.authenticationKey.signer()).public()
+    const token = await page.stores.accessToken.get()
+
+    // A wrong recovery key is refused by the server; a lost connection throws.
+    const wrongKey = NobleP256SigningKey.generate()
+    await expect(
+      page.client.recoverAccount(ids.identity, wrongKey, await recoveryHash()),
+    ).rejects.toMatchObject({ name: 'RemoteError', code: 'BA104' })
+    world.server.inject('offline', '/session/create')
+    await expect(page.client.createSession()).rejects.toBeInstanceOf(NetworkError)
+
+    await simulateReload()
+    page = await load(world, namespace)
+    expect(await (await page.stores.authenticationKey.signer()).public()).toBe(authKey)
+    expect(await page.stores.accessToken.get()).toBe(token)
+    expect(await page.stores.identity.get()).toBe(ids.identity)
+    await expect(page.client.makeAccessRequest('/foo/bar', fooBar)).resolves.toEqual(wasFooBar)
+    await page.client.refreshSession()
+    await page.client.rotateDevice()
+    await page.client.createSession()
+  })
+
   it('keeps accounts of one origin apart and forgets one without touching the other', async () => {
     const world = createWorld()
     const alice = await load(world, freshNamespace('alice'))

@@ -86,3 +86,55 @@ describe('MemoryRotatingKeyStore', () => {
     expect(await (await store.signer()).public()).toBe(replaced.publicKey)
   })
 })
+
+describe('MemoryRotatingKeyStore.prepareInitialize', () => {
+  it('keeps the chain when the generator fails while preparing', async () => {
+    let fail = false
+    const store = new MemoryRotatingKeyStore({
+      generate: () => (fail ? Promise.reject(new Error('HSM busy')) : generateKey()),
+      hasher,
+    })
+    const { publicKey } = await store.initialize()
+    fail = true
+    await expect(store.prepareInitialize()).rejects.toThrow('HSM busy')
+    expect(await (await store.signer()).public()).toBe(publicKey)
+  })
+
+  it('treats a chain replaced while the new keys were being generated as a change', async () => {
+    let release: () => void = () => undefined
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    let slow = false
+    const store = new MemoryRotatingKeyStore({
+      generate: async () => {
+        if (slow) await gate
+        return generateKey()
+      },
+      hasher,
+    })
+    await store.initialize()
+    slow = true
+    const preparing = store.prepareInitialize()
+    slow = false
+    const replaced = await store.initialize()
+    release()
+    const prepared = await preparing
+    await expect(prepared.commit()).rejects.toBeInstanceOf(InvalidStateError)
+    expect(await (await store.signer()).public()).toBe(replaced.publicKey)
+  })
+
+  it('signs with the generated key object itself and returns a frozen chain', async () => {
+    const generated: SigningKey[] = []
+    const store = new MemoryRotatingKeyStore({
+      generate: async () => {
+        const key = await generateKey()
+        generated.push(key)
+        return key
+      },
+      hasher,
+    })
+    const prepared = await store.prepareInitialize()
+    expect(prepared.signer).toBe(generated[0])
+    expect(await hasher.sum(await generated[1]!.public())).toBe(prepared.rotationHash)
+    expect(Object.isFrozen(prepared)).toBe(true)
+  })
+})

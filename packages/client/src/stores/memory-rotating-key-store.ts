@@ -4,6 +4,7 @@ import type {
   Hasher,
   KeyCommitment,
   PendingRotation,
+  PreparedChain,
   SigningKey,
 } from '@better-auth/protocol'
 
@@ -25,7 +26,8 @@ interface Chain {
 /**
  * A forward-committed key chain held in memory. A rotation is two-phase: `next()` prepares it and
  * returns the same pending rotation until `commit()`, so a request that failed or was lost can be
- * retried with exactly the same keys.
+ * retried with exactly the same keys. Replacing the chain is two-phase too: `prepareInitialize()`
+ * holds the new chain apart until its `commit()`.
  */
 export class MemoryRotatingKeyStore implements ClientRotatingKeyStore {
   readonly #generate: () => Promise<SigningKey> | SigningKey
@@ -59,15 +61,49 @@ export class MemoryRotatingKeyStore implements ClientRotatingKeyStore {
   }
 
   async initialize(): Promise<KeyCommitment> {
+    const { chain, commitment } = await this.#newChain()
+    // Installed only once everything succeeded: a failing generator leaves the old chain intact.
+    this.#chain = chain
+    return commitment
+  }
+
+  async prepareInitialize(): Promise<PreparedChain> {
+    // The chain the new one is meant to replace, taken before generating: whatever happens to the
+    // store from here on (a commit, another initialize, clear) was not seen by the caller.
+    const replaced = this.#chain
+    const { chain, commitment } = await this.#newChain()
+    let state: 'prepared' | 'committed' | 'discarded' = 'prepared'
+    return Object.freeze({
+      ...commitment,
+      signer: chain.current,
+      commit: (): Promise<void> => {
+        if (state !== 'prepared') {
+          return Promise.reject(new InvalidStateError(`the prepared chain was already ${state}`))
+        }
+        if (this.#chain !== replaced) {
+          return Promise.reject(
+            new InvalidStateError('the key chain changed since prepareInitialize()'),
+          )
+        }
+        this.#chain = chain
+        state = 'committed'
+        return Promise.resolve()
+      },
+      discard: (): Promise<void> => {
+        if (state === 'prepared') state = 'discarded'
+        return Promise.resolve()
+      },
+    })
+  }
+
+  async #newChain(): Promise<{ chain: Chain; commitment: KeyCommitment }> {
     const current = await this.#newKey()
     const next = await this.#newKey()
     const commitment = {
       publicKey: await current.public(),
       rotationHash: await this.#commitment(next),
     }
-    // Installed only once everything succeeded: a failing generator leaves the old chain intact.
-    this.#chain = { current, next, pending: undefined }
-    return commitment
+    return { chain: { current, next, pending: undefined }, commitment }
   }
 
   signer(): Promise<SigningKey> {
@@ -106,7 +142,8 @@ export class MemoryRotatingKeyStore implements ClientRotatingKeyStore {
       throw new InvalidStateError('no pending rotation to commit; call next() first')
     }
     const { after } = await chain.pending
-    // initialize() or clear() may have replaced the chain while the rotation was settling.
+    // initialize(), a prepared chain's commit() or clear() may have replaced the chain while the
+    // rotation was settling.
     if (this.#chain !== chain) throw new InvalidStateError('the key chain changed while committing')
     this.#chain = { current: chain.next, next: after, pending: undefined }
   }

@@ -3,7 +3,12 @@
  * memory stores here; persistent stores elsewhere can import this file the same way).
  */
 import { BetterAuthError, InvalidStateError } from '@better-auth/protocol'
-import type { ClientRotatingKeyStore, ClientValueStore, Hasher } from '@better-auth/protocol'
+import type {
+  ClientRotatingKeyStore,
+  ClientValueStore,
+  Hasher,
+  PreparedChain,
+} from '@better-auth/protocol'
 import { describe, expect, it } from 'vitest'
 
 export function describeClientValueStore(name: string, create: () => ClientValueStore): void {
@@ -134,6 +139,136 @@ export function describeClientRotatingKeyStore(
       const signer = await store.signer()
       const signature = await signer.sign('message')
       expect(await signer.verifier().verify('message', signature, publicKey)).toBe(true)
+    })
+  })
+
+  // prepareInitialize() is optional in the interface; stores without it skip these.
+  const twoPhase = typeof create().prepareInitialize === 'function'
+  describe.skipIf(!twoPhase)(`${name} (two-phase chain replacement)`, () => {
+    function prepare(store: ClientRotatingKeyStore): Promise<PreparedChain> {
+      if (store.prepareInitialize === undefined) throw new Error('prepareInitialize is missing')
+      return store.prepareInitialize()
+    }
+
+    async function expectChain(store: ClientRotatingKeyStore, publicKey: string) {
+      expect(await (await store.signer()).public()).toBe(publicKey)
+    }
+
+    it('prepares a new chain without touching the stored one', async () => {
+      const store = create()
+      const old = await store.initialize()
+      const pending = await store.next()
+      const prepared = await prepare(store)
+      expect(prepared.publicKey).toMatch(/^1AAI[A-Za-z0-9_-]{44}$/)
+      expect(prepared.rotationHash).toMatch(/^E[A-Za-z0-9_-]{43}$/)
+      expect(prepared.publicKey).not.toBe(old.publicKey)
+      expect(await prepared.signer.public()).toBe(prepared.publicKey)
+      const signature = await prepared.signer.sign('new chain')
+      expect(
+        await prepared.signer.verifier().verify('new chain', signature, prepared.publicKey),
+      ).toBe(true)
+      // The stored chain and its pending rotation are exactly as before.
+      await expectChain(store, old.publicKey)
+      expect((await store.next()).publicKey).toBe(pending.publicKey)
+    })
+
+    it('leaves an empty store empty until commit()', async () => {
+      const store = create()
+      const prepared = await prepare(store)
+      await expect(store.signer()).rejects.toBeInstanceOf(InvalidStateError)
+      await prepared.commit()
+      await expectChain(store, prepared.publicKey)
+    })
+
+    it('commit() installs the chain and drops the replaced chain and its pending rotation', async () => {
+      const store = create()
+      await store.initialize()
+      await store.next()
+      const prepared = await prepare(store)
+      await prepared.commit()
+      await expectChain(store, prepared.publicKey)
+      await expect(store.commit()).rejects.toBeInstanceOf(InvalidStateError)
+      const rotation = await store.next()
+      expect(await hasher.sum(rotation.publicKey)).toBe(prepared.rotationHash)
+      await store.commit()
+      await expectChain(store, rotation.publicKey)
+    })
+
+    it('discard() keeps the stored chain; the discarded chain can no longer be committed', async () => {
+      const store = create()
+      const old = await store.initialize()
+      const prepared = await prepare(store)
+      await prepared.discard()
+      await prepared.discard()
+      await expect(prepared.commit()).rejects.toBeInstanceOf(InvalidStateError)
+      await expectChain(store, old.publicKey)
+      const rotation = await store.next()
+      expect(await hasher.sum(rotation.publicKey)).toBe(old.rotationHash)
+    })
+
+    it('commits once; discard() after commit() is a no-op', async () => {
+      const store = create()
+      await store.initialize()
+      const prepared = await prepare(store)
+      await prepared.commit()
+      await expect(prepared.commit()).rejects.toBeInstanceOf(InvalidStateError)
+      await prepared.discard()
+      await expectChain(store, prepared.publicKey)
+    })
+
+    it.each([
+      ['initialize()', (store: ClientRotatingKeyStore) => store.initialize()],
+      [
+        'a committed rotation',
+        async (store: ClientRotatingKeyStore) => {
+          await store.next()
+          await store.commit()
+        },
+      ],
+      [
+        'another prepared chain committed first',
+        async (store: ClientRotatingKeyStore) => (await prepare(store)).commit(),
+      ],
+    ])(
+      'commit() after %s since prepareInitialize() throws InvalidStateError and keeps that change',
+      async (_, change) => {
+        const store = create()
+        await store.initialize()
+        const prepared = await prepare(store)
+        await change(store)
+        const winner = await (await store.signer()).public()
+        const error = await prepared.commit().catch((e: unknown) => e)
+        expect(error).toBeInstanceOf(InvalidStateError)
+        expect((error as InvalidStateError).message).toMatch(/changed/)
+        await expectChain(store, winner)
+      },
+    )
+
+    it('commit() after clear() since prepareInitialize() throws InvalidStateError', async () => {
+      const store = create()
+      await store.initialize()
+      const prepared = await prepare(store)
+      await store.clear()
+      await expect(prepared.commit()).rejects.toBeInstanceOf(InvalidStateError)
+      await expect(store.signer()).rejects.toBeInstanceOf(InvalidStateError)
+    })
+
+    it('commit() on a store that was empty fails once another chain was initialized', async () => {
+      const store = create()
+      const prepared = await prepare(store)
+      const other = await store.initialize()
+      await expect(prepared.commit()).rejects.toBeInstanceOf(InvalidStateError)
+      await expectChain(store, other.publicKey)
+    })
+
+    it('a rotation only prepared by next() meanwhile does not block commit(), and is void after it', async () => {
+      const store = create()
+      await store.initialize()
+      const prepared = await prepare(store)
+      await store.next()
+      await prepared.commit()
+      await expectChain(store, prepared.publicKey)
+      await expect(store.commit()).rejects.toBeInstanceOf(InvalidStateError)
     })
   })
 }

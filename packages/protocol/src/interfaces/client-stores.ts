@@ -25,13 +25,47 @@ export interface PendingRotation {
 }
 
 /**
+ * A new key chain prepared by `prepareInitialize()`: its commitment and current key, held apart
+ * from the stored chain until `commit()`. It lets a client sign with the new chain while the old
+ * one stays usable, so a refused or lost request loses nothing.
+ */
+export interface PreparedChain extends KeyCommitment {
+  /** The new chain's current key (the one `publicKey` names); it signs the request. */
+  readonly signer: SigningKey
+  /**
+   * Replaces the stored chain (and any pending rotation) with this one, in one atomic step.
+   * Throws InvalidStateError when the stored chain changed since `prepareInitialize()` (another
+   * caller initialized, committed a rotation or cleared it), or when this chain was discarded;
+   * the stored chain is then left as it is. A commit that failed for another reason (storage)
+   * may be retried; a second commit after a successful one throws InvalidStateError.
+   */
+  commit(): Promise<void>
+  /** Drops the prepared keys. The stored chain is untouched; a no-op after `commit()`. */
+  discard(): Promise<void>
+}
+
+/**
  * A key chain with forward commitment. A rotation is two-phase: `next()` prepares it and keeps
  * returning the same pending rotation until `commit()`, so a request that failed or was lost can
  * be retried with the same keys.
+ *
+ * Replacing the whole chain (account creation, recovery, a new session) is two-phase as well when
+ * the store implements `prepareInitialize()`: the new chain is installed by its `commit()` only
+ * after the server accepted it. `initialize()` replaces the chain at once.
  */
 export interface ClientRotatingKeyStore {
-  /** Generates the current and the next key, replacing any previous chain. */
+  /**
+   * Generates the current and the next key, replacing any previous chain (and a pending
+   * rotation) immediately. Prefer `prepareInitialize()` when the new chain still has to be
+   * accepted by a server.
+   */
   initialize(): Promise<KeyCommitment>
+  /**
+   * Generates a new chain without touching the stored one; see PreparedChain. Optional for
+   * compatibility with stores written before it existed: a client falls back to `initialize()`
+   * (replace at once) for a store without it.
+   */
+  prepareInitialize?(): Promise<PreparedChain>
   /** The current key; throws InvalidStateError when the store is not initialized. */
   signer(): Promise<SigningKey>
   next(): Promise<PendingRotation>
