@@ -76,11 +76,16 @@ export class AccessVerifier {
     const access = envelope.payload.access
     const now = timestamper.now().getTime()
     // A cached token is checked synchronously: no promise on the common path.
-    const cached = this.#tokens.get(access.token)
-    const { body } =
-      cached !== undefined
-        ? this.#live(cached, access.token, now)
-        : await this.#verifiedToken(access.token, now)
+    const key = cacheKey(access.token)
+    const cached = this.#tokens.get(key)
+    let token: VerifiedToken
+    if (cached?.text === access.token) {
+      if (now > cached.expiry) this.#tokens.delete(key)
+      token = this.#live(cached, now)
+    } else {
+      token = await this.#verifiedToken(access.token, now)
+    }
+    const { body } = token
     const requestTime = timestamper.parse(access.timestamp).getTime()
     if (now - requestTime > accessWindowMs) throw new StaleRequestError()
     if (requestTime - now > clockSkewMs) throw new FutureRequestError()
@@ -120,12 +125,13 @@ export class AccessVerifier {
     const { timestamper, tokenEncoder } = this.#options.encoding
     const decoded = await decodeAccessToken(text, tokenEncoder)
     const token: VerifiedToken = {
+      text,
       body: decoded.body,
       issuedAt: timestamper.parse(decoded.body.issuedAt).getTime(),
       expiry: timestamper.parse(decoded.body.expiry).getTime(),
     }
     // Lifetime first: an expired or future token costs no signature verification.
-    this.#live(token, text, now)
+    this.#live(token, now)
     const serverKey = await this.#options.stores.accessVerificationKeys
       .get(decoded.body.serverIdentity)
       .catch((error: unknown) => {
@@ -134,16 +140,13 @@ export class AccessVerifier {
     if (!(await serverKey.verify(decoded.bodyText, decoded.signature))) {
       throw new InvalidSignatureError('token')
     }
-    this.#tokens.set(text, token)
+    this.#tokens.set(cacheKey(text), token)
     return token
   }
 
-  #live(token: VerifiedToken, text: string, now: number): VerifiedToken {
+  #live(token: VerifiedToken, now: number): VerifiedToken {
     if (token.issuedAt > now + this.#expiry.clockSkewMs) throw new FutureTokenError()
-    if (now > token.expiry) {
-      this.#tokens.delete(text)
-      throw new ExpiredTokenError('access')
-    }
+    if (now > token.expiry) throw new ExpiredTokenError('access')
     return token
   }
 }
@@ -154,9 +157,24 @@ export class AccessVerifier {
  * request. Forged or altered tokens are different text, so they never hit.
  */
 interface VerifiedToken {
+  /** The whole token: a hit counts only when the request carries exactly this text. */
+  readonly text: string
   readonly body: AccessTokenBody
   readonly issuedAt: number
   readonly expiry: number
+}
+
+/** A token starts with its signature, a CESR `0I` primitive of 88 characters. */
+const TOKEN_SIGNATURE_LENGTH = 88
+
+/**
+ * Tokens are cached under their leading signature rather than their whole text (~700 characters
+ * that a Map would hash on every request). Entries keep the whole text and a hit must match it, so
+ * another token that shares the prefix (only a forger could make one) is a miss and gets verified;
+ * it can never replace the entry unless its own signature verifies.
+ */
+function cacheKey(token: string): string {
+  return token.slice(0, TOKEN_SIGNATURE_LENGTH)
 }
 
 /** Signs an application response that echoes the request nonce. */

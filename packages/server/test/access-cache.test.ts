@@ -1,7 +1,49 @@
-import type { VerificationKey, VerificationKeyStore } from '@better-auth/protocol'
+import {
+  decodeAccessToken,
+  encodeAccessToken,
+  parseAccessRequest,
+  signPayload,
+  type SigningKey,
+  type VerificationKey,
+  type VerificationKeyStore,
+} from '@better-auth/protocol'
 import { describe, expect, it } from 'vitest'
 import { AccessVerifier, MemoryTimeLockStore } from '../src/index.js'
-import { codeOf, createHarness, newAccount, tokenEncoder, verifier } from './harness.js'
+import {
+  codeOf,
+  createHarness,
+  generateKey,
+  newAccount,
+  tokenEncoder,
+  verifier,
+  type Harness,
+} from './harness.js'
+
+/**
+ * An access request whose token reuses the signature of `message`'s token over an edited body,
+ * signed by a key of the forger's own that the edited body names.
+ */
+async function forgedWithSameSignature(
+  harness: Harness,
+  message: string,
+  edit: (body: Record<string, unknown>) => Record<string, unknown>,
+): Promise<string> {
+  const { access } = parseAccessRequest(message).payload
+  const decoded = await decodeAccessToken(access.token, tokenEncoder)
+  const forgerKey = await generateKey()
+  const reuse = { sign: () => Promise.resolve(decoded.signature) } as unknown as SigningKey
+  const body = edit({ ...decoded.body, publicKey: await forgerKey.public() })
+  const token = await encodeAccessToken(body as typeof decoded.body, reuse, tokenEncoder)
+  expect(token.slice(0, 88)).toBe(access.token.slice(0, 88))
+  return signPayload(forgerKey, {
+    access: {
+      nonce: '0AAAAAAAAAAAAAAAAAAAAAAA',
+      timestamp: harness.timestamper.format(harness.timestamper.now()),
+      token,
+    },
+    request: { foo: 'forged', bar: 'x' },
+  })
+}
 
 /** The server access key, counting how often it verifies a token signature. */
 function countingKeys(key: VerificationKey) {
@@ -65,6 +107,29 @@ describe('AccessVerifier token cache', () => {
     await accessVerifier.verify(messages[0]!)
     harness.clock.advance(harness.server.expiry.accessMs + 1)
     expect(await codeOf(accessVerifier.verify(messages[1]!))).toBe('BA401')
+  })
+
+  it('verifies (and refuses) a forged token sharing a cached signature; the cached entry stays', async () => {
+    const { harness, counter, accessVerifier, messages } = await setup()
+    await accessVerifier.verify(messages[0]!)
+    expect(counter.verifies).toBe(1)
+
+    const elevated = await forgedWithSameSignature(harness, messages[0]!, (body) => ({
+      ...body,
+      attributes: { permissionsByRole: { root: ['everything'] } },
+    }))
+    expect(await codeOf(accessVerifier.verify(elevated))).toBe('BA201')
+    expect(counter.verifies).toBe(2)
+
+    // Refused on its lifetime before any signature work, and the real entry stays cached.
+    const expired = await forgedWithSameSignature(harness, messages[0]!, (body) => ({
+      ...body,
+      expiry: '2000-01-01T00:00:00.000Z',
+    }))
+    expect(await codeOf(accessVerifier.verify(expired))).toBe('BA401')
+    await accessVerifier.verify(messages[1]!)
+    await accessVerifier.verify(messages[2]!)
+    expect(counter.verifies).toBe(2)
   })
 
   it('verifies every time when the cache is off', async () => {
