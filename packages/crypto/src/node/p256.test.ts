@@ -6,6 +6,7 @@ import type { SigningKey, Verifier } from '@better-auth/protocol'
 import { p256 } from '@noble/curves/nist.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { N, flipS, isHighS, scalar, scalarBytes } from '../testing-internal/scalars.js'
 import { NobleP256SigningKey, NobleP256Verifier } from '../p256/noble.js'
 import { WebCryptoP256SigningKey, WebCryptoP256Verifier } from '../p256/webcrypto.js'
 import {
@@ -18,32 +19,7 @@ import {
 import { importPublicKey } from './key-import.js'
 import { NodeP256SigningKey, NodeP256Verifier, verifyP256RawNode } from './p256.js'
 
-const N = p256.Point.Fn.ORDER
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text)
-
-function scalar(bytes: Uint8Array): bigint {
-  return bytes.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n)
-}
-
-function scalarBytes(value: bigint): Uint8Array {
-  const out = new Uint8Array(32)
-  for (let i = 31; i >= 0; i--) {
-    out[i] = Number(value & 0xffn)
-    value >>= 8n
-  }
-  return out
-}
-
-function isHighS(signature: string): boolean {
-  return scalar(decodeCesrAs('0I', signature).subarray(32)) > N >> 1n
-}
-
-/** The other valid signature over the same bytes: (r, n − s). */
-function flipS(signature: string): string {
-  const raw = new Uint8Array(decodeCesrAs('0I', signature))
-  raw.set(scalarBytes(N - scalar(raw.subarray(32))), 32)
-  return encodeCesr('0I', raw)
-}
 
 const node = new NodeP256Verifier()
 const verifiers: readonly [string, Verifier][] = [

@@ -3,43 +3,18 @@ import type { SigningKey, Verifier } from '@better-auth/protocol'
 import { p256 } from '@noble/curves/nist.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { N, flipS, isHighS, scalar, scalarBytes } from '../testing-internal/scalars.js'
 import { payloadText, signatureOf, specMessage, specMessages } from '../testing-internal/vectors.js'
 import { NobleP256SigningKey, NobleP256Verifier } from './noble.js'
 import { verifyP256Raw } from './raw.js'
 import { WebCryptoP256SigningKey, WebCryptoP256Verifier } from './webcrypto.js'
 
-const N = p256.Point.Fn.ORDER
 const noble = new NobleP256Verifier()
 const webcrypto = new WebCryptoP256Verifier()
 const verifiers: readonly [string, Verifier][] = [
   ['noble', noble],
   ['webcrypto', webcrypto],
 ]
-
-function scalar(bytes: Uint8Array): bigint {
-  return bytes.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n)
-}
-
-function scalarBytes(value: bigint): Uint8Array {
-  const out = new Uint8Array(32)
-  for (let i = 31; i >= 0; i--) {
-    out[i] = Number(value & 0xffn)
-    value >>= 8n
-  }
-  return out
-}
-
-/** The other valid signature over the same bytes: (r, n − s). */
-function flipS(signature: string): string {
-  const raw = decodeCesrAs('0I', signature)
-  const flipped = new Uint8Array(raw)
-  flipped.set(scalarBytes(N - scalar(raw.subarray(32))), 32)
-  return encodeCesr('0I', flipped)
-}
-
-function isHighS(signature: string): boolean {
-  return scalar(decodeCesrAs('0I', signature).subarray(32)) > N >> 1n
-}
 
 describe('spec examples', () => {
   it('account.create.request verifies under both verifiers over the exact payload text', async () => {
