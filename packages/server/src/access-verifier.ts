@@ -56,6 +56,9 @@ export class AccessVerifier {
     requireMethods('stores', options.stores, [])
     requireMethods('stores.accessNonce', options.stores.accessNonce, ['reserve'])
     requireMethods('stores.accessVerificationKeys', options.stores.accessVerificationKeys, ['get'])
+    if (options.stores.devices !== undefined) {
+      requireMethods('stores.devices', options.stores.devices, ['publicKey'])
+    }
     this.#options = options
     this.#expiry = resolveExpiry(options.expiry)
     this.#maxLength = positiveInteger(
@@ -97,6 +100,10 @@ export class AccessVerifier {
     ) {
       throw new InvalidSignatureError('request')
     }
+    // After the signatures (a forgery costs no store read), before the nonce (a revoked device's
+    // request burns nothing).
+    const { devices } = this.#options.stores
+    if (devices !== undefined) await devices.publicKey(body.identity, body.device)
 
     const reserved = await this.#options.stores.accessNonce.reserve(
       access.nonce,

@@ -67,6 +67,13 @@ export interface AccessVerifierOptions {
     readonly accessNonce: ServerTimeLockStore
     /** The server access keys whose tokens are accepted, by CESR public key. */
     readonly accessVerificationKeys: VerificationKeyStore
+    /**
+     * Opt-in revocation check. Tokens are verified statelessly, so by default a token keeps working
+     * until it expires after its device is unlinked, recovered away or deleted. Given the server's
+     * authentication key store, every access request also checks that the token's device is still
+     * active: one store read per request, and a revoked device is refused at once (BA103).
+     */
+    readonly devices?: Pick<ServerAuthenticationKeyStore, 'publicKey'>
   }
   readonly expiry?: Partial<
     Pick<ExpiryOptions, 'accessWindowMs' | 'clockSkewMs' | 'accessNonceLockMs'>

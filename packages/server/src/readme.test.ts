@@ -86,7 +86,18 @@ function quickStart(clock: () => number) {
     }
   }
 
-  return { server, accessVerifier, stores, handle, verifier }
+  // The README's opt-in revocation check: the same verifier with `stores.devices`.
+  const liveAccessVerifier = new AccessVerifier({
+    crypto: { verifier },
+    encoding: { timestamper, tokenEncoder },
+    stores: {
+      accessNonce: stores.accessNonce,
+      accessVerificationKeys: new StaticVerificationKeyStore([accessKey]),
+      devices: stores.authenticationKey,
+    },
+  })
+
+  return { server, accessVerifier, liveAccessVerifier, stores, handle, verifier }
 }
 
 type App = ReturnType<typeof quickStart>
@@ -191,11 +202,11 @@ describe('README: security notes, revocation', () => {
     const clock = () => now
     const app = quickStart(clock)
 
-    // The README's liveness check, on a route of its own.
+    // The README's opt-in liveness check (`stores.devices`), on a route of its own.
     const live = async (body: string): Promise<string> => {
       try {
-        const { request, token, nonce } = await app.accessVerifier.verify<{ item: string }>(body)
-        await app.stores.authenticationKey.publicKey(token.identity, token.device)
+        const verified = await app.liveAccessVerifier.verify<{ item: string }>(body)
+        const { request, token, nonce } = verified
         return await app.server.accessResponse(nonce, {
           ordered: request.item,
           for: token.identity,
@@ -218,7 +229,7 @@ describe('README: security notes, revocation', () => {
       ordered: 'pen',
       for: identity,
     })
-    // …unless the route checks device liveness itself.
+    // …unless the verifier checks device liveness (`stores.devices`).
     await expect(client.makeAccessRequest('/live/orders', { item: 'pen' })).rejects.toMatchObject({
       code: 'BA103',
     })
