@@ -26,6 +26,8 @@ export type CryptoBackend = 'node' | 'webcrypto' | 'noble'
 
 const STORE_KINDS: readonly StoreKind[] = ['auto', 'memory', 'sqlite']
 const CRYPTO_BACKENDS: readonly CryptoBackend[] = ['node', 'webcrypto', 'noble']
+// pino's levels: anything else makes fastify throw an unnamed error at startup.
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 const FLAGS: Record<string, string> = {
   '--host': 'HOST',
@@ -104,7 +106,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
       .split(',')
       .map((origin) => origin.trim())
       .filter((origin) => origin !== ''),
-    logLevel: values.LOG_LEVEL ?? 'info',
+    logLevel: oneOf('LOG_LEVEL', values.LOG_LEVEL ?? 'info', LOG_LEVELS),
     store: oneOf('STORE', values.STORE ?? 'auto', STORE_KINDS),
     crypto: oneOf('CRYPTO', values.CRYPTO ?? 'node', CRYPTO_BACKENDS),
   }

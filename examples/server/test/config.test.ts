@@ -1,5 +1,6 @@
+import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { loadConfig } from '../src/config.js'
+import { loadConfig, type ServerConfig as Config } from '../src/config.js'
 
 function fieldOf(run: () => unknown): unknown {
   try {
@@ -28,7 +29,79 @@ describe('example server configuration', () => {
     expect(config.expiry).toEqual({ accessWindowMs: 10_000 })
   })
 
+  it('maps every flag to its variable, and each flag wins over its variable', () => {
+    const cases: [flag: string, variable: string, value: string, read: (c: Config) => unknown][] = [
+      ['--host', 'HOST', '0.0.0.0', (c) => c.host],
+      ['--port', 'PORT', '9999', (c) => c.port],
+      ['--data-dir', 'DATA_DIR', '/srv/auth', (c) => c.dataDir],
+      ['--database', 'DATABASE_FILE', '/srv/auth/db.sqlite', (c) => c.databaseFile],
+      ['--database-url', 'DATABASE_URL', 'postgres://127.0.0.1/a', (c) => c.databaseUrl],
+      ['--redis-url', 'REDIS_URL', 'redis://127.0.0.1:6379', (c) => c.redisUrl],
+      ['--keys', 'KEYS_FILE', '/srv/auth/keys.json', (c) => c.keysFile],
+      ['--cors-origins', 'CORS_ORIGINS', 'https://app.example', (c) => c.corsOrigins],
+      ['--log-level', 'LOG_LEVEL', 'debug', (c) => c.logLevel],
+      ['--store', 'STORE', 'sqlite', (c) => c.store],
+      ['--crypto', 'CRYPTO', 'webcrypto', (c) => c.crypto],
+    ]
+    const expected = (value: string, read: (c: Config) => unknown) => {
+      const wanted = read(loadConfig([], {}))
+      if (Array.isArray(wanted)) return [value]
+      return typeof wanted === 'number' ? Number(value) : value
+    }
+    for (const [flag, variable, value, read] of cases) {
+      expect(read(loadConfig([], { [variable]: value })), variable).toEqual(expected(value, read))
+      expect(read(loadConfig([flag, value], {})), flag).toEqual(expected(value, read))
+      expect(read(loadConfig([`${flag}=${value}`], { [variable]: 'x' })), flag).toEqual(
+        expected(value, read),
+      )
+    }
+  })
+
+  it('puts the database and key files in the data dir by default, resolved to absolute paths', () => {
+    const config = loadConfig(['--data-dir', 'rel/data'], {})
+    expect(config.dataDir).toBe(resolve('rel/data'))
+    expect(config.databaseFile).toBe(join(resolve('rel/data'), 'better-auth.sqlite'))
+    expect(config.keysFile).toBe(join(resolve('rel/data'), 'server-keys.json'))
+    expect(loadConfig(['--keys', 'k.json'], {}).keysFile).toBe(resolve('k.json'))
+  })
+
+  it('splits CORS origins on commas, trimming blanks; * stays a single entry', () => {
+    const origins = (value: string) => loadConfig(['--cors-origins', value], {}).corsOrigins
+    expect(origins(' https://a.example , ,https://b.example:8443 ')).toEqual([
+      'https://a.example',
+      'https://b.example:8443',
+    ])
+    expect(origins('*')).toEqual(['*'])
+    expect(origins('')).toEqual([])
+    expect(loadConfig([], {}).corsOrigins).toEqual([])
+  })
+
+  it('treats empty or blank DATABASE_URL and REDIS_URL as unset', () => {
+    const config = loadConfig([], { DATABASE_URL: '', REDIS_URL: '   ' })
+    expect(config.databaseUrl).toBeUndefined()
+    expect(config.redisUrl).toBeUndefined()
+  })
+
+  it('reads every lifetime variable into its expiry field', () => {
+    const config = loadConfig([], {
+      ACCESS_LIFETIME_MS: '1000',
+      REFRESH_LIFETIME_MS: '2000',
+      CHALLENGE_LIFETIME_MS: '3000',
+      ACCESS_WINDOW_MS: '4000',
+      CLOCK_SKEW_MS: '5000',
+    })
+    expect(config.expiry).toEqual({
+      accessMs: 1000,
+      refreshMs: 2000,
+      challengeMs: 3000,
+      accessWindowMs: 4000,
+      clockSkewMs: 5000,
+    })
+  })
+
   it.each([
+    [['--log-level', 'loud'], {}, 'LOG_LEVEL'],
+    [[], { REFRESH_LIFETIME_MS: '1.5' }, 'REFRESH_LIFETIME_MS'],
     [['--store', 'mongo'], {}, 'STORE'],
     [['--crypto', 'rsa'], {}, 'CRYPTO'],
     [[], { PORT: '70000' }, 'PORT'],
