@@ -78,6 +78,8 @@ export class AccessVerifier {
     const envelope = parseAccessRequest(message, { maxLength: this.#maxLength })
     const access = envelope.payload.access
     const now = timestamper.now().getTime()
+    // Parsed before any token work: a malformed timestamp costs no signature verification.
+    const requestTime = timestamper.parse(access.timestamp).getTime()
     // A cached token is checked synchronously: no promise on the common path.
     const key = cacheKey(access.token)
     const cached = this.#tokens.get(key)
@@ -89,7 +91,6 @@ export class AccessVerifier {
       token = await this.#verifiedToken(access.token, now)
     }
     const { body } = token
-    const requestTime = timestamper.parse(access.timestamp).getTime()
     if (now - requestTime > accessWindowMs) throw new StaleRequestError()
     if (requestTime - now > clockSkewMs) throw new FutureRequestError()
     // verifyEnvelope inlined: one promise less per request.

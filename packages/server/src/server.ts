@@ -256,8 +256,12 @@ export class BetterAuthServer {
   async refreshSession(message: string): Promise<string> {
     const request = this.#parse('refreshSession', message)
     const access = request.payload.request.access
+    // Everything is parsed before any signature work: a malformed token or timestamp costs none.
+    const decoded = await decodeAccessToken(access.token, this.#options.encoding.tokenEncoder)
+    const { body } = decoded
+    const refreshExpiry = this.#options.encoding.timestamper.parse(body.refreshExpiry).getTime()
     await this.#verify(request, access.publicKey)
-    const { body } = await this.#verifiedToken(access.token)
+    await this.#verifyToken(decoded)
     const { hasher } = this.#options.crypto
     const accessKeyHash = await hasher.sum(access.publicKey)
     if (!constantTimeEqual(accessKeyHash, body.rotationHash)) {
@@ -267,7 +271,6 @@ export class BetterAuthServer {
       )
     }
     const now = this.#now()
-    const refreshExpiry = this.#options.encoding.timestamper.parse(body.refreshExpiry).getTime()
     if (now > refreshExpiry) throw new ExpiredTokenError('refresh')
     // A revoked or deleted device cannot keep its session alive.
     await this.#options.stores.authenticationKey.publicKey(body.identity, body.device)
@@ -326,15 +329,15 @@ export class BetterAuthServer {
     await this.#options.stores.authenticationKey.rotate(deviceKey(auth), revealedHash)
   }
 
-  async #verifiedToken(token: string) {
-    const decoded = await decodeAccessToken(token, this.#options.encoding.tokenEncoder)
-    const key = await this.#accessKeys.get(decoded.body.serverIdentity).catch((error: unknown) => {
-      throw verificationKeyFailure(error)
-    })
+  async #verifyToken(decoded: Awaited<ReturnType<typeof decodeAccessToken>>): Promise<void> {
+    const key = await this.#accessKeys
+      .get(decoded.body.serverIdentity)
+      .catch((error: unknown) => {
+        throw verificationKeyFailure(error)
+      })
     if (!(await key.verify(decoded.bodyText, decoded.signature))) {
       throw new InvalidSignatureError('token')
     }
-    return decoded
   }
 
   async #issueToken(
