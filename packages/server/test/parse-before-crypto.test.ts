@@ -31,7 +31,7 @@ async function session(harness: Harness) {
 }
 
 describe('malformed input is refused before any signature work (protocol.md)', () => {
-  it('an access request whose timestamp is no calendar date: BA101, no verification at all', async () => {
+  it('an access timestamp that is no calendar date: BA101, no verification at all', async () => {
     const harness = await createHarness()
     const { access } = await session(harness)
     const { calls, counting } = countingVerifier()
@@ -56,7 +56,7 @@ describe('malformed input is refused before any signature work (protocol.md)', (
     expect(keyLookups).toEqual([])
   })
 
-  it('a refresh whose token body is garbage: BA101 before the request signature is checked', async () => {
+  it('a refresh with a garbage token body: BA101 before any signature check', async () => {
     const harness = await createHarness()
     const { refresh } = await session(harness)
     const { calls, counting } = countingVerifier()
