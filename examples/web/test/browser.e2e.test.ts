@@ -1,9 +1,11 @@
 /**
  * The web app in a real Chromium against the real example server: account creation, a reload,
  * device linking by copy and paste, unlinking, and recovery from the saved recovery kit. Proves
- * that non-extractable CryptoKeys survive in IndexedDB and that a rotation interrupted by a reload
- * is retried with the same keys.
+ * that non-extractable CryptoKeys survive in IndexedDB, that a rotation interrupted by a reload
+ * is retried with the same keys, and that a refused recovery or a failed sign-in leaves the
+ * device's stored key chains and session working.
  */
+import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -58,9 +60,14 @@ async function ok(page: Page, button: string): Promise<string> {
   return text
 }
 
-/** What the page itself can see in IndexedDB about its authentication key chain. */
-function inspectChain(page: Page, namespace: string) {
-  return page.evaluate(async (namespace) => {
+/** What the page itself can see in IndexedDB about one of its key chains. */
+function inspectChain(
+  page: Page,
+  namespace: string,
+  kind: 'authenticationKey' | 'accessKey' = 'authenticationKey',
+) {
+  const key: [string, string] = [namespace, kind]
+  return page.evaluate(async (key) => {
     const db = await new Promise<IDBDatabase>((resolve, reject) => {
       const request = indexedDB.open('better-auth')
       request.onsuccess = () => resolve(request.result)
@@ -70,7 +77,7 @@ function inspectChain(page: Page, namespace: string) {
     type Chain = { current: Stored; next: Stored; pending?: { rotationHash: string } }
     const chain = await new Promise<Chain>((resolve, reject) => {
       const store = db.transaction('chains').objectStore('chains')
-      const request = store.get([namespace, 'authenticationKey'])
+      const request = store.get(key)
       request.onsuccess = () => resolve(request.result as Chain)
       request.onerror = () => reject(request.error ?? new Error('read failed'))
     })
@@ -88,7 +95,7 @@ function inspectChain(page: Page, namespace: string) {
       next: chain.next.publicKey,
       pending: chain.pending?.rotationHash,
     }
-  }, namespace)
+  }, key)
 }
 
 describe.skipIf(!hasChromium)('the web app in Chromium', () => {
@@ -146,15 +153,17 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     return page
   }
 
+  /** On failure, keeps what every device showed: the result line usually names the error code. */
+  async function screenshotEveryDevice(): Promise<void> {
+    await mkdir(artifacts, { recursive: true })
+    for (const [index, page] of pages.entries()) {
+      const path = join(artifacts, `failure-device-${index + 1}.png`)
+      await page.screenshot({ path, fullPage: true }).catch(() => undefined)
+    }
+  }
+
   it('creates, reloads, links, unlinks and recovers an account', async ({ onTestFailed }) => {
-    // On failure, keep what every device showed: the result line usually names the error code.
-    onTestFailed(async () => {
-      await mkdir(artifacts, { recursive: true })
-      for (const [index, page] of pages.entries()) {
-        const path = join(artifacts, `failure-device-${index + 1}.png`)
-        await page.screenshot({ path, fullPage: true }).catch(() => undefined)
-      }
-    })
+    onTestFailed(screenshotEveryDevice)
     // The app's namespace for the default account slot on this server.
     const namespace = `default@${server.url}`
     // Device A creates the account and shows the recovery kit once.
@@ -239,5 +248,128 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     await mkdir(artifacts, { recursive: true })
     await c.screenshot({ path: join(artifacts, 'recovered.png'), fullPage: true })
     await a.screenshot({ path: join(artifacts, 'unlinked-device-refresh.png'), fullPage: true })
+  })
+
+  it('keeps the chains and session through a refused recovery and failed sign-ins', async ({
+    onTestFailed,
+  }) => {
+    onTestFailed(screenshotEveryDevice)
+    const namespace = `default@${server.url}`
+    const e = await device()
+    await ok(e, 'create-account')
+    await e.click('#recovery-saved')
+    const identity = (await e.textContent('#identity'))!
+    const deviceE = (await e.textContent('#device'))!
+    // The challenge answered by this sign-in is spent once the session exists.
+    let spentChallenge: string | undefined
+    const challengeOf = (body: string) =>
+      (JSON.parse(body) as { payload: { request: { authentication: { nonce: string } } } }).payload
+        .request.authentication.nonce
+    await e.route('**/session/create', async (route) => {
+      spentChallenge = challengeOf(route.request().postData() ?? '')
+      await route.continue()
+    })
+    await ok(e, 'sign-in')
+    await e.unroute('**/session/create')
+    expect(spentChallenge).toMatch(/^0A[\w-]{22}$/)
+    expect(await e.textContent('#session')).toBe('active')
+    expect(await ok(e, 'call-foo')).toContain('{"wasFoo":"hello","wasBar":"world"}')
+
+    /** Everything a working device needs: access, a refreshed session, a rotation, in that order. */
+    async function stillWorks(): Promise<void> {
+      expect(await e.textContent('#identity')).toBe(identity)
+      expect(await e.textContent('#device')).toBe(deviceE)
+      expect(await e.textContent('#session')).toBe('active')
+      expect(await ok(e, 'call-foo')).toContain('{"wasFoo":"hello","wasBar":"world"}')
+      await ok(e, 'refresh')
+      expect(await ok(e, 'call-foo')).toContain('{"wasFoo":"hello","wasBar":"world"}')
+      await ok(e, 'rotate')
+    }
+
+    // 1. A recovery kit for this identity with the wrong secret: the server refuses it (the
+    // recovery hash does not match) and the device keeps its chain, its session and its account.
+    const authenticationBefore = await inspectChain(e, namespace)
+    const accessBefore = await inspectChain(e, namespace, 'accessKey')
+    const wrongKit = `better-auth-recovery-v1.${identity}.${randomBytes(32).toString('base64url')}`
+    const recovered: string[] = []
+    await e.route('**/account/recover', async (route) => {
+      const response = await route.fetch()
+      recovered.push(`${response.status()} ${await response.text()}`)
+      await route.fulfill({ response })
+    })
+    await e.fill('#recovery-input', wrongKit)
+    const refusedRecovery = await act(e, 'recover')
+    await e.unroute('**/account/recover')
+    expect(refusedRecovery.state).toBe('error')
+    expect(refusedRecovery.text).toMatch(
+      /^error BA104 RemoteError: Hash validation failed \(recovery\)/,
+    )
+    // It was the server that refused, not the client before sending.
+    expect(recovered).toHaveLength(1)
+    expect(recovered[0]).toMatch(/^4\d\d .*BA104/)
+    expect(await e.isHidden('#recovery-kit-box')).toBe(true)
+    expect(await inspectChain(e, namespace)).toEqual(authenticationBefore)
+    expect(await inspectChain(e, namespace, 'accessKey')).toEqual(accessBefore)
+    await stillWorks()
+    await load(e)
+    await stillWorks()
+
+    // 2. Sign-ins that fail three ways leave the previous session usable, also after a reload:
+    // the request never reaches the server; the server refuses a spent challenge; the server
+    // issues a session whose response is lost on the way back.
+    const sessionBefore = await inspectChain(e, namespace, 'accessKey')
+    let tries = 0
+    const answered: number[] = []
+    await e.route('**/session/create', async (route) => {
+      tries += 1
+      if (tries === 1) {
+        await route.abort('connectionreset')
+      } else if (tries === 2) {
+        // The signature covers the challenge, but the server consumes the challenge first.
+        const body = route.request().postData() ?? ''
+        const postData = body.replace(challengeOf(body), spentChallenge!)
+        const response = await route.fetch({ postData })
+        answered.push(response.status())
+        await route.fulfill({ response })
+      } else {
+        const response = await route.fetch()
+        answered.push(response.status())
+        await route.abort('connectionreset')
+      }
+    })
+    const unreached = await act(e, 'sign-in')
+    expect(unreached).toMatchObject({ state: 'error' })
+    expect(unreached.text).toMatch(/^error BA801 NetworkError/)
+    expect(await inspectChain(e, namespace, 'accessKey')).toEqual(sessionBefore)
+    expect(await ok(e, 'call-foo')).toContain('"wasFoo":"hello"')
+
+    const spent = await act(e, 'sign-in')
+    expect(spent).toMatchObject({ state: 'error' })
+    expect(spent.text).toMatch(/^error BA204 RemoteError: .*challenge/)
+    expect(answered).toEqual([401])
+    expect(await inspectChain(e, namespace, 'accessKey')).toEqual(sessionBefore)
+    expect(await ok(e, 'call-foo')).toContain('"wasFoo":"hello"')
+
+    const lost = await act(e, 'sign-in')
+    expect(lost).toMatchObject({ state: 'error' })
+    expect(lost.text).toMatch(/^error BA801 NetworkError/)
+    // The server did issue that session; only its response went missing.
+    expect(tries).toBe(3)
+    expect(answered).toEqual([401, 200])
+    expect(await inspectChain(e, namespace, 'accessKey')).toEqual(sessionBefore)
+    await e.unroute('**/session/create')
+
+    expect(await e.textContent('#session')).toBe('active')
+    expect(await ok(e, 'call-foo')).toContain('{"wasFoo":"hello","wasBar":"world"}')
+    await load(e)
+    expect(await e.textContent('#session')).toBe('active')
+    expect(await ok(e, 'call-foo')).toContain('{"wasFoo":"hello","wasBar":"world"}')
+    await ok(e, 'refresh')
+    expect(await ok(e, 'call-foo')).toContain('{"wasFoo":"hello","wasBar":"world"}')
+    // And signing in again simply works, replacing the access chain this time.
+    const refreshed = await inspectChain(e, namespace, 'accessKey')
+    await ok(e, 'sign-in')
+    expect((await inspectChain(e, namespace, 'accessKey')).next).not.toBe(refreshed.next)
+    expect(await ok(e, 'call-foo')).toContain('{"wasFoo":"hello","wasBar":"world"}')
   })
 })
