@@ -330,11 +330,9 @@ export class BetterAuthServer {
   }
 
   async #verifyToken(decoded: Awaited<ReturnType<typeof decodeAccessToken>>): Promise<void> {
-    const key = await this.#accessKeys
-      .get(decoded.body.serverIdentity)
-      .catch((error: unknown) => {
-        throw verificationKeyFailure(error)
-      })
+    const key = await this.#accessKeys.get(decoded.body.serverIdentity).catch((error: unknown) => {
+      throw verificationKeyFailure(error)
+    })
     if (!(await key.verify(decoded.bodyText, decoded.signature))) {
       throw new InvalidSignatureError('token')
     }
