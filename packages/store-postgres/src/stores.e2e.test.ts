@@ -16,7 +16,7 @@ import {
   unusedPort,
   uniqueSchema,
 } from './testing-internal/database.js'
-import { startTcpProxy } from './testing-internal/tcp-proxy.js'
+import { startTcpProxy } from '@better-auth/server/testing/node'
 
 const schemas: string[] = []
 const pools: Pool[] = []

@@ -8,7 +8,7 @@ import { randomId } from '@better-auth/server/testing'
 import type { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { RedisStores, type RedisStoresOptions } from './index.js'
-import { startTcpProxy, type TcpProxy, type Verdict } from './testing-internal/tcp-proxy.js'
+import { startTcpProxy, type TcpProxy, type Verdict } from '@better-auth/server/testing/node'
 import { REDIS_URL, e2e, testClient, uniquePrefix, unusedPort } from './testing-internal/redis.js'
 
 const opened: RedisStores[] = []

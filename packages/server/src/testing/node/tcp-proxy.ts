@@ -1,3 +1,6 @@
+/// <reference types="node" />
+// Node-only, hence its own entry (`@better-auth/server/testing/node`): the contract kit itself runs
+// wherever the stores do.
 import { createServer, connect, type Server, type Socket } from 'node:net'
 
 /**
