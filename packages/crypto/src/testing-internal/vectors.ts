@@ -114,3 +114,19 @@ export function asUtf8(bytes: Uint8Array): string | null {
     return null
   }
 }
+
+/** (signature, public key) pairs that are not valid CESR of the right codes and lengths. */
+export function malformedCesrPairs(signature: string, publicKey: string): [string, string][] {
+  return [
+    [signature.slice(0, -1), publicKey],
+    [`${signature}A`, publicKey],
+    [signature, publicKey.slice(0, -1)],
+    [signature.replace(/^0I/, '0A'), publicKey],
+    [publicKey, signature],
+    [`${signature.slice(0, -1)}=`, publicKey],
+    [signature, `${publicKey.slice(0, -1)}+`],
+    ['', publicKey],
+    [signature, ''],
+    [signature, 'E'.padEnd(44, 'A')],
+  ]
+}
