@@ -2,9 +2,13 @@ import {
   InvalidDeviceError,
   InvalidHashError,
   StorageUnavailableError,
-  type DeviceKey,
 } from '@better-auth/protocol'
-import { randomId } from '@better-auth/server/testing'
+import {
+  expectBetterAuthError,
+  newDeviceKey,
+  randomId,
+  rejectionOf,
+} from '@better-auth/server/testing'
 import { Client, type Pool } from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { PostgresStores, migrate } from './index.js'
@@ -46,26 +50,9 @@ async function connect(
   return stores
 }
 
-function deviceKey(identity = randomId('identity-'), device = randomId('device-')): DeviceKey {
-  return {
-    identity,
-    device,
-    publicKey: randomId('public-key-'),
-    rotationHash: randomId('rotation-hash-'),
-  }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => expect.unreachable('expected a rejection'),
-    (error: unknown) => error,
-  )
-}
-
 function expectUnavailable(error: unknown): void {
-  expect(error).toBeInstanceOf(StorageUnavailableError)
-  expect((error as StorageUnavailableError).code).toBe('BA603')
-  expect((error as StorageUnavailableError).context).toEqual({ backend: 'postgres' })
+  const unavailable = expectBetterAuthError(error, StorageUnavailableError)
+  expect(unavailable.context).toEqual({ backend: 'postgres' })
 }
 
 async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
@@ -148,7 +135,7 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres stores'), () => {
       const name = schema('migrate')
       await migrate(db, name)
       await db.query(`INSERT INTO ${name}.schema_migrations (version) VALUES (99)`)
-      const error = await rejection(PostgresStores.connect({ pool: db, schema: name }))
+      const error = await rejectionOf(PostgresStores.connect({ pool: db, schema: name }))
       expect(error).toMatchObject({ name: 'ConfigurationError', code: 'BA001' })
       await expect(migrate(db, name)).rejects.toMatchObject({ code: 'BA001' })
     })
@@ -169,9 +156,9 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres stores'), () => {
       // 20 connections, so the rotations really race inside PostgreSQL.
       const racing = pool(20)
       const stores = await connect({ pool: racing })
-      const key = deviceKey()
+      const key = newDeviceKey()
       await stores.authenticationKey.registerIdentity(key)
-      const candidates = Array.from({ length: 200 }, () => deviceKey(key.identity, key.device))
+      const candidates = Array.from({ length: 200 }, () => newDeviceKey(key.identity, key.device))
       const results = await Promise.allSettled(
         candidates.map((next) => stores.authenticationKey.rotate(next, key.rotationHash)),
       )
@@ -294,7 +281,7 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres stores'), () => {
     it('fails to connect to a port where nothing listens, without leaking the password', async () => {
       const port = await unusedPort()
       const started = Date.now()
-      const error = await rejection(
+      const error = await rejectionOf(
         PostgresStores.connect({
           connectionString: `postgres://user:hunter2secret@127.0.0.1:${port}/db`,
         }),
@@ -313,19 +300,19 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres stores'), () => {
       const url = new URL(DATABASE_URL)
       url.port = String(proxy.port)
       const stores = await connect({ connectionString: url.toString() })
-      const key = deviceKey()
+      const key = newDeviceKey()
       await stores.authenticationKey.registerIdentity(key)
       await stores.recoveryHash.register(key.identity, 'recovery')
       await proxy.close()
 
       const now = Date.now()
       const calls: Promise<unknown>[] = [
-        stores.authenticationKey.registerIdentity(deviceKey()),
-        stores.authenticationKey.registerDevice(deviceKey(key.identity)),
-        stores.authenticationKey.rotate(deviceKey(key.identity, key.device), key.rotationHash),
+        stores.authenticationKey.registerIdentity(newDeviceKey()),
+        stores.authenticationKey.registerDevice(newDeviceKey(key.identity)),
+        stores.authenticationKey.rotate(newDeviceKey(key.identity, key.device), key.rotationHash),
         stores.authenticationKey.publicKey(key.identity, key.device),
         stores.authenticationKey.revokeDevice(key.identity, key.device),
-        stores.authenticationKey.replaceAllDevices(deviceKey(key.identity)),
+        stores.authenticationKey.replaceAllDevices(newDeviceKey(key.identity)),
         stores.authenticationKey.deleteIdentity(key.identity),
         stores.recoveryHash.register(randomId('identity-'), 'a'),
         stores.recoveryHash.rotate(key.identity, 'recovery', 'b'),
@@ -348,15 +335,15 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres stores'), () => {
       const name = schema('interrupt')
       const racing = pool(2, 'better-auth-test-interrupt')
       const stores = await connect({ pool: racing, schema: name })
-      const first = deviceKey()
-      const second = deviceKey(first.identity)
+      const first = newDeviceKey()
+      const second = newDeviceKey(first.identity)
       await stores.authenticationKey.registerIdentity(first)
       await stores.authenticationKey.registerDevice(second)
 
       // A test-only trigger makes inserting the replacement wait for an advisory lock the test
       // holds, so the transaction is caught after it revoked the old devices and before it
       // inserted the new one; its connection is then terminated by the server.
-      const replacement = deviceKey(first.identity, randomId('blocked-'))
+      const replacement = newDeviceKey(first.identity, randomId('blocked-'))
       const admin = new Client({ connectionString: DATABASE_URL })
       await admin.connect()
       try {
@@ -372,7 +359,7 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres stores'), () => {
         await admin.query('BEGIN')
         await admin.query('SELECT pg_advisory_xact_lock(424242)')
 
-        const replacing = rejection(stores.authenticationKey.replaceAllDevices(replacement))
+        const replacing = rejectionOf(stores.authenticationKey.replaceAllDevices(replacement))
         // Watched from outside any transaction: within one, PostgreSQL keeps returning the
         // pg_stat_activity snapshot taken at its first read.
         const monitor = pool(1)
@@ -403,13 +390,13 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres stores'), () => {
         second.publicKey,
       )
       expect(
-        await rejection(
+        await rejectionOf(
           stores.authenticationKey.publicKey(replacement.identity, replacement.device),
         ),
       ).toBeInstanceOf(InvalidDeviceError)
       // The pool dropped the dead connection: the next operations work.
       await stores.authenticationKey.rotate(
-        deviceKey(first.identity, first.device),
+        newDeviceKey(first.identity, first.device),
         first.rotationHash,
       )
     })
@@ -437,9 +424,9 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres stores'), () => {
       const stores = await connect({ connectionString: DATABASE_URL })
       await stores.close()
       await stores.close()
-      expectUnavailable(await rejection(stores.authenticationKey.publicKey('a', 'b')))
-      expectUnavailable(await rejection(stores.accessNonce.reserve('v', 2, 1)))
-      expectUnavailable(await rejection(stores.sweep(1)))
+      expectUnavailable(await rejectionOf(stores.authenticationKey.publicKey('a', 'b')))
+      expectUnavailable(await rejectionOf(stores.accessNonce.reserve('v', 2, 1)))
+      expectUnavailable(await rejectionOf(stores.sweep(1)))
     })
 
     it('leaves a pool it was given open on close', async () => {

@@ -2,9 +2,13 @@ import {
   InvalidDeviceError,
   InvalidHashError,
   StorageUnavailableError,
-  type DeviceKey,
 } from '@better-auth/protocol'
-import { randomId } from '@better-auth/server/testing'
+import {
+  expectBetterAuthError,
+  newDeviceKey,
+  randomId,
+  rejectionOf,
+} from '@better-auth/server/testing'
 import type { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { RedisStores, type RedisStoresOptions } from './index.js'
@@ -42,26 +46,9 @@ async function connectThroughProxy(
   return { stores, proxy }
 }
 
-function deviceKey(identity = randomId('identity-'), device = randomId('device-')): DeviceKey {
-  return {
-    identity,
-    device,
-    publicKey: randomId('public-key-'),
-    rotationHash: randomId('rotation-hash-'),
-  }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => expect.unreachable('expected a rejection'),
-    (error: unknown) => error,
-  )
-}
-
 function expectUnavailable(error: unknown): void {
-  expect(error).toBeInstanceOf(StorageUnavailableError)
-  expect((error as StorageUnavailableError).code).toBe('BA603')
-  expect((error as StorageUnavailableError).context).toEqual({ backend: 'redis' })
+  const unavailable = expectBetterAuthError(error, StorageUnavailableError)
+  expect(unavailable.context).toEqual({ backend: 'redis' })
 }
 
 async function keys(prefix: string): Promise<string[]> {
@@ -79,8 +66,8 @@ describe.skipIf(!REDIS_URL)(e2e('redis stores'), () => {
     it('keeps an identity and its devices in one hash under the prefix', async () => {
       const prefix = uniquePrefix('layout')
       const stores = await connect({ prefix })
-      const first = deviceKey()
-      const second = deviceKey(first.identity)
+      const first = newDeviceKey()
+      const second = newDeviceKey(first.identity)
       await stores.authenticationKey.registerIdentity(first)
       await stores.authenticationKey.registerDevice(second)
       await stores.authenticationKey.revokeDevice(second.identity, second.device)
@@ -145,7 +132,7 @@ describe.skipIf(!REDIS_URL)(e2e('redis stores'), () => {
     it('keeps stores with different prefixes apart on one server', async () => {
       const a = await connect()
       const b = await connect()
-      const key = deviceKey()
+      const key = newDeviceKey()
       await a.authenticationKey.registerIdentity(key)
       await b.authenticationKey.registerIdentity(key)
       await a.authenticationKey.revokeDevice(key.identity, key.device)
@@ -209,9 +196,9 @@ describe.skipIf(!REDIS_URL)(e2e('redis stores'), () => {
       // Four connections, as four server processes would have.
       const prefix = uniquePrefix('race')
       const connections = await Promise.all(Array.from({ length: 4 }, () => connect({ prefix })))
-      const key = deviceKey()
+      const key = newDeviceKey()
       await connections[0]!.authenticationKey.registerIdentity(key)
-      const candidates = Array.from({ length: 200 }, () => deviceKey(key.identity, key.device))
+      const candidates = Array.from({ length: 200 }, () => newDeviceKey(key.identity, key.device))
       const results = await Promise.allSettled(
         candidates.map((next, index) =>
           connections[index % 4]!.authenticationKey.rotate(next, key.rotationHash),
@@ -263,7 +250,7 @@ describe.skipIf(!REDIS_URL)(e2e('redis stores'), () => {
     it('fails fast to connect to a port where nothing listens, without leaking the password', async () => {
       const port = await unusedPort()
       const started = Date.now()
-      const error = await rejection(
+      const error = await rejectionOf(
         RedisStores.connect({ url: `redis://:hunter2secret@127.0.0.1:${port}` }),
       )
       expect(Date.now() - started).toBeLessThan(2_000)
@@ -276,7 +263,7 @@ describe.skipIf(!REDIS_URL)(e2e('redis stores'), () => {
 
     it('fails every operation at once with StorageUnavailableError once the server is gone', async () => {
       const { stores, proxy } = await connectThroughProxy(uniquePrefix('gone'))
-      const key = deviceKey()
+      const key = newDeviceKey()
       await stores.authenticationKey.registerIdentity(key)
       await proxy.close()
       // Let the client notice the closed connection.
@@ -285,12 +272,12 @@ describe.skipIf(!REDIS_URL)(e2e('redis stores'), () => {
       const now = Date.now()
       const started = performance.now()
       const results = await Promise.allSettled([
-        stores.authenticationKey.registerIdentity(deviceKey()),
-        stores.authenticationKey.registerDevice(deviceKey(key.identity)),
-        stores.authenticationKey.rotate(deviceKey(key.identity, key.device), key.rotationHash),
+        stores.authenticationKey.registerIdentity(newDeviceKey()),
+        stores.authenticationKey.registerDevice(newDeviceKey(key.identity)),
+        stores.authenticationKey.rotate(newDeviceKey(key.identity, key.device), key.rotationHash),
         stores.authenticationKey.publicKey(key.identity, key.device),
         stores.authenticationKey.revokeDevice(key.identity, key.device),
-        stores.authenticationKey.replaceAllDevices(deviceKey(key.identity)),
+        stores.authenticationKey.replaceAllDevices(newDeviceKey(key.identity)),
         stores.authenticationKey.deleteIdentity(key.identity),
         stores.recoveryHash.register(key.identity, 'a'),
         stores.recoveryHash.rotate(key.identity, 'a', 'b'),
@@ -314,14 +301,14 @@ describe.skipIf(!REDIS_URL)(e2e('redis stores'), () => {
       const { stores } = await connectThroughProxy(prefix, (chunk) =>
         chunk.includes(replacement) ? 'cut-before' : 'forward',
       )
-      const first = deviceKey()
-      const second = deviceKey(first.identity)
+      const first = newDeviceKey()
+      const second = newDeviceKey(first.identity)
       await stores.authenticationKey.registerIdentity(first)
       await stores.authenticationKey.registerDevice(second)
 
       expectUnavailable(
-        await rejection(
-          stores.authenticationKey.replaceAllDevices(deviceKey(first.identity, replacement)),
+        await rejectionOf(
+          stores.authenticationKey.replaceAllDevices(newDeviceKey(first.identity, replacement)),
         ),
       )
       const check = await connect({ prefix })
@@ -332,7 +319,7 @@ describe.skipIf(!REDIS_URL)(e2e('redis stores'), () => {
         second.publicKey,
       )
       expect(
-        await rejection(check.authenticationKey.publicKey(first.identity, replacement)),
+        await rejectionOf(check.authenticationKey.publicKey(first.identity, replacement)),
       ).toBeInstanceOf(InvalidDeviceError)
     })
 
@@ -342,19 +329,19 @@ describe.skipIf(!REDIS_URL)(e2e('redis stores'), () => {
       const { stores } = await connectThroughProxy(prefix, (chunk) =>
         chunk.includes(replacement) ? 'cut-after' : 'forward',
       )
-      const first = deviceKey()
-      const second = deviceKey(first.identity)
+      const first = newDeviceKey()
+      const second = newDeviceKey(first.identity)
       await stores.authenticationKey.registerIdentity(first)
       await stores.authenticationKey.registerDevice(second)
 
       // Redis ran the script but the answer never arrived: the caller must not assume success
       // (nor failure), and what Redis holds is the complete replacement, never a part of it.
-      const next = deviceKey(first.identity, replacement)
-      expectUnavailable(await rejection(stores.authenticationKey.replaceAllDevices(next)))
+      const next = newDeviceKey(first.identity, replacement)
+      expectUnavailable(await rejectionOf(stores.authenticationKey.replaceAllDevices(next)))
       const check = await connect({ prefix })
       for (const old of [first, second]) {
         expect(
-          await rejection(check.authenticationKey.publicKey(old.identity, old.device)),
+          await rejectionOf(check.authenticationKey.publicKey(old.identity, old.device)),
         ).toBeInstanceOf(InvalidDeviceError)
       }
       expect(await check.authenticationKey.publicKey(next.identity, next.device)).toBe(
@@ -389,8 +376,8 @@ describe.skipIf(!REDIS_URL)(e2e('redis stores'), () => {
       const stores = await connect()
       await stores.close()
       await stores.close()
-      expectUnavailable(await rejection(stores.authenticationKey.publicKey('a', 'b')))
-      expectUnavailable(await rejection(stores.accessNonce.reserve('v', 2, 1)))
+      expectUnavailable(await rejectionOf(stores.authenticationKey.publicKey('a', 'b')))
+      expectUnavailable(await rejectionOf(stores.accessNonce.reserve('v', 2, 1)))
     })
 
     it('leaves a client it was given connected on close', async () => {

@@ -7,9 +7,8 @@ import {
   ConfigurationError,
   InvalidHashError,
   StorageUnavailableError,
-  type DeviceKey,
 } from '@better-auth/protocol'
-import { randomId } from '@better-auth/server/testing'
+import { newDeviceKey, randomId, rejectionOf } from '@better-auth/server/testing'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { SqliteStores, migrate } from './index.js'
@@ -28,22 +27,6 @@ function raw(): Database.Database {
   const db = new Database(filename)
   opened.push(db)
   return db
-}
-
-function deviceKey(identity = randomId('identity-')): DeviceKey {
-  return {
-    identity,
-    device: randomId('device-'),
-    publicKey: randomId('public-key-'),
-    rotationHash: randomId('rotation-hash-'),
-  }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => expect.unreachable('expected a rejection'),
-    (error: unknown) => error,
-  )
 }
 
 beforeEach(() => {
@@ -117,8 +100,8 @@ describe('SqliteStores.open', () => {
 describe('durability', () => {
   it('keeps every store across close and reopen', async () => {
     const now = Date.now()
-    const first = deviceKey()
-    const second = deviceKey(first.identity)
+    const first = newDeviceKey()
+    const second = newDeviceKey(first.identity)
     const recovery = randomId('recovery-')
     const nonce = randomId('nonce-')
     const lock = randomId('lock-')
@@ -151,7 +134,7 @@ describe('durability', () => {
 
   it('migrates idempotently: reopening and migrating again change nothing', async () => {
     const stores = open()
-    const key = deviceKey()
+    const key = newDeviceKey()
     await stores.authenticationKey.registerIdentity(key)
     await stores.close()
 
@@ -223,12 +206,12 @@ describe('two connections to one file', () => {
   it('lets exactly one of concurrent rotations from both succeed', async () => {
     const a = open()
     const b = open()
-    const key = deviceKey()
+    const key = newDeviceKey()
     await a.authenticationKey.registerIdentity(key)
     const results = await Promise.allSettled(
       Array.from({ length: n }, (_, i) =>
         (i % 2 === 0 ? a : b).authenticationKey.rotate(
-          { ...deviceKey(key.identity), device: key.device },
+          { ...newDeviceKey(key.identity), device: key.device },
           key.rotationHash,
         ),
       ),
@@ -294,7 +277,7 @@ describe('two connections to one file', () => {
     const now = Date.now()
     const value = randomId('lock-')
     blocker.exec('BEGIN IMMEDIATE')
-    const error = await rejection(stores.accessKeyHash.reserve(value, now + 30_000, now))
+    const error = await rejectionOf(stores.accessKeyHash.reserve(value, now + 30_000, now))
     expect(error).toBeInstanceOf(StorageUnavailableError)
     expect((error as StorageUnavailableError).code).toBe('BA603')
     expect((error as StorageUnavailableError).cause).toMatchObject({ code: 'SQLITE_BUSY' })
@@ -361,19 +344,19 @@ describe('sweeping', () => {
 describe('a closed database', () => {
   it('fails every operation with StorageUnavailableError', async () => {
     const stores = SqliteStores.open({ filename })
-    const key = deviceKey()
+    const key = newDeviceKey()
     await stores.authenticationKey.registerIdentity(key)
     await stores.close()
     await stores.close()
 
     const now = Date.now()
     const calls: Promise<unknown>[] = [
-      stores.authenticationKey.registerIdentity(deviceKey()),
-      stores.authenticationKey.registerDevice(deviceKey(key.identity)),
+      stores.authenticationKey.registerIdentity(newDeviceKey()),
+      stores.authenticationKey.registerDevice(newDeviceKey(key.identity)),
       stores.authenticationKey.rotate(key, key.rotationHash),
       stores.authenticationKey.publicKey(key.identity, key.device),
       stores.authenticationKey.revokeDevice(key.identity, key.device),
-      stores.authenticationKey.replaceAllDevices(deviceKey(key.identity)),
+      stores.authenticationKey.replaceAllDevices(newDeviceKey(key.identity)),
       stores.authenticationKey.deleteIdentity(key.identity),
       stores.recoveryHash.register(key.identity, 'a'),
       stores.recoveryHash.rotate(key.identity, 'a', 'b'),
@@ -385,7 +368,7 @@ describe('a closed database', () => {
       stores.accessNonce.reserve('value', now + 1_000, now),
     ]
     for (const call of calls) {
-      const error = await rejection(call)
+      const error = await rejectionOf(call)
       expect(error).toBeInstanceOf(StorageUnavailableError)
       expect((error as StorageUnavailableError).code).toBe('BA603')
       expect((error as StorageUnavailableError).context).toEqual({ backend: 'sqlite' })

@@ -24,6 +24,14 @@ export function expectBetterAuthError<E extends BetterAuthError>(
   return typed
 }
 
+/** The error a call rejects with; resolving is a failure. For errors outside the taxonomy too. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => expect.unreachable('expected a rejection, but the call resolved'),
+    (error: unknown) => error,
+  )
+}
+
 /** Awaits a call that must reject with `errorClass`; resolving is a failure, not a pass. */
 export async function expectRejection<E extends BetterAuthError>(
   promise: Promise<unknown>,

@@ -8,4 +8,12 @@ export {
   type StoreContractTarget,
   type StoreFactory,
 } from './contract.js'
+export {
+  expectBetterAuthError,
+  expectRejection,
+  newDeviceKey,
+  nextDeviceKey,
+  rejectionOf,
+  type ErrorClass,
+} from './assertions.js'
 export { randomId } from './random.js'

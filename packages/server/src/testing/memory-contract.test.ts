@@ -18,7 +18,12 @@ describe('@better-auth/server/testing', () => {
   it('exports exactly the documented runtime values', async () => {
     expect(Object.keys(await import('./index.js')).sort()).toEqual([
       'describeStoreContract',
+      'expectBetterAuthError',
+      'expectRejection',
+      'newDeviceKey',
+      'nextDeviceKey',
       'randomId',
+      'rejectionOf',
     ])
   })
 

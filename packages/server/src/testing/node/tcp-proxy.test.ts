@@ -44,6 +44,10 @@ afterEach(async () => {
 })
 
 describe('startTcpProxy', () => {
+  it('is all the Node testing entry exports', async () => {
+    expect(Object.keys(await import('./index.js'))).toEqual(['startTcpProxy'])
+  })
+
   it.each([
     ['forward', 'ping', true, false],
     ['cut-before', '', false, true],
