@@ -81,7 +81,9 @@ async function createKeyFile(file: string): Promise<unknown> {
     response: base64UrlEncode(newSecret()),
     access: base64UrlEncode(newSecret()),
   }
-  const temporary = `${file}.${process.pid}.${Date.now()}.tmp`
+  // Random, not pid + time: concurrent writers in one process share both within a millisecond, and
+  // a shared name would make one writer fail with EEXIST and then delete the other's file.
+  const temporary = `${file}.${crypto.randomUUID()}.tmp`
   try {
     await mkdir(dirname(file), { recursive: true, mode: 0o700 })
     await writeFile(temporary, JSON.stringify(fresh) + '\n', { mode: 0o600, flag: 'wx' })

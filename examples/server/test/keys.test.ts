@@ -23,7 +23,7 @@ describe('server key file', () => {
 
   it('gives every process starting at once the same keys', async () => {
     const file = join(dir, 'keys.json')
-    const all = await Promise.all(Array.from({ length: 8 }, () => loadOrCreateKeys(file)))
+    const all = await Promise.all(Array.from({ length: 32 }, () => loadOrCreateKeys(file)))
     const onDisk = JSON.parse(await readFile(file, 'utf8')) as { response: string }
     const keys = new Set(await Promise.all(all.map((k) => k.response.public())))
     expect(keys.size).toBe(1)
