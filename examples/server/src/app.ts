@@ -30,7 +30,12 @@ import type {
   ServerRecoveryHashStore,
   ServerTimeLockStore,
 } from '@better-auth/protocol'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify'
 import type { CryptoBackend } from './config.js'
 import type { ServerKeys } from './keys.js'
 
@@ -55,6 +60,29 @@ export interface AppOptions {
    * The signing keys come with `keys`.
    */
   readonly crypto?: CryptoBackend
+  /** Bounds on slow clients; see DEFAULT_TIMEOUTS. */
+  readonly timeouts?: Partial<HttpTimeouts>
+}
+
+/** How long a client may take, in milliseconds, before its connection is cut. */
+export interface HttpTimeouts {
+  /** The whole request, headers and body (Node answers 408 and closes). */
+  readonly requestMs: number
+  /** The request headers alone. */
+  readonly headersMs: number
+  /** A connection with no traffic at all. */
+  readonly idleMs: number
+  /** How often Node checks requestMs and headersMs: a cut comes at most this late. */
+  readonly checkIntervalMs: number
+}
+
+// A trickled body (one byte now and then) keeps a socket busy forever unless the whole request
+// has a deadline: idle timeouts alone never fire. Protocol bodies are at most 64 KiB.
+export const DEFAULT_TIMEOUTS: HttpTimeouts = {
+  requestMs: 10_000,
+  headersMs: 5_000,
+  idleMs: 30_000,
+  checkIntervalMs: 1_000,
 }
 
 /** The attributes every token of the interop contract carries. */
@@ -94,7 +122,34 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     expiry: options.expiry,
   })
 
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 1024 * 1024 })
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts }
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: 1024 * 1024,
+    requestTimeout: timeouts.requestMs,
+    connectionTimeout: timeouts.idleMs,
+    http: {
+      headersTimeout: timeouts.headersMs,
+      connectionsCheckingInterval: timeouts.checkIntervalMs,
+    },
+    // Failures before routing (a malformed URL) get the protocol body too.
+    frameworkErrors: (error, request, reply) => {
+      void sendMappedError(error, request, reply)
+    },
+  })
+  // Unknown routes are refused before fastify reads or parses their body.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!request.is404) {
+      done()
+      return
+    }
+    const error = new InvalidMessageError('path', `no route ${request.method} ${request.url}`)
+    void reply
+      .code(404)
+      .type('application/json')
+      .send(JSON.stringify(errorBody(error)))
+  })
+  app.setErrorHandler(sendMappedError)
   registerCors(app, options.corsOrigins ?? [])
   await app.register(betterAuth, { server, accessVerifier })
 
@@ -127,14 +182,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     done()
   })
 
-  app.setNotFoundHandler((request, reply) => {
-    const error = new InvalidMessageError('path', `no route ${request.method} ${request.url}`)
-    return reply
-      .code(404)
-      .type('application/json')
-      .send(JSON.stringify(errorBody(error)))
-  })
   return app
+}
+
+/** Fastify's own failures (FST_… bodies) never reach clients: every error gets the protocol body. */
+function sendMappedError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const mapped = mapError(error)
+  if (!mapped.known) request.log.error({ err: error }, 'unexpected failure')
+  return reply.code(mapped.status).type('application/json').send(JSON.stringify(mapped.body))
 }
 
 function cryptoBackend(backend: CryptoBackend): { verifier: Verifier; tokenEncoder: TokenEncoder } {

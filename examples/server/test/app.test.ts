@@ -95,6 +95,37 @@ describe('interop HTTP contract (inject)', () => {
     expect(errorCode(response.body)).toBe('BA101')
   })
 
+  it.each([
+    ['malformed JSON', '{"payload": {'],
+    ['a 1 MB body', `{"a":"${'x'.repeat(1024 * 1024)}"}`],
+    ['a 2 MB body', Buffer.alloc(2 * 1024 * 1024, 0x61)],
+  ])('answers %s to an unknown route with 404 BA101 without parsing it', async (_name, body) => {
+    const response = await post('/no/such/route', body)
+    expect(response.statusCode).toBe(404)
+    expect(errorCode(response.body)).toBe('BA101')
+  })
+
+  it.each([
+    ['an unknown route', 'POST', '/nope', 'application/xml', '<a/>'],
+    ['a bad content type', 'POST', '/foo/bar', 'application/xml', '<a/>'],
+    ['an empty JSON body', 'POST', '/foo/bar', 'application/json', ''],
+    ['a wrong method', 'PUT', '/account/create', 'application/json', '{}'],
+    ['a bad URL', 'GET', '/%E0%A4%A', 'text/plain', ''],
+  ] as const)(
+    'never answers %s in fastify’s own format',
+    async (_name, method, url, type, body) => {
+      const response = await app.inject({
+        method,
+        url,
+        payload: body,
+        headers: { 'content-type': type },
+      })
+      expect(response.statusCode).toBeGreaterThanOrEqual(400)
+      expect(response.body).not.toContain('FST_')
+      expect(errorCode(response.body)).toBe('BA101')
+    },
+  )
+
   it('refuses other content types on access routes', async () => {
     const response = await post('/foo/bar', '<xml/>', 'application/xml')
     expect(response.statusCode).toBe(415)

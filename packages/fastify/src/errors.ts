@@ -69,7 +69,10 @@ export function sendError(
   reply: FastifyReply,
 ): FastifyReply {
   const mapped = mapError(error)
-  if (!mapped.known) {
+  if (clientGone(error, request)) {
+    // Routine on any public server; an error line with a stack for each would bury real failures.
+    request.log.info('better-auth: client disconnected before the request was read')
+  } else if (!mapped.known) {
     request.log.error({ err: error }, 'better-auth: unexpected failure')
   } else if (error instanceof StorageUnavailableError) {
     request.log.error(
@@ -80,4 +83,13 @@ export function sendError(
     request.log.info({ code: mapped.body.error.code }, 'better-auth: request refused')
   }
   return reply.code(mapped.status).type('application/json').send(JSON.stringify(mapped.body))
+}
+
+/** The client closed the connection mid-request: nothing is wrong on our side. */
+function clientGone(error: unknown, request: FastifyRequest): boolean {
+  return (
+    request.raw.readableAborted ||
+    request.raw.socket?.destroyed === true ||
+    (error as { code?: unknown } | null)?.code === 'ECONNRESET'
+  )
 }

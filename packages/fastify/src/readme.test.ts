@@ -74,7 +74,11 @@ async function buildApp(): Promise<{
     },
   })
 
-  const app = Fastify()
+  const app = Fastify({
+    requestTimeout: 10_000,
+    connectionTimeout: 30_000,
+    http: { headersTimeout: 5_000, connectionsCheckingInterval: 1_000 },
+  })
   await app.register(betterAuth, { server, accessVerifier })
 
   app.post('/orders', { config: { betterAuth: 'access' } }, (request) => {
