@@ -9,6 +9,7 @@ import {
 } from '@better-auth/protocol'
 import { describe, expect, it } from 'vitest'
 import type { BetterAuthClient } from './client.js'
+import { UnverifiedResponseError } from './errors.js'
 import type { Fault } from './testing-internal/fake-server.js'
 import { signText } from './testing-internal/fake-server.js'
 import { createClient, createWorld, recoveryPair } from './testing-internal/harness.js'
@@ -22,6 +23,16 @@ async function setup() {
   const recovery = await recoveryPair()
   const ids = await client.createAccount(recovery.hash)
   return { world, server: world.server, client, stores, recovery, ids }
+}
+
+/** A rotation whose response could not be authenticated is kept; the cause says why. */
+async function unverifiedCause(operation: Promise<unknown>): Promise<unknown> {
+  const error = await operation.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  expect(error).toBeInstanceOf(UnverifiedResponseError)
+  return (error as UnverifiedResponseError).cause
 }
 
 async function currentAuthKey(stores: Awaited<ReturnType<typeof setup>>['stores']) {
@@ -43,10 +54,15 @@ describe('unauthenticated responses change nothing', () => {
       const before = await currentAuthKey(stores)
       server.inject(fault)
       const error = await client.rotateDevice().catch((e: unknown) => e)
-      expect(error).toBeInstanceOf(type)
-      expect(error).toMatchObject({ code })
-      if (error instanceof InvalidSignatureError) expect(error.context['signed']).toBe('response')
+      // The server may have accepted it: the rotation is kept for resumeUnverified().
+      expect(error).toBeInstanceOf(UnverifiedResponseError)
+      expect(error).toMatchObject({ code: 'BA803', protocol: 'rotateDevice' })
+      const cause = (error as UnverifiedResponseError).cause
+      expect(cause).toBeInstanceOf(type)
+      expect(cause).toMatchObject({ code })
+      if (cause instanceof InvalidSignatureError) expect(cause.context['signed']).toBe('response')
       expect(await currentAuthKey(stores)).toBe(before)
+      expect(client.unverifiedRotations()).toMatchObject([{ protocol: 'rotateDevice' }])
 
       await client.rotateDevice()
       const [first, retry] = server.sentTo('/device/rotate').map((r) => sent(r.message).payload)
@@ -56,6 +72,8 @@ describe('unauthenticated responses change nothing', () => {
       )
       expect(retry.access.nonce).not.toBe(first.access.nonce)
       expect(await currentAuthKey(stores)).toBe(retry.request.authentication.publicKey)
+      // The successful retry made the kept response meaningless.
+      expect(client.unverifiedRotations()).toEqual([])
     },
   )
 
@@ -93,7 +111,9 @@ describe('unauthenticated responses change nothing', () => {
       const token = await stores.accessToken.get()
       const key = await (await stores.accessKey.signer()).public()
       server.inject(fault)
-      await expect(client.refreshSession()).rejects.toBeInstanceOf(type)
+      const error = await client.refreshSession().catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(UnverifiedResponseError)
+      expect((error as UnverifiedResponseError).cause).toBeInstanceOf(type)
       expect(await stores.accessToken.get()).toBe(token)
       expect(await (await stores.accessKey.signer()).public()).toBe(key)
       // The old session still works.
@@ -131,7 +151,7 @@ describe('unauthenticated responses change nothing', () => {
       const container = await other.generateLinkContainer(ids.identity)
       const before = await currentAuthKey(stores)
       server.inject(fault)
-      await expect(client.linkDevice(container)).rejects.toBeInstanceOf(type)
+      expect(await unverifiedCause(client.linkDevice(container))).toBeInstanceOf(type)
       expect(await currentAuthKey(stores)).toBe(before)
       await client.linkDevice(container)
     },
@@ -140,7 +160,7 @@ describe('unauthenticated responses change nothing', () => {
   it.each(impostorFaults)('self-unlink with %s keeps the device', async (fault, type) => {
     const { server, client, stores, ids } = await setup()
     server.inject(fault)
-    await expect(client.unlinkDevice(ids.device)).rejects.toBeInstanceOf(type)
+    expect(await unverifiedCause(client.unlinkDevice(ids.device))).toBeInstanceOf(type)
     expect(await stores.device.get()).toBe(ids.device)
     await client.rotateDevice()
   })
@@ -148,7 +168,7 @@ describe('unauthenticated responses change nothing', () => {
   it.each(impostorFaults)('deleteAccount with %s keeps the local state', async (fault, type) => {
     const { server, client, stores, ids } = await setup()
     server.inject(fault)
-    await expect(client.deleteAccount()).rejects.toBeInstanceOf(type)
+    expect(await unverifiedCause(client.deleteAccount())).toBeInstanceOf(type)
     expect(await stores.identity.get()).toBe(ids.identity)
     await client.deleteAccount()
     expect(await stores.identity.get()).toBeUndefined()

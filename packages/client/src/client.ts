@@ -30,6 +30,7 @@ import {
   type ClientStores,
   type ResolvedOptions,
 } from './options.js'
+import { UnverifiedResponseError } from './errors.js'
 import { throwIfErrorBody, verifyResponse } from './response.js'
 import {
   requireDigest,
@@ -56,6 +57,20 @@ interface Rotation {
 type RotationProtocol =
   'rotateDevice' | 'deleteAccount' | 'changeRecoveryKey' | 'linkDevice' | 'unlinkDevice'
 
+type ChainName = 'authenticationKey' | 'accessKey'
+
+/** A rotation whose response is kept because it could not be verified; see resumeUnverified(). */
+export interface UnverifiedRotation {
+  readonly protocol: ProtocolName
+  /** The response key the kept response names (unauthenticated: a hint, not a key to trust). */
+  readonly serverIdentity: string
+}
+
+interface KeptResponse extends UnverifiedRotation {
+  /** Verifies the kept response again and, when it verifies, commits the rotation. */
+  resume(): Promise<void>
+}
+
 /**
  * A better-auth client. Every state change (a committed rotation, a stored identity or token)
  * happens only after the server's response has been authenticated: its key is one the client
@@ -68,6 +83,8 @@ type RotationProtocol =
 export class BetterAuthClient {
   readonly #options: ResolvedOptions
   #queue: Promise<unknown> = Promise.resolve()
+  /** At most one per chain: a chain has one pending rotation at a time. */
+  readonly #unverified = new Map<ChainName, KeptResponse>()
 
   constructor(options: BetterAuthClientOptions) {
     this.#options = resolveOptions(options)
@@ -302,14 +319,56 @@ export class BetterAuthClient {
       const payload = buildRequestPayload('refreshSession', nonce, {
         access: { publicKey: pending.publicKey, rotationHash: pending.rotationHash, token },
       })
-      const response = await this.#exchange(
+      await this.#exchangeRotation(
         'refreshSession',
+        'accessKey',
+        pending,
         nonce,
         JSON.stringify(payload),
-        pending.signer,
+        async (response) => {
+          await stores.accessKey.commit()
+          await stores.accessToken.store(response.access.token)
+        },
       )
-      await stores.accessKey.commit()
-      await stores.accessToken.store(response.access.token)
+    })
+  }
+
+  /**
+   * The rotations whose response arrived but could not be verified (UnverifiedResponseError),
+   * typically because the server's response key changed. Each is kept, with its prepared keys,
+   * until resumeUnverified() commits it, a retry of the same call succeeds, or the chain is
+   * replaced (new session, recovery, deletion).
+   */
+  unverifiedRotations(): readonly UnverifiedRotation[] {
+    return [...this.#unverified.values()].map(({ protocol, serverIdentity }) => ({
+      protocol,
+      serverIdentity,
+    }))
+  }
+
+  /**
+   * Verifies every kept response again, against the response keys trusted now, and commits each
+   * rotation that verifies exactly as if its response had verified at first (the new token
+   * stored, the account forgotten after a deletion, …). Call it after pinning the server's new
+   * response key, obtained from a source the application trusts (its configuration, a key
+   * endpoint it authenticates), never from the response itself. Resolves the protocols it
+   * completed. A response that still does not verify stays kept, and its UnverifiedResponseError
+   * is thrown once the others were tried.
+   */
+  async resumeUnverified(): Promise<ProtocolName[]> {
+    return this.#exclusive(async () => {
+      const completed: ProtocolName[] = []
+      let failure: unknown
+      for (const kept of [...this.#unverified.values()]) {
+        try {
+          await kept.resume()
+          completed.push(kept.protocol)
+        } catch (error) {
+          failure ??= error
+        }
+      }
+      if (failure !== undefined) throw failure
+      return completed
     })
   }
 
@@ -369,6 +428,8 @@ export class BetterAuthClient {
     try {
       const result = await use(chain)
       await chain.commit()
+      // A kept response belongs to a rotation of the chain just replaced.
+      this.#unverified.delete(name)
       return result
     } catch (error) {
       // The caller needs the reason the operation failed; a store that cannot drop the keys it
@@ -400,10 +461,66 @@ export class BetterAuthClient {
         rotationHash: pending.rotationHash,
       }
       const payloadText = await build(authentication, nonce)
-      await this.#exchange(kind, nonce, payloadText, pending.signer)
-      await stores.authenticationKey.commit()
-      await afterCommit?.()
+      await this.#exchangeRotation(
+        kind,
+        'authenticationKey',
+        pending,
+        nonce,
+        payloadText,
+        async () => {
+          await stores.authenticationKey.commit()
+          await afterCommit?.()
+        },
+      )
     })
+  }
+
+  /**
+   * Sends a rotation signed by `pending.signer` and runs `complete` (the commit) once the response
+   * is authenticated. A response that parses but cannot be authenticated may be the server's
+   * acceptance signed by a key this client does not trust yet, after which the server refuses the
+   * same rotation (BA104): it is kept with the pending rotation, for resumeUnverified().
+   */
+  async #exchangeRotation<K extends RotationProtocol | 'refreshSession'>(
+    kind: K,
+    chain: ChainName,
+    pending: PendingRotation,
+    nonce: string,
+    payloadText: string,
+    complete: (response: ResponseBody<K>) => Promise<void>,
+  ): Promise<void> {
+    const { stores } = this.#options
+    const envelope = await this.#sendAndParse(kind, payloadText, pending.signer)
+    const finish = async () => {
+      this.#unverified.delete(chain)
+      await complete(envelope.payload.response)
+    }
+    try {
+      await verifyResponse(envelope, stores.responseKeys, nonce)
+    } catch (error) {
+      const serverIdentity = envelope.payload.access.serverIdentity.slice(0, 64)
+      const resume = async () => {
+        // The kept response covers this pending rotation only; a retry that succeeded, or a
+        // replaced chain, has made it meaningless.
+        const current = await stores[chain].next()
+        if (
+          current.publicKey !== pending.publicKey ||
+          current.rotationHash !== pending.rotationHash
+        ) {
+          this.#unverified.delete(chain)
+          throw new InvalidStateError(`the ${chain} chain changed since the kept ${kind} response`)
+        }
+        try {
+          await verifyResponse(envelope, stores.responseKeys, nonce)
+        } catch (cause) {
+          throw new UnverifiedResponseError(kind, serverIdentity, cause)
+        }
+        await finish()
+      }
+      this.#unverified.set(chain, { protocol: kind, serverIdentity, resume })
+      throw new UnverifiedResponseError(kind, serverIdentity, error)
+    }
+    await finish()
   }
 
   /** Signs (unless unsigned), sends, and authenticates the response; returns its body. */
@@ -413,16 +530,25 @@ export class BetterAuthClient {
     payloadText: string,
     signer: SigningKey | undefined,
   ): Promise<ResponseBody<K>> {
-    const { network, paths, stores } = this.#options
+    const envelope = await this.#sendAndParse(kind, payloadText, signer)
+    await verifyResponse(envelope, this.#options.stores.responseKeys, nonce)
+    return envelope.payload.response
+  }
+
+  /** Signs (unless unsigned) and sends; the parsed response is not authenticated yet. */
+  async #sendAndParse<K extends ProtocolName>(
+    kind: K,
+    payloadText: string,
+    signer: SigningKey | undefined,
+  ) {
+    const { network, paths } = this.#options
     const message =
       signer === undefined
         ? serializeEnvelope(payloadText)
         : await signPayloadText(signer, payloadText)
     const text = await this.#send(network, paths[kind], message)
     throwIfErrorBody(text)
-    const envelope = parseResponse(kind, text)
-    await verifyResponse(envelope, stores.responseKeys, nonce)
-    return envelope.payload.response
+    return parseResponse(kind, text)
   }
 
   async #send(
@@ -448,6 +574,7 @@ export class BetterAuthClient {
 
   async #forgetAccount(): Promise<void> {
     const { stores } = this.#options
+    this.#unverified.clear()
     await stores.identity.clear()
     await stores.device.clear()
     await stores.accessToken.clear()

@@ -12,6 +12,7 @@ it('pins the public runtime exports', async () => {
       "MemoryRotatingKeyStore",
       "MemoryValueStore",
       "MemoryVerificationKeyStore",
+      "UnverifiedResponseError",
     ]
   `)
 })

@@ -1,4 +1,5 @@
-export { BetterAuthClient, type AccountIds } from './client.js'
+export { BetterAuthClient, type AccountIds, type UnverifiedRotation } from './client.js'
+export { UnverifiedResponseError } from './errors.js'
 export type { BetterAuthClientOptions, ClientPaths, ClientStores } from './options.js'
 export { FetchNetwork, type FetchNetworkOptions, type Network } from './network.js'
 export { MemoryValueStore } from './stores/memory-value-store.js'
