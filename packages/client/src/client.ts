@@ -358,16 +358,16 @@ export class BetterAuthClient {
   async resumeUnverified(): Promise<ProtocolName[]> {
     return this.#exclusive(async () => {
       const completed: ProtocolName[] = []
-      let failure: unknown
+      const failures: unknown[] = []
       for (const kept of [...this.#unverified.values()]) {
         try {
           await kept.resume()
           completed.push(kept.protocol)
         } catch (error) {
-          failure ??= error
+          failures.push(error)
         }
       }
-      if (failure !== undefined) throw failure
+      if (failures.length > 0) throw failures[0]
       return completed
     })
   }

@@ -63,7 +63,11 @@ function deployment() {
         verifier,
         keyPairs: { response: responseKey, access: accessKey },
       },
-      encoding: { timestamper, tokenEncoder, identityVerifier: new DefaultIdentityVerifier(hasher) },
+      encoding: {
+        timestamper,
+        tokenEncoder,
+        identityVerifier: new DefaultIdentityVerifier(hasher),
+      },
       stores,
     })
   let server = serverWith(NodeP256SigningKey.generate())
