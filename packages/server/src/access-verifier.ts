@@ -16,7 +16,13 @@ import {
   type JsonValue,
   type SigningKey,
 } from '@better-auth/protocol'
-import { positiveInteger, requireMethods, resolveExpiry, type ExpiryOptions } from './config.js'
+import {
+  accessNonceLockExpiry,
+  positiveInteger,
+  requireMethods,
+  resolveExpiry,
+  type ExpiryOptions,
+} from './config.js'
 import type { AccessVerifierOptions } from './options.js'
 import { verificationKeyFailure } from './stores/verification-key-failure.js'
 
@@ -74,7 +80,7 @@ export class AccessVerifier {
 
   async verify<R = JsonValue>(message: string): Promise<VerifiedAccess<R>> {
     const { timestamper } = this.#options.encoding
-    const { accessWindowMs, clockSkewMs, accessNonceLockMs } = this.#expiry
+    const { accessWindowMs, clockSkewMs } = this.#expiry
     const envelope = parseAccessRequest(message, { maxLength: this.#maxLength })
     const access = envelope.payload.access
     const now = timestamper.now().getTime()
@@ -108,7 +114,7 @@ export class AccessVerifier {
 
     const reserved = await this.#options.stores.accessNonce.reserve(
       access.nonce,
-      now + accessNonceLockMs,
+      accessNonceLockExpiry(requestTime, this.#expiry),
       now,
     )
     if (!reserved) throw new ReplayError('access-nonce')

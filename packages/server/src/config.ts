@@ -10,11 +10,16 @@ export interface ExpiryOptions {
   readonly challengeMs: number
   /** How old an access request's timestamp may be (default 30 s). */
   readonly accessWindowMs: number
-  /** How far in the future a timestamp may be, for clocks that disagree (default 5 s). */
+  /**
+   * The clock tolerance (default 5 s): how far in the future a timestamp may be, and the most that
+   * the clocks of any two servers sharing stores may disagree. Replay locks outlast a message's
+   * acceptance by this much, so a server whose clock is behind never finds one lapsed.
+   */
   readonly clockSkewMs: number
   /**
-   * How long an access nonce stays reserved (default window + skew). It must outlive the window
-   * plus the skew: once it lapses the same request would be accepted again.
+   * How long after an access request's own timestamp its nonce stays reserved (default window +
+   * skew). It must outlive the window plus the skew: once it lapses the same request would be
+   * accepted again by a server whose clock is behind.
    */
   readonly accessNonceLockMs: number
 }
@@ -72,6 +77,31 @@ export function resolveExpiry(
     throw new ConfigurationError(`${prefix}.refreshMs`, 'must be at least accessMs')
   }
   return expiry
+}
+
+/**
+ * Replay locks are timed by the message they protect, never by the accepting server's clock: an
+ * access nonce from the request's signed timestamp, a spent access key from the token's refresh
+ * expiry. Every server then derives the same expiry for the same message, and judges it by the
+ * same clock it judges freshness by. A store that drops a lock by another clock (Redis by its own,
+ * a sweep by the `now` of whichever server sweeps) drops it at most `clockSkewMs` early as seen by
+ * any server within the tolerance, which the `clockSkewMs` added here covers. The extra
+ * millisecond makes the bound inclusive: stores free a value from `expiresAt` on, while a message
+ * is still acceptable at its last instant.
+ */
+export function accessNonceLockExpiry(
+  requestTime: number,
+  expiry: Pick<ExpiryOptions, 'accessNonceLockMs'>,
+): number {
+  return requestTime + expiry.accessNonceLockMs + 1
+}
+
+/** See accessNonceLockExpiry: a token is refreshable up to and including its refresh expiry. */
+export function spentAccessKeyLockExpiry(
+  refreshExpiry: number,
+  expiry: Pick<ExpiryOptions, 'clockSkewMs'>,
+): number {
+  return refreshExpiry + expiry.clockSkewMs + 1
 }
 
 /** Throws ConfigurationError unless `value` has every named method. */

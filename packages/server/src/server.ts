@@ -26,7 +26,13 @@ import {
   type VerificationKeyStore,
 } from '@better-auth/protocol'
 import { signAccessResponse } from './access-verifier.js'
-import { positiveInteger, requireMethods, resolveExpiry, type ExpiryOptions } from './config.js'
+import {
+  positiveInteger,
+  requireMethods,
+  resolveExpiry,
+  spentAccessKeyLockExpiry,
+  type ExpiryOptions,
+} from './config.js'
 import type { AttributesProvider, BetterAuthServerOptions } from './options.js'
 import { StaticVerificationKeyStore } from './stores/static-verification-keys.js'
 import { verificationKeyFailure } from './stores/verification-key-failure.js'
@@ -276,7 +282,7 @@ export class BetterAuthServer {
     await this.#options.stores.authenticationKey.publicKey(body.identity, body.device)
     const reserved = await this.#options.stores.accessKeyHash.reserve(
       accessKeyHash,
-      refreshExpiry + this.expiry.clockSkewMs,
+      spentAccessKeyLockExpiry(refreshExpiry, this.expiry),
       now,
     )
     if (!reserved) throw new ReplayError('access-key')

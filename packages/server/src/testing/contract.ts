@@ -9,6 +9,7 @@ import { afterAll, describe } from 'vitest'
 import { describeAuthenticationKeyStore } from './authentication-key-store.js'
 import { describeAuthenticationNonceStore } from './authentication-nonce-store.js'
 import { describeRecoveryHashStore } from './recovery-hash-store.js'
+import { describeReplayAcrossClocks } from './replay-across-clocks.js'
 import { describeTimeLockStore } from './time-lock-store.js'
 
 /** Makes the store a test runs against; called once per test. */
@@ -57,6 +58,9 @@ export function describeStoreContract(
     if (authenticationKey) describeAuthenticationKeyStore(authenticationKey, concurrency)
     if (recoveryHash) describeRecoveryHashStore(recoveryHash, concurrency)
     if (authenticationNonce) describeAuthenticationNonceStore(authenticationNonce, concurrency)
-    if (timeLock) describeTimeLockStore(timeLock, concurrency)
+    if (timeLock) {
+      describeTimeLockStore(timeLock, concurrency)
+      describeReplayAcrossClocks(timeLock)
+    }
   })
 }
