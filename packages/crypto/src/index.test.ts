@@ -15,6 +15,8 @@ describe('public API', () => {
       'WebCryptoP256Verifier',
       'blake3Digest',
       'constantTimeEqualBytes',
+      'p256PublicKeyFromJwk',
+      'p256PublicKeyToJwk',
       'verifyP256Raw',
     ])
   })

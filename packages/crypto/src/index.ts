@@ -13,3 +13,9 @@ export {
   type WebCryptoP256VerifierOptions,
 } from './p256/webcrypto.js'
 export { verifyP256Raw } from './p256/raw.js'
+export {
+  p256PublicKeyFromJwk,
+  p256PublicKeyToJwk,
+  type P256PrivateJwk,
+  type P256PublicJwk,
+} from './p256/key-formats.js'

@@ -22,6 +22,8 @@ import {
 } from '../p256/curve.js'
 import type { LruCache } from '@better-auth/protocol'
 import { keyCache } from '../p256/key-cache.js'
+import { pkcs8PemToDer, secretKeyFromJwk } from '../p256/key-formats.js'
+import type { P256PrivateJwk } from '../p256/key-formats.js'
 import { importPublicKey, importSecretKey, isP256KeyObject } from './key-import.js'
 
 const HASH = 'sha256'
@@ -168,12 +170,11 @@ export function verifyP256RawNode(
 
 let sharedVerifier: NodeP256Verifier | undefined
 
-const PKCS8_PEM_LABEL = /^\s*-----BEGIN PRIVATE KEY-----\r?\n/
-
 /**
  * A P-256 private key held by Node's OpenSSL as a KeyObject, for servers. Signatures are randomized
  * (OpenSSL's ECDSA is not RFC 6979) and normalized to low-S. Persist the key with `toPkcs8Pem()`
- * and restore it with `fromPkcs8Pem()`. The private key never appears in errors, `String(key)`,
+ * (or `toJwk()`) and restore it with `fromPkcs8Pem()` (or `fromJwk()`); both formats also move keys
+ * to and from `WebCryptoP256SigningKey`. The private key never appears in errors, `String(key)`,
  * `JSON.stringify(key)` or `util.inspect(key)`: all of them show the public key only.
  */
 export class NodeP256SigningKey implements SigningKey {
@@ -219,22 +220,22 @@ export class NodeP256SigningKey implements SigningKey {
 
   /**
    * A key from an unencrypted PKCS #8 PEM (`-----BEGIN PRIVATE KEY-----`), as `toPkcs8Pem()`,
-   * `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256` or
-   * `openssl pkcs8 -topk8 -nocrypt` write it. Throws ConfigurationError for anything else (other
-   * PEM labels, encrypted keys, other curves, garbage); the error carries neither the PEM nor
-   * OpenSSL's message about it.
+   * `WebCryptoP256SigningKey.toPkcs8Pem()`, `openssl genpkey -algorithm EC -pkeyopt
+   * ec_paramgen_curve:P-256` or `openssl pkcs8 -topk8 -nocrypt` write it. Throws
+   * ConfigurationError for anything else (other PEM labels, encrypted keys, other curves, garbage);
+   * the error carries neither the PEM nor OpenSSL's message about it.
    */
   static fromPkcs8Pem(pem: string, options: NodeP256SigningKeyOptions = {}): NodeP256SigningKey {
     const batch = batchOption(options)
     // The label check also keeps encrypted PEMs away from OpenSSL's passphrase handling.
-    if (typeof pem !== 'string' || !PKCS8_PEM_LABEL.test(pem)) {
-      throw new ConfigurationError('pem', 'expected an unencrypted PKCS #8 PEM private key')
-    }
+    const der = pkcs8PemToDer(pem)
     let privateKey: KeyObject
     try {
-      privateKey = createPrivateKey({ key: pem, format: 'pem' })
+      privateKey = createPrivateKey({ key: Buffer.from(der), format: 'der', type: 'pkcs8' })
     } catch {
       throw new ConfigurationError('pem', 'not a valid PKCS #8 PEM private key')
+    } finally {
+      der.fill(0)
     }
     if (!isP256KeyObject(privateKey)) {
       throw new ConfigurationError('pem', 'expected an EC private key on curve P-256')
@@ -242,9 +243,34 @@ export class NodeP256SigningKey implements SigningKey {
     return new NodeP256SigningKey(privateKey, batch)
   }
 
+  /**
+   * A key from a P-256 private JWK (`kty` "EC", `crv` "P-256", `d`; `x`/`y` optional but checked
+   * against `d` when present), as `toJwk()`, `WebCryptoP256SigningKey.toJwk()` or
+   * `crypto.subtle.exportKey('jwk', …)` write it. Throws ConfigurationError naming what is wrong,
+   * never the key's values.
+   */
+  static fromJwk(jwk: JsonWebKey, options: NodeP256SigningKeyOptions = {}): NodeP256SigningKey {
+    const batch = batchOption(options)
+    const secretKey = secretKeyFromJwk(jwk)
+    try {
+      return new NodeP256SigningKey(importSecretKey(secretKey), batch)
+    } finally {
+      secretKey.fill(0)
+    }
+  }
+
   /** The private key as an unencrypted PKCS #8 PEM. Store it as the secret it is. */
   toPkcs8Pem(): string {
     return this.#privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
+  }
+
+  /** The private key as a JWK (`kty`, `crv`, `x`, `y`, `d`). Store it as the secret it is. */
+  toJwk(): P256PrivateJwk {
+    const { x, y, d } = this.#privateKey.export({ format: 'jwk' })
+    if (typeof x !== 'string' || typeof y !== 'string' || typeof d !== 'string') {
+      throw new ConfigurationError('privateKey', 'OpenSSL did not export an EC JWK')
+    }
+    return { kty: 'EC', crv: 'P-256', x, y, d }
   }
 
   public(): Promise<string> {

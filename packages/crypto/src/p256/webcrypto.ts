@@ -1,7 +1,6 @@
-import { base64UrlEncode, encodeCesr } from '@better-auth/cesr'
+import { encodeCesr } from '@better-auth/cesr'
 import { ConfigurationError, InvalidMessageError } from '@better-auth/protocol'
 import type { SigningKey, Verifier } from '@better-auth/protocol'
-import { p256 } from '@noble/curves/nist.js'
 import { copyBytes, isBytes, utf8 } from '../internal/bytes.js'
 import type { P256Backend } from './backend.js'
 import {
@@ -19,6 +18,13 @@ import {
 } from './curve.js'
 import type { LruCache } from '@better-auth/protocol'
 import { keyCache } from './key-cache.js'
+import {
+  derToPkcs8Pem,
+  pkcs8PemToDer,
+  privateJwkFromSecretKey,
+  secretKeyFromJwk,
+} from './key-formats.js'
+import type { P256PrivateJwk } from './key-formats.js'
 
 const KEY_ALGORITHM: EcKeyImportParams = { name: 'ECDSA', namedCurve: 'P-256' }
 const SIGNATURE_ALGORITHM: EcdsaParams = { name: 'ECDSA', hash: 'SHA-256' }
@@ -273,17 +279,97 @@ export class WebCryptoP256SigningKey implements SigningKey {
     }
     const extractable = extractableOption(options)
     const subtle = subtleCrypto()
-    const uncompressed = new Uint8Array(p256.getPublicKey(secretKey, false))
-    const jwk: JsonWebKey = {
-      kty: 'EC',
-      crv: 'P-256',
-      d: base64UrlEncode(secretKey),
-      x: base64UrlEncode(uncompressed.subarray(1, 33)),
-      y: base64UrlEncode(uncompressed.subarray(33, 65)),
-    }
-    const privateKey = await subtle.importKey('jwk', jwk, KEY_ALGORITHM, extractable, ['sign'])
-    const publicKey = await subtle.importKey('raw', uncompressed, KEY_ALGORITHM, true, ['verify'])
+    const { d, ...publicJwk } = privateJwkFromSecretKey(secretKey)
+    const privateKey = await subtle.importKey(
+      'jwk',
+      { ...publicJwk, d },
+      KEY_ALGORITHM,
+      extractable,
+      ['sign'],
+    )
+    const publicKey = await subtle.importKey('jwk', publicJwk, KEY_ALGORITHM, true, ['verify'])
     return WebCryptoP256SigningKey.#create(subtle, { privateKey, publicKey })
+  }
+
+  /**
+   * A key from a P-256 private JWK (`kty` "EC", `crv` "P-256", `d`; `x`/`y` optional but checked
+   * against `d` when present), as `toJwk()`, `NodeP256SigningKey.toJwk()` or any runtime's
+   * `crypto.subtle.exportKey('jwk', …)` write it. Non-extractable unless `extractable: true`.
+   * Throws ConfigurationError naming what is wrong, never the key's values.
+   */
+  static async fromJwk(
+    jwk: JsonWebKey,
+    options: WebCryptoP256KeyOptions = {},
+  ): Promise<WebCryptoP256SigningKey> {
+    extractableOption(options)
+    const secretKey = secretKeyFromJwk(jwk)
+    try {
+      return await WebCryptoP256SigningKey.fromSecretKey(secretKey, options)
+    } finally {
+      secretKey.fill(0)
+    }
+  }
+
+  /**
+   * A key from an unencrypted PKCS #8 PEM (`-----BEGIN PRIVATE KEY-----`), as `toPkcs8Pem()`,
+   * `NodeP256SigningKey.toPkcs8Pem()` or OpenSSL write it: the format Cloudflare Workers, Deno and
+   * Bun secrets usually hold. Non-extractable unless `extractable: true`. Throws
+   * ConfigurationError for other labels, encrypted keys, other curves and garbage; the error
+   * carries neither the PEM nor the runtime's message about it.
+   */
+  static async fromPkcs8Pem(
+    pem: string,
+    options: WebCryptoP256KeyOptions = {},
+  ): Promise<WebCryptoP256SigningKey> {
+    extractableOption(options)
+    const der = pkcs8PemToDer(pem)
+    const subtle = subtleCrypto()
+    let jwk: JsonWebKey
+    try {
+      // Imported extractable only to read the public coordinates, which PKCS #8 may omit and Web
+      // Crypto cannot derive from a private key otherwise; the key kept is imported from `d`.
+      const imported = await subtle.importKey('pkcs8', der, KEY_ALGORITHM, true, ['sign'])
+      jwk = await subtle.exportKey('jwk', imported)
+    } catch {
+      throw new ConfigurationError('pem', 'expected a PKCS #8 EC private key on curve P-256')
+    } finally {
+      der.fill(0)
+    }
+    if (jwk.crv !== 'P-256') {
+      throw new ConfigurationError('pem', 'expected a PKCS #8 EC private key on curve P-256')
+    }
+    return WebCryptoP256SigningKey.fromJwk(jwk, options)
+  }
+
+  /**
+   * The private key as an unencrypted PKCS #8 PEM, readable by `NodeP256SigningKey.fromPkcs8Pem`
+   * and OpenSSL. Only for extractable keys (ConfigurationError otherwise).
+   */
+  async toPkcs8Pem(): Promise<string> {
+    const der = new Uint8Array(await this.#export('pkcs8'))
+    try {
+      return derToPkcs8Pem(der)
+    } finally {
+      der.fill(0)
+    }
+  }
+
+  /** The private key as a JWK (`kty`, `crv`, `x`, `y`, `d`). Only for extractable keys. */
+  async toJwk(): Promise<P256PrivateJwk> {
+    const { x, y, d } = await this.#export('jwk')
+    if (typeof x !== 'string' || typeof y !== 'string' || typeof d !== 'string') {
+      throw new ConfigurationError('keyPair', 'the private key did not export as an EC JWK')
+    }
+    return { kty: 'EC', crv: 'P-256', x, y, d }
+  }
+
+  #export(format: 'pkcs8'): Promise<ArrayBuffer>
+  #export(format: 'jwk'): Promise<JsonWebKey>
+  async #export(format: 'pkcs8' | 'jwk'): Promise<ArrayBuffer | JsonWebKey> {
+    if (!this.keyPair.privateKey.extractable) {
+      throw new ConfigurationError('keyPair', 'the private key is not extractable')
+    }
+    return this.#subtle.exportKey(format, this.keyPair.privateKey)
   }
 
   public(): Promise<string> {
