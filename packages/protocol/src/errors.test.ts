@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import * as errors from './errors.js'
 import {
   BetterAuthError,
   ConfigurationError,
@@ -11,6 +12,18 @@ import {
 } from './errors.js'
 
 describe('errors', () => {
+  it('has exactly one class per code of the ERRORS table, named as the table says', () => {
+    const classes = Object.values(errors).filter(
+      (value): value is typeof BetterAuthError =>
+        typeof value === 'function' && value.prototype instanceof Error && value !== RemoteError,
+    )
+    const byCode = Object.fromEntries(classes.map((Class) => [Class.code, Class.name]))
+    expect(byCode).toEqual(
+      Object.fromEntries(Object.entries(errors.ERRORS).map(([code, { name }]) => [code, name])),
+    )
+    expect(classes).toHaveLength(Object.keys(errors.ERRORS).length)
+  })
+
   it('carry a stable code on the class and the instance, and their own name', () => {
     const error = new ExpiredTokenError('refresh')
     expect(error.code).toBe('BA401')

@@ -3,28 +3,36 @@
  * (BA1xx validation, BA2xx cryptographic, BA3xx authentication, BA4xx token, BA5xx temporal,
  * BA6xx storage, BA8xx transport, BA9xx client state). Context never carries private keys.
  */
-export type ErrorCode =
-  | 'BA000'
-  | 'BA001'
-  | 'BA101'
-  | 'BA102'
-  | 'BA103'
-  | 'BA104'
-  | 'BA201'
-  | 'BA203'
-  | 'BA204'
-  | 'BA205'
-  | 'BA302'
-  | 'BA401'
-  | 'BA402'
-  | 'BA403'
-  | 'BA501'
-  | 'BA502'
-  | 'BA602'
-  | 'BA603'
-  | 'BA801'
-  | 'BA803'
-  | 'BA901'
+/**
+ * Every error code, the class that carries it and the HTTP status a server answers it with: the one
+ * table the code union, `isErrorCode` and every server's status mapping are computed from.
+ * Client-side codes (BA203, BA801, BA803) answer 502 should a server ever raise them.
+ */
+export const ERRORS = {
+  BA000: { name: 'BetterAuthError', status: 500 },
+  BA001: { name: 'ConfigurationError', status: 500 },
+  BA101: { name: 'InvalidMessageError', status: 400 },
+  BA102: { name: 'InvalidIdentityError', status: 401 },
+  BA103: { name: 'InvalidDeviceError', status: 401 },
+  BA104: { name: 'InvalidHashError', status: 401 },
+  BA201: { name: 'InvalidSignatureError', status: 401 },
+  BA203: { name: 'IncorrectNonceError', status: 502 },
+  BA204: { name: 'ExpiredNonceError', status: 401 },
+  BA205: { name: 'ReplayError', status: 409 },
+  BA302: { name: 'MismatchedIdentitiesError', status: 403 },
+  BA401: { name: 'ExpiredTokenError', status: 401 },
+  BA402: { name: 'InvalidTokenError', status: 401 },
+  BA403: { name: 'FutureTokenError', status: 401 },
+  BA501: { name: 'StaleRequestError', status: 401 },
+  BA502: { name: 'FutureRequestError', status: 401 },
+  BA602: { name: 'AlreadyExistsError', status: 409 },
+  BA603: { name: 'StorageUnavailableError', status: 503 },
+  BA801: { name: 'NetworkError', status: 502 },
+  BA803: { name: 'ProtocolError', status: 502 },
+  BA901: { name: 'InvalidStateError', status: 500 },
+} as const satisfies Readonly<Record<`BA${number}`, { name: string; status: number }>>
+
+export type ErrorCode = keyof typeof ERRORS
 
 export type ErrorContextValue = string | number | boolean | null
 export type ErrorContext = Readonly<Record<string, ErrorContextValue>>
@@ -247,32 +255,8 @@ export function errorBody(error: unknown): ErrorBody {
   return { error: { code: 'BA000', message: 'Internal error' } }
 }
 
-const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  'BA000',
-  'BA001',
-  'BA101',
-  'BA102',
-  'BA103',
-  'BA104',
-  'BA201',
-  'BA203',
-  'BA204',
-  'BA205',
-  'BA302',
-  'BA401',
-  'BA402',
-  'BA403',
-  'BA501',
-  'BA502',
-  'BA602',
-  'BA603',
-  'BA801',
-  'BA803',
-  'BA901',
-])
-
 export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === 'string' && KNOWN_CODES.has(value)
+  return typeof value === 'string' && Object.hasOwn(ERRORS, value)
 }
 
 /**

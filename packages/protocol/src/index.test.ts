@@ -8,6 +8,7 @@ it('pins the public runtime exports', async () => {
       "BetterAuthError",
       "ConfigurationError",
       "DEFAULT_MAX_MESSAGE_LENGTH",
+      "ERRORS",
       "ExpiredNonceError",
       "ExpiredTokenError",
       "FutureRequestError",
