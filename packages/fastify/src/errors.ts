@@ -2,11 +2,9 @@ import {
   BetterAuthError,
   InvalidMessageError,
   StorageUnavailableError,
-  errorBody,
-  type ErrorBody,
 } from '@better-auth/protocol'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { STATUS_BY_CODE } from './status.js'
+import { mapError as mapCore, type MappedError } from '@better-auth/server/http'
 
 /** Fastify's own request failures (body too large, bad media type…) are malformed messages. */
 function fromFastify(error: FastifyError): BetterAuthError | undefined {
@@ -27,33 +25,15 @@ function fastifyDetails(error: FastifyError): string {
   }
 }
 
-function statusOf(error: BetterAuthError): number | undefined {
-  const status = (error as { statusCode?: unknown }).statusCode
-  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined
-}
+export type { MappedError } from '@better-auth/server/http'
 
-export interface MappedError {
-  readonly status: number
-  readonly body: ErrorBody
-  readonly known: boolean
-}
-
+/** The protocol error answer for any failure, fastify's own request errors included. */
 export function mapError(error: unknown): MappedError {
-  const typed =
-    error instanceof BetterAuthError
-      ? error
-      : isFastifyError(error)
-        ? fromFastify(error)
-        : undefined
-  if (typed === undefined) return { status: 500, body: errorBody(error), known: false }
-  const body = errorBody(typed)
-  // Fastify's 4xx statuses (413, 415) say more than a generic 400 for the same BA101; our own
-  // oversized-body error carries 413 the same way.
-  const status =
-    error instanceof BetterAuthError
-      ? (statusOf(error) ?? STATUS_BY_CODE[body.error.code])
-      : ((error as FastifyError).statusCode ?? 400)
-  return { status, body, known: true }
+  if (!isFastifyError(error)) return mapCore(error)
+  const typed = fromFastify(error)
+  if (typed === undefined) return mapCore(error)
+  // Fastify's 4xx statuses (413, 415) say more than a generic 400 for the same BA101.
+  return { ...mapCore(typed), status: error.statusCode ?? 400 }
 }
 
 function isFastifyError(error: unknown): error is FastifyError {

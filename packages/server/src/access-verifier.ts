@@ -1,4 +1,5 @@
 import {
+  ConfigurationError,
   DEFAULT_MAX_MESSAGE_LENGTH,
   LruCache,
   type AccessTokenBody,
@@ -38,12 +39,16 @@ export interface VerifiedAccess<R = JsonValue> {
     readonly attributes: JsonValue
     readonly expiry: string
   }
-  /** Echo it in the response (`signAccessResponse` does). */
+  /** Echo it in the response (`AccessVerifier.respond` does). */
   readonly nonce: string
 }
 
+/** What an access route's application code returns: any JSON value; nothing answers null. */
+export type AccessResult = JsonValue | undefined | void
+
 /**
- * Verifies access requests for application routes. Cheap checks (structure, clocks) run before
+ * The one access entry point: verifies access requests for application routes and, given the
+ * response key, answers them signed. Cheap checks (structure, clocks) run before
  * signatures; the nonce is reserved last, so a forged request cannot burn a legitimate nonce.
  */
 export class AccessVerifier {
@@ -51,11 +56,15 @@ export class AccessVerifier {
   readonly #expiry: Pick<ExpiryOptions, 'accessWindowMs' | 'clockSkewMs' | 'accessNonceLockMs'>
   readonly #maxLength: number
   readonly #tokens: LruCache<string, VerifiedToken>
+  #responseIdentity: string | undefined
 
   constructor(options: AccessVerifierOptions) {
     requireMethods('options', options, [])
     requireMethods('crypto', options.crypto, [])
     requireMethods('crypto.verifier', options.crypto.verifier, ['verify'])
+    if (options.crypto.responseKey !== undefined) {
+      requireMethods('crypto.responseKey', options.crypto.responseKey, ['sign', 'public'])
+    }
     requireMethods('encoding', options.encoding, [])
     requireMethods('encoding.timestamper', options.encoding.timestamper, ['now', 'parse'])
     requireMethods('encoding.tokenEncoder', options.encoding.tokenEncoder, ['decode'])
@@ -130,6 +139,43 @@ export class AccessVerifier {
     }
   }
 
+  /**
+   * Signs application data as the answer to a verified access request, echoing its nonce. Needs
+   * `crypto.responseKey`.
+   */
+  async respond(nonce: string, response: JsonValue): Promise<string> {
+    const { responseKey } = this.#options.crypto
+    if (responseKey === undefined) {
+      throw new ConfigurationError('crypto.responseKey', 'is required to answer access requests')
+    }
+    // Known after the first response: no await per request.
+    this.#responseIdentity ??= await responseKey.public()
+    return signAccessResponse(responseKey, nonce, response, this.#responseIdentity)
+  }
+
+  /**
+   * Verifies `message`, hands the verified request to `handler` and signs what it returns (null
+   * for nothing), echoing the nonce: a whole access route in one call.
+   */
+  async answer<R = JsonValue>(
+    message: string,
+    handler: (access: VerifiedAccess<R>) => AccessResult | Promise<AccessResult>,
+  ): Promise<string> {
+    if (this.#options.crypto.responseKey === undefined) {
+      // Before verifying: a misconfigured route must not spend the client's nonce.
+      throw new ConfigurationError('crypto.responseKey', 'is required to answer access requests')
+    }
+    const access = await this.verify<R>(message)
+    const result = handler(access)
+    const data = isPromiseLike(result) ? await result : result
+    return this.respond(access.nonce, data ?? null)
+  }
+
+  /** Whether `respond` and `answer` can sign (a response key was given). */
+  get answers(): boolean {
+    return this.#options.crypto.responseKey !== undefined
+  }
+
   /** Drops every cached token verification, e.g. after retiring a server access key. */
   clearTokenCache(): void {
     this.#tokens.clear()
@@ -191,7 +237,19 @@ function cacheKey(token: string): string {
   return token.slice(0, TOKEN_SIGNATURE_LENGTH)
 }
 
-/** Signs an application response that echoes the request nonce. */
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  )
+}
+
+/**
+ * Signs an application response that echoes the request nonce.
+ * @deprecated Give the `AccessVerifier` the response key (`crypto.responseKey`, or build it with
+ * `server.accessVerifier(…)`) and call `respond` or `answer`.
+ */
 export async function signAccessResponse(
   responseKey: SigningKey,
   nonce: string,

@@ -1,5 +1,10 @@
 export { BetterAuthServer } from './server.js'
-export { AccessVerifier, signAccessResponse, type VerifiedAccess } from './access-verifier.js'
+export {
+  AccessVerifier,
+  signAccessResponse,
+  type AccessResult,
+  type VerifiedAccess,
+} from './access-verifier.js'
 export { DEFAULT_EXPIRY, resolveExpiry, type ExpiryOptions } from './config.js'
 export type {
   AccessVerifierOptions,

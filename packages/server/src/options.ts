@@ -60,7 +60,14 @@ export interface BetterAuthServerOptions {
 }
 
 export interface AccessVerifierOptions {
-  readonly crypto: { readonly verifier: Verifier }
+  readonly crypto: {
+    readonly verifier: Verifier
+    /**
+     * The server's response key: given, the verifier also answers access requests
+     * (`respond`, `answer`). A verifier-only deployment that answers its own clients needs it.
+     */
+    readonly responseKey?: SigningKey
+  }
   readonly encoding: { readonly timestamper: Timestamper; readonly tokenEncoder: TokenEncoder }
   readonly stores: {
     /** Single use of each access request nonce. */

@@ -25,7 +25,7 @@ import {
   type ResponseBody,
   type VerificationKeyStore,
 } from '@better-auth/protocol'
-import { signAccessResponse } from './access-verifier.js'
+import { AccessVerifier, signAccessResponse } from './access-verifier.js'
 import {
   positiveInteger,
   requireMethods,
@@ -33,7 +33,11 @@ import {
   spentAccessKeyLockExpiry,
   type ExpiryOptions,
 } from './config.js'
-import type { AttributesProvider, BetterAuthServerOptions } from './options.js'
+import type {
+  AccessVerifierOptions,
+  AttributesProvider,
+  BetterAuthServerOptions,
+} from './options.js'
 import { StaticVerificationKeyStore } from './stores/static-verification-keys.js'
 import { verificationKeyFailure } from './stores/verification-key-failure.js'
 
@@ -84,7 +88,32 @@ export class BetterAuthServer {
     return this.#accessIdentity
   }
 
-  /** Signs an application response for a verified access request, echoing its nonce. */
+  /**
+   * The access verifier that matches this server: the same signature verifier, timestamper, token
+   * encoder, lifetimes, message limit and access keys, and this server's response key, so it
+   * verifies and answers access requests. Only the nonce store (and the opt-in revocation check)
+   * are the caller's.
+   */
+  accessVerifier(
+    stores: Pick<AccessVerifierOptions['stores'], 'accessNonce' | 'devices'>,
+    options: Pick<AccessVerifierOptions, 'tokenCacheSize'> = {},
+  ): AccessVerifier {
+    const { crypto, encoding } = this.#options
+    const { accessWindowMs, clockSkewMs, accessNonceLockMs } = this.expiry
+    return new AccessVerifier({
+      crypto: { verifier: crypto.verifier, responseKey: crypto.keyPairs.response },
+      encoding: { timestamper: encoding.timestamper, tokenEncoder: encoding.tokenEncoder },
+      stores: { ...stores, accessVerificationKeys: this.#accessKeys },
+      expiry: { accessWindowMs, clockSkewMs, accessNonceLockMs },
+      maxMessageLength: this.#maxLength,
+      tokenCacheSize: options.tokenCacheSize,
+    })
+  }
+
+  /**
+   * Signs an application response for a verified access request, echoing its nonce.
+   * @deprecated Use the access verifier's `respond` or `answer` (`server.accessVerifier(…)`).
+   */
   async accessResponse(nonce: string, response: JsonValue): Promise<string> {
     return signAccessResponse(
       this.#options.crypto.keyPairs.response,

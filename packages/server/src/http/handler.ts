@@ -1,0 +1,224 @@
+import {
+  ConfigurationError,
+  DEFAULT_MAX_MESSAGE_LENGTH,
+  protocols,
+  type ErrorCode,
+  type JsonValue,
+  type ProtocolName,
+} from '@better-auth/protocol'
+import type { AccessResult, AccessVerifier, VerifiedAccess } from '../access-verifier.js'
+import type { BetterAuthServer } from '../server.js'
+import { readBody, type RequestBody } from './body.js'
+import { HttpRefusal, failureKind, mapError, type FailureKind } from './errors.js'
+
+export interface BetterAuthHttpOptions {
+  /** Serves the protocol routes and the response key; omit it for a verifier-only deployment. */
+  readonly server?: BetterAuthServer
+  /** Verifies and answers access routes; give it the response key (`server.accessVerifier(…)`). */
+  readonly access?: AccessVerifier
+  /** Prefix of the protocol routes (default none: `/account/create`, …). */
+  readonly prefix?: string
+  /** Overrides of individual protocol paths (still under `prefix`). */
+  readonly paths?: Partial<Record<ProtocolName, string>>
+  /** Where the response public key is served as text; `false` to not serve it. */
+  readonly responseKeyPath?: string | false
+  /** Largest accepted body in bytes (default 64 KiB), enforced while the body streams in. */
+  readonly bodyLimit?: number
+  /** Sees every failure that is answered, for logging. Never given a request body. */
+  readonly onError?: (failure: Failure) => void
+}
+
+export interface Failure {
+  readonly error: unknown
+  readonly kind: FailureKind
+  readonly status: number
+  readonly code: ErrorCode
+}
+
+/** A framework-neutral answer: adapters copy it onto their response object. */
+export interface HttpAnswer {
+  readonly status: number
+  readonly contentType: string
+  readonly body: string
+}
+
+export type HttpRoute =
+  { readonly kind: 'protocol'; readonly name: ProtocolName } | { readonly kind: 'key' }
+
+/** What an access route's application code gets: the verified access and the request itself. */
+export type AccessHandler<R, Q> = (
+  access: VerifiedAccess<R>,
+  request: Q,
+) => AccessResult | Promise<AccessResult>
+
+const JSON_TYPE = 'application/json'
+
+/**
+ * The better-auth HTTP layer, framework-neutral: the protocol routes, the response key, access
+ * routes and the protocol's error answers. `fetch` is a complete `(Request) => Promise<Response>`
+ * handler; adapters use `match`, `serve` and `answerAccess` on their own request objects.
+ */
+export class BetterAuthHttp {
+  readonly bodyLimit: number
+  readonly server: BetterAuthServer | undefined
+  readonly accessVerifier: AccessVerifier | undefined
+  readonly #routes = new Map<string, ProtocolName>()
+  readonly #keyPath: string | undefined
+  readonly #onError: ((failure: Failure) => void) | undefined
+
+  constructor(options: BetterAuthHttpOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new ConfigurationError('options', 'must be an object')
+    }
+    const { server, access } = options
+    if (server !== undefined && typeof server.handle !== 'function') {
+      throw new ConfigurationError('server', 'must be a BetterAuthServer')
+    }
+    if (access !== undefined && typeof access.verify !== 'function') {
+      throw new ConfigurationError('access', 'must be an AccessVerifier')
+    }
+    if (server === undefined && access === undefined) {
+      throw new ConfigurationError('server', 'or access is required')
+    }
+    const prefix = options.prefix ?? ''
+    if (
+      typeof prefix !== 'string' ||
+      (prefix !== '' && (!prefix.startsWith('/') || prefix.endsWith('/')))
+    ) {
+      throw new ConfigurationError('prefix', "must be '' or start with '/' and not end with '/'")
+    }
+    this.bodyLimit = options.bodyLimit ?? DEFAULT_MAX_MESSAGE_LENGTH
+    if (!Number.isInteger(this.bodyLimit) || this.bodyLimit <= 0) {
+      throw new ConfigurationError('bodyLimit', 'must be a positive integer')
+    }
+    const keyPath = options.responseKeyPath ?? '/key/response'
+    if (keyPath !== false && (typeof keyPath !== 'string' || !keyPath.startsWith('/'))) {
+      throw new ConfigurationError('responseKeyPath', "must start with '/' or be false")
+    }
+    this.server = server
+    this.accessVerifier = access
+    this.#onError = options.onError
+    if (server !== undefined) {
+      for (const name of Object.keys(protocols) as ProtocolName[]) {
+        this.#routes.set(prefix + (options.paths?.[name] ?? protocols[name].path), name)
+      }
+      this.#keyPath = keyPath === false ? undefined : prefix + keyPath
+    }
+  }
+
+  /** The protocol route a request is for, or undefined when it is not one of ours. */
+  match(method: string, pathname: string): HttpRoute | undefined {
+    if (method === 'POST') {
+      const name = this.#routes.get(pathname)
+      if (name !== undefined) return { kind: 'protocol', name }
+    }
+    if ((method === 'GET' || method === 'POST') && pathname === this.#keyPath) {
+      return { kind: 'key' }
+    }
+    return undefined
+  }
+
+  /** Answers a matched route; failures become the protocol error answer. */
+  async serve(route: HttpRoute, body: RequestBody): Promise<HttpAnswer> {
+    try {
+      const server = this.server!
+      if (route.kind === 'key') {
+        return { status: 200, contentType: 'text/plain', body: await server.responsePublicKey() }
+      }
+      const message = await readBody(body, this.bodyLimit)
+      return { status: 200, contentType: JSON_TYPE, body: await server.handle(route.name, message) }
+    } catch (error) {
+      return this.fail(error)
+    }
+  }
+
+  /**
+   * A whole access route: reads the body within the limit (or takes text a framework already read
+   * as raw bytes), verifies it, runs `handler` with the verified request and signs what it returns.
+   */
+  async answerAccess<R, Q>(
+    body: RequestBody | string,
+    handler: AccessHandler<R, Q>,
+    request: Q,
+  ): Promise<HttpAnswer> {
+    try {
+      const access = this.#requireAccess()
+      const message = typeof body === 'string' ? body : await readBody(body, this.bodyLimit)
+      const signed = await access.answer<R>(message, (verified) => handler(verified, request))
+      return { status: 200, contentType: JSON_TYPE, body: signed }
+    } catch (error) {
+      return this.fail(error)
+    }
+  }
+
+  /** The protocol error answer for any failure, reported to `onError`. */
+  fail(error: unknown): HttpAnswer {
+    const mapped = mapError(error)
+    this.#onError?.({
+      error,
+      kind: failureKind(error),
+      status: mapped.status,
+      code: mapped.body.error.code,
+    })
+    return { status: mapped.status, contentType: JSON_TYPE, body: JSON.stringify(mapped.body) }
+  }
+
+  /** 404 with a BA101 body; the request body is never read. */
+  notFound(method: string, pathname: string): HttpAnswer {
+    return this.fail(new HttpRefusal(404, 'path', `no route ${method} ${pathname}`))
+  }
+
+  /** Answers our routes; undefined for any other request (its body untouched). */
+  handle = async (request: Request): Promise<Response | undefined> => {
+    const route = this.match(request.method, new URL(request.url).pathname)
+    if (route === undefined) return undefined
+    return toResponse(await this.serve(route, webBody(request)))
+  }
+
+  /** A complete fetch handler: our routes, and 404 (body unread) for everything else. */
+  fetch = async (request: Request): Promise<Response> => {
+    const { pathname } = new URL(request.url)
+    const route = this.match(request.method, pathname)
+    if (route === undefined) return toResponse(this.notFound(request.method, pathname))
+    return toResponse(await this.serve(route, webBody(request)))
+  }
+
+  /** A fetch-style access route: `(Request) => Promise<Response>`, signed with the nonce echoed. */
+  access<R = JsonValue>(
+    handler: AccessHandler<R, Request>,
+  ): (request: Request) => Promise<Response> {
+    this.#requireAccess()
+    return async (request) =>
+      toResponse(await this.answerAccess(webBody(request), handler, request))
+  }
+
+  #requireAccess(): AccessVerifier {
+    const access = this.accessVerifier
+    if (access === undefined) {
+      throw new ConfigurationError('access', 'is required by access routes')
+    }
+    if (!access.answers) {
+      throw new ConfigurationError(
+        'access',
+        'needs the response key (crypto.responseKey, or server.accessVerifier(…))',
+      )
+    }
+    return access
+  }
+}
+
+/** The body parts of a Web request. */
+export function webBody(request: Request): RequestBody {
+  return {
+    contentType: request.headers.get('content-type'),
+    contentLength: request.headers.get('content-length'),
+    stream: request.body,
+  }
+}
+
+export function toResponse(answer: HttpAnswer): Response {
+  return new Response(answer.body, {
+    status: answer.status,
+    headers: { 'content-type': `${answer.contentType}; charset=utf-8` },
+  })
+}

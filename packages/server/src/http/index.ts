@@ -1,0 +1,18 @@
+export {
+  BetterAuthHttp,
+  toResponse,
+  webBody,
+  type AccessHandler,
+  type BetterAuthHttpOptions,
+  type Failure,
+  type HttpAnswer,
+  type HttpRoute,
+} from './handler.js'
+export { readBody, type BodySource, type RequestBody } from './body.js'
+export {
+  HttpRefusal,
+  STATUS_BY_CODE,
+  mapError,
+  type FailureKind,
+  type MappedError,
+} from './errors.js'

@@ -1,0 +1,11 @@
+// The Node entry, `@better-auth/server/node`: the only part of the package that imports `node:`
+// modules or Node's crypto backend.
+export { createBetterAuth, type BetterAuth, type CreateBetterAuthOptions } from './create.js'
+export {
+  nodeAccess,
+  nodeBody,
+  pathnameOf,
+  sendAnswer,
+  toNodeHandler,
+  type Next,
+} from './handler.js'
