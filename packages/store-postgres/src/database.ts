@@ -1,5 +1,11 @@
-import { StorageUnavailableError } from '@better-auth/protocol'
-import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg'
+import { BetterAuthError, StorageUnavailableError } from '@better-auth/protocol'
+import {
+  DatabaseError,
+  type Pool,
+  type QueryConfig,
+  type QueryResult,
+  type QueryResultRow,
+} from 'pg'
 import { BACKEND, settle } from './errors.js'
 
 /** The part of a pool or checked-out client that the stores use. */
@@ -10,16 +16,33 @@ export interface Queryable {
 /**
  * The pool the stores share, with the schema every statement names explicitly (statements never
  * rely on `search_path`, so a pool shared with other code cannot redirect them).
+ *
+ * Every statement carries a client-side timeout (pg's `query_timeout`): a server that is frozen,
+ * or a network that drops packets silently, never answers, and a server-side `statement_timeout`
+ * cannot fire there. The statement then fails as StorageUnavailableError after `queryTimeoutMs`
+ * and its connection is discarded, since its reply may still arrive.
  */
 export class Database {
   readonly #pool: Pool
+  readonly #queryTimeoutMs: number
   /** The quoted schema name, ready to prefix table names. */
   readonly schema: string
   #closed = false
 
-  constructor(pool: Pool, quotedSchema: string) {
+  constructor(pool: Pool, quotedSchema: string, queryTimeoutMs: number) {
     this.#pool = pool
     this.schema = quotedSchema
+    this.#queryTimeoutMs = queryTimeoutMs
+  }
+
+  #timed(text: string, values?: unknown[]): QueryConfig {
+    // query_timeout is read per query by pg's Client, but @types/pg does not declare it there.
+    const config: QueryConfig & { query_timeout: number } = {
+      text,
+      values,
+      query_timeout: this.#queryTimeoutMs,
+    }
+    return config
   }
 
   get closed(): boolean {
@@ -34,7 +57,7 @@ export class Database {
   query<R extends QueryResultRow>(text: string, values: unknown[]): Promise<QueryResult<R>> {
     return settle(() => {
       this.#assertOpen()
-      return this.#pool.query<R>(text, values)
+      return this.#pool.query<R>(this.#timed(text, values))
     })
   }
 
@@ -54,14 +77,20 @@ export class Database {
       // rejection of the next query, so the listener needs to do nothing.
       const ignore = (): void => undefined
       client.on('error', ignore)
+      const timed: Queryable = {
+        query: <R extends QueryResultRow>(text: string, values?: unknown[]) =>
+          client.query<R>(this.#timed(text, values)),
+      }
       let broken: unknown
       try {
-        await client.query('BEGIN')
-        const result = await work(client)
-        await client.query('COMMIT')
+        await timed.query('BEGIN')
+        const result = await work(timed)
+        await timed.query('COMMIT')
         return result
       } catch (error) {
-        broken = await rollback(client)
+        // Only a reply from the server (or our own abort) leaves the connection able to roll back;
+        // after a timeout or a socket error a ROLLBACK would wait behind the unanswered statement.
+        broken = canRollBack(error) ? await rollback(timed) : error
         throw error
       } finally {
         client.removeListener('error', ignore)
@@ -76,13 +105,23 @@ export class Database {
   }
 }
 
-async function rollback(client: PoolClient): Promise<unknown> {
+async function rollback(client: Queryable): Promise<unknown> {
   try {
     await client.query('ROLLBACK')
     return undefined
   } catch (error) {
     return error
   }
+}
+
+/**
+ * After the contract's own abort (a BetterAuthError) or an error reply from the server, the
+ * connection is idle and can roll back. After a timeout or a socket error it is not: a ROLLBACK
+ * would queue behind the unanswered statement, so the connection is discarded instead and the
+ * server aborts the transaction when it sees the socket close.
+ */
+function canRollBack(error: unknown): boolean {
+  return error instanceof BetterAuthError || error instanceof DatabaseError
 }
 
 function toError(value: unknown): Error {

@@ -30,6 +30,11 @@ describe('PostgresStores.connect options', () => {
     ['a schema over 63 characters', { connectionString: url, schema: 'a'.repeat(64) }],
     ['a negative sweep interval', { connectionString: url, sweepIntervalMs: -1 }],
     ['a NaN sweep interval', { connectionString: url, sweepIntervalMs: Number.NaN }],
+    ['a zero query timeout', { connectionString: url, queryTimeoutMs: 0 }],
+    ['an infinite query timeout', { connectionString: url, queryTimeoutMs: Infinity }],
+    ['a fractional query timeout', { connectionString: url, queryTimeoutMs: 1.5 }],
+    ['a negative connection timeout', { connectionString: url, connectionTimeoutMs: -1 }],
+    ['a connection timeout of 2^31 ms', { connectionString: url, connectionTimeoutMs: 2 ** 31 }],
   ])('rejects %s with ConfigurationError', async (_, options) => {
     const error: unknown = await PostgresStores.connect(
       options as unknown as Parameters<typeof PostgresStores.connect>[0],

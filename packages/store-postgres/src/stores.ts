@@ -33,15 +33,30 @@ export interface PostgresStoresOptions {
    * values the stores are given (default 10 000). `Infinity` turns them off: call `sweep`.
    */
   readonly sweepIntervalMs?: number
+  /**
+   * Longest wait for the reply to one statement, in milliseconds (default 5 000). Enforced by
+   * the client, so it also ends the wait on a server that is frozen or unreachable mid-query; the
+   * statement then fails with StorageUnavailableError and its connection is discarded. On a pool
+   * the stores create, the server is also told to cancel statements running this long
+   * (`statement_timeout`).
+   */
+  readonly queryTimeoutMs?: number
+  /**
+   * Longest wait for a connection, new or from a full pool, in milliseconds (default 5 000).
+   * Applies to the pool the stores create; set `connectionTimeoutMillis` on a pool you pass.
+   */
+  readonly connectionTimeoutMs?: number
 }
 
 const DEFAULT_SWEEP_INTERVAL_MS = 10_000
+const DEFAULT_QUERY_TIMEOUT_MS = 5_000
+const DEFAULT_CONNECTION_TIMEOUT_MS = 5_000
+// setTimeout's limit: longer delays fire at once.
+const MAX_TIMEOUT_MS = 2_147_483_647
 
-// For the pool the stores create. A dead or unreachable server fails an operation within the
-// connection timeout instead of queueing it indefinitely.
+// For the pool the stores create.
 const OWN_POOL = {
   max: 10,
-  connectionTimeoutMillis: 5_000,
   idleTimeoutMillis: 30_000,
   application_name: 'better-auth',
 } as const
@@ -66,17 +81,17 @@ export class PostgresStores implements Closeable {
   readonly #sweep: string
   #closing: Promise<void> | undefined
 
-  private constructor(pool: Pool, ownsPool: boolean, schema: string, sweepIntervalMs: number) {
+  private constructor(pool: Pool, ownsPool: boolean, schema: string, options: ValidOptions) {
     this.#pool = pool
     this.#ownsPool = ownsPool
-    this.#db = new Database(pool, schema)
+    this.#db = new Database(pool, schema, options.queryTimeoutMs)
     this.#sweep = `WITH nonces AS (
         DELETE FROM ${schema}.authentication_nonces WHERE expires_at <= $1 RETURNING 1
       ), locks AS (
         DELETE FROM ${schema}.time_locks WHERE expires_at <= $1 RETURNING 1
       )
       SELECT (SELECT count(*) FROM nonces) + (SELECT count(*) FROM locks) AS deleted`
-    const sweeper = new Sweeper(sweepIntervalMs, (now) => this.sweep(now))
+    const sweeper = new Sweeper(options.sweepIntervalMs, (now) => this.sweep(now))
     this.authenticationKey = new PostgresAuthenticationKeyStore(this.#db)
     this.recoveryHash = new PostgresRecoveryHashStore(this.#db)
     this.authenticationNonce = new PostgresAuthenticationNonceStore(this.#db, sweeper)
@@ -91,9 +106,20 @@ export class PostgresStores implements Closeable {
    * is ended again in that case.
    */
   static async connect(options: PostgresStoresOptions): Promise<PostgresStores> {
-    const { pool: given, connectionString, schema, sweepIntervalMs } = validate(options)
+    const valid = validate(options)
+    const { pool: given, connectionString, schema } = valid
     const quoted = quoteSchema(schema)
-    const pool = given ?? new Pool({ ...OWN_POOL, connectionString })
+    const pool =
+      given ??
+      new Pool({
+        ...OWN_POOL,
+        connectionString,
+        connectionTimeoutMillis: valid.connectionTimeoutMs,
+        // The server's own limit, for a server that is alive but slow (a lock wait, say): it
+        // cancels the statement and the connection stays usable. The client's limit, which also
+        // covers a frozen server, is passed with every statement (see Database).
+        statement_timeout: valid.queryTimeoutMs,
+      })
     // Errors of idle connections: the connection is dropped from the pool and the next
     // operation opens a new one; there is nobody to report them to. Without a listener an
     // 'error' event would end the process.
@@ -104,7 +130,7 @@ export class PostgresStores implements Closeable {
       if (given === undefined) await pool.end().catch(() => undefined)
       throw toStoreError(error)
     }
-    return new PostgresStores(pool, given === undefined, quoted, sweepIntervalMs)
+    return new PostgresStores(pool, given === undefined, quoted, valid)
   }
 
   /**
@@ -134,6 +160,8 @@ interface ValidOptions {
   readonly connectionString: string | undefined
   readonly schema: string
   readonly sweepIntervalMs: number
+  readonly queryTimeoutMs: number
+  readonly connectionTimeoutMs: number
 }
 
 function validate(options: PostgresStoresOptions): ValidOptions {
@@ -156,7 +184,34 @@ function validate(options: PostgresStoresOptions): ValidOptions {
   if (typeof sweepIntervalMs !== 'number' || !(sweepIntervalMs >= 0)) {
     throw new ConfigurationError('sweepIntervalMs', 'must be a non-negative number or Infinity')
   }
-  return { pool, connectionString, schema, sweepIntervalMs }
+  return {
+    pool,
+    connectionString,
+    schema,
+    sweepIntervalMs,
+    queryTimeoutMs: timeout('queryTimeoutMs', options.queryTimeoutMs, DEFAULT_QUERY_TIMEOUT_MS),
+    connectionTimeoutMs: timeout(
+      'connectionTimeoutMs',
+      options.connectionTimeoutMs,
+      DEFAULT_CONNECTION_TIMEOUT_MS,
+    ),
+  }
+}
+
+function timeout(field: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value < 1 ||
+    value > MAX_TIMEOUT_MS
+  ) {
+    throw new ConfigurationError(
+      field,
+      `must be an integer number of milliseconds from 1 to ${MAX_TIMEOUT_MS}`,
+    )
+  }
+  return value
 }
 
 function isPoolLike(value: unknown): boolean {
