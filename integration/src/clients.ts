@@ -18,6 +18,7 @@ import {
   type SigningKey,
   type VerificationKeyStore,
 } from '@better-auth/protocol'
+import type { WireResponse } from './adversarial/wire.js'
 
 export const hasher = new Blake3Hasher()
 const verifier = new WebCryptoP256Verifier()
@@ -35,6 +36,22 @@ export interface ClientFactoryOptions {
   readonly clockOffsetMs?: number
   /** Overrides the HTTP transport, e.g. to tamper with traffic. */
   readonly network?: Network
+  /** Sees every HTTP answer (status and body), to report what a foreign server sent. */
+  readonly onAnswer?: (answer: WireResponse) => void
+}
+
+/** fetch, telling `onAnswer` each status and body before the client reads it. */
+function recordingFetch(onAnswer: (answer: WireResponse) => void): typeof fetch {
+  return async (input, init) => {
+    const response = await fetch(input, init)
+    const text = await response.text()
+    onAnswer({ kind: 'response', status: response.status, text })
+    return new Response(text === '' ? null : text, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    })
+  }
 }
 
 /** Fetches the response key a server publishes, as the interop contract specifies. */
@@ -52,7 +69,10 @@ export async function httpClients(
   options: ClientFactoryOptions = {},
 ): Promise<ClientFactory> {
   const responseKey = options.responseKey ?? (await fetchResponseKey(baseUrl))
-  const network = options.network ?? new FetchNetwork(baseUrl)
+  const onAnswer = options.onAnswer
+  const network =
+    options.network ??
+    new FetchNetwork(baseUrl, onAnswer === undefined ? {} : { fetch: recordingFetch(onAnswer) })
   return clientsOver(network, responseKey, options.clockOffsetMs ?? 0)
 }
 

@@ -8,7 +8,14 @@ export {
   type ClientFactory,
   type ClientFactoryOptions,
 } from './clients.js'
-export { ScenarioFailure, scenarios, type Scenario } from './scenarios.js'
+export {
+  ScenarioFailure,
+  ScenarioFinding,
+  scenarios,
+  STRICT,
+  type Scenario,
+  type ScenarioContext,
+} from './scenarios.js'
 export { adversarialCases, type AdversarialCase } from './adversarial/cases.js'
 export {
   runAdversarial,
@@ -22,10 +29,15 @@ export {
   ConfigError,
   loadConfig,
   parseConfig,
+  type BuildSpec,
+  type ClientSpec,
   type Expectation,
+  type MatrixConfig,
   type ServerSpec,
 } from './matrix/config.js'
+export { renderMarkdown } from './matrix/markdown.js'
 export { renderMatrix } from './matrix/render.js'
+export { parseJunit, parseLibtest, type ClientRun, type TestResult } from './matrix/suites.js'
 export {
   assess,
   runMatrix,

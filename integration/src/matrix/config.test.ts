@@ -1,9 +1,13 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConfigError, DEFAULTS, loadConfig, parseConfig, parseServer } from './config.js'
 import { DEFAULT_CONFIG, PACKAGE_DIR, parseArgs } from './main.js'
+import { substitute } from './process.js'
+
+const REFERENCE_DIR =
+  process.env['BETTER_AUTH_REFERENCE_DIR'] ?? resolve(PACKAGE_DIR, '../../shared/reference')
 
 const minimal = { name: 'mine', url: 'http://127.0.0.1:9000' }
 
@@ -18,30 +22,133 @@ function configError(value: unknown): ConfigError {
 }
 
 describe('the shipped servers.json', () => {
-  it('is valid and declares our server as conformant and the Go reference as reference', async () => {
-    const specs = await loadConfig(DEFAULT_CONFIG)
-    expect(specs.map((spec) => [spec.name, spec.expect])).toEqual([
-      ['example-server', 'conformant'],
-      ['go-reference', 'reference'],
+  it('declares our server conformant and every reference server and client of the archives', async () => {
+    const config = await loadConfig(DEFAULT_CONFIG)
+    expect(config.servers.map((spec) => [spec.name, spec.expect, spec.build, spec.netns])).toEqual([
+      ['ours-node', 'conformant', undefined, true],
+      ['ts', 'reference', 'ts', true],
+      ['go', 'reference', 'go', true],
+      ['rust', 'reference', 'rs', true],
+      ['python', 'reference', 'py', true],
+      ['ruby', 'reference', 'rb', true],
     ])
-    const go = specs[1]!
-    expect(go.url).toBe('http://127.0.0.1:8080')
-    expect(go.start?.cwd).toBe(join(PACKAGE_DIR, 'reference/go'))
+    expect(config.clients.map((client) => [client.name, client.unavailable !== undefined])).toEqual(
+      [
+        ['ts', false],
+        ['python', false],
+        ['rust', false],
+        ['kotlin', false],
+        ['dart', true],
+        ['swift', true],
+      ],
+    )
+    // Every reference server listens on the fixed port the reference clients dial.
+    for (const spec of config.servers)
+      expect(substitute(spec.url, { port: '8080' })).toBe('http://127.0.0.1:8080')
   })
 
-  it('pins the same Go module version as reference/go/go.mod', async () => {
-    const { readFile } = await import('node:fs/promises')
-    const goMod = await readFile(join(PACKAGE_DIR, 'reference/go/go.mod'), 'utf8')
-    const pinned = /require github\.com\/jasoncolburne\/better-auth-go (\S+)/.exec(goMod)?.[1]
-    const go = (await loadConfig(DEFAULT_CONFIG)).find((spec) => spec.name === 'go-reference')!
-    expect(pinned).toMatch(/^v\d/)
-    expect(go.prepare[0]?.args).toContain(`github.com/jasoncolburne/better-auth-go@${pinned}`)
+  it('pins each build to an archive of the reference README, by commit', async () => {
+    const readme = await readFile(join(REFERENCE_DIR, 'README.md'), 'utf8').catch(() => undefined)
+    const config = await loadConfig(DEFAULT_CONFIG)
+    expect(config.builds.map((build) => build.name)).toEqual(['ts', 'go', 'rs', 'py', 'rb', 'kt'])
+    for (const build of config.builds) {
+      expect(build.archive).toBe(join(REFERENCE_DIR, basename(build.archive)))
+      if (readme !== undefined) {
+        expect(readme).toContain(
+          `| ${basename(build.archive)} | ${build.repository} | ${build.commit} |`,
+        )
+      }
+    }
+  })
+})
+
+describe('builds and clients', () => {
+  const build = {
+    name: 'rs',
+    repository: 'o/r',
+    commit: 'a'.repeat(40),
+    archive: `r-${'a'.repeat(12)}.tar.gz`,
+    steps: [{ command: 'cargo', args: ['build'] }],
+  }
+  const server = { ...minimal, command: 'x', build: 'rs', netns: true }
+
+  it('resolve archives against referenceDir and keep placeholder cwds', () => {
+    const config = parseConfig(
+      {
+        referenceDir: 'refs',
+        builds: [build],
+        servers: [server],
+        clients: [
+          { name: 'c', build: 'rs', command: 'cargo', results: { format: 'libtest' } },
+          { name: 'd', unavailable: 'no toolchain' },
+        ],
+      },
+      'servers.json',
+      '/base',
+    )
+    expect(config.builds[0]).toMatchObject({
+      archive: `/base/refs/r-${'a'.repeat(12)}.tar.gz`,
+      steps: [{ command: 'cargo', args: ['build'], cwd: '{src}' }],
+    })
+    expect(config.servers[0]).toMatchObject({ build: 'rs', netns: true, start: { cwd: '{src}' } })
+    expect(config.clients[0]).toMatchObject({ run: { cwd: '{src}', command: 'cargo' } })
+    expect(config.clients[1]).toEqual({
+      name: 'd',
+      unavailable: 'no toolchain',
+      results: { format: 'libtest' },
+      knownFailures: {},
+    })
+  })
+
+  it.each([
+    ['an unknown build', { builds: [], servers: [server] }, 'servers[0].build: no build "rs"'],
+    [
+      'a commit that is not one',
+      { builds: [{ ...build, commit: 'main' }], servers: [minimal] },
+      'builds[0].commit: expected 40 hex digits',
+    ],
+    [
+      'an archive of another commit',
+      { builds: [{ ...build, archive: 'r-bbbbbbbbbbbb.tar.gz' }], servers: [minimal] },
+      'builds[0].archive: the file name does not carry commit',
+    ],
+    [
+      'a client with neither command nor reason',
+      { servers: [minimal], clients: [{ name: 'c' }] },
+      'clients[0]: give either a command or the reason',
+    ],
+    [
+      'junit results without a file',
+      { servers: [minimal], clients: [{ name: 'c', command: 'x', results: { format: 'junit' } }] },
+      'clients[0].results.file: required for junit results',
+    ],
+    [
+      'netns that is not a boolean',
+      { servers: [{ ...minimal, command: 'x', netns: 'yes' }] },
+      'servers[0].netns: expected true or false',
+    ],
+  ])('rejects %s', (_what, value, message) => {
+    expect(configError(value).message).toContain(message)
+  })
+
+  it('takes the archive directory from BETTER_AUTH_REFERENCE_DIR when set', () => {
+    const before = process.env['BETTER_AUTH_REFERENCE_DIR']
+    process.env['BETTER_AUTH_REFERENCE_DIR'] = '/elsewhere'
+    try {
+      const config = parseConfig({ builds: [build], servers: [minimal] }, 'servers.json', '/base')
+      expect(config.builds[0]?.archive).toBe(`/elsewhere/${build.archive}`)
+    } finally {
+      if (before === undefined) delete process.env['BETTER_AUTH_REFERENCE_DIR']
+      else process.env['BETTER_AUTH_REFERENCE_DIR'] = before
+    }
   })
 })
 
 describe('parseConfig', () => {
   it('fills in defaults and resolves cwd against the config directory', () => {
-    const [spec] = parseConfig(
+    const {
+      servers: [spec],
+    } = parseConfig(
       { servers: [{ ...minimal, command: 'node', cwd: 'sub', prepare: [{ command: 'true' }] }] },
       'servers.json',
       '/base',
@@ -49,7 +156,9 @@ describe('parseConfig', () => {
     expect(spec).toEqual({
       name: 'mine',
       expect: 'conformant',
+      netns: false,
       knownFailures: {},
+      diagnoses: {},
       url: 'http://127.0.0.1:9000',
       start: { command: 'node', args: [], cwd: '/base/sub', env: {} },
       prepare: [

@@ -23,9 +23,22 @@ export interface ServerSpec {
   readonly name: string
   readonly description?: string
   readonly expect: Expectation
+  /** The reference build (`builds[].name`) this server runs from; `{src}` is its source tree. */
+  readonly build?: string
+  /**
+   * Runs in a network namespace of its own (loopback only), reached through a forwarder, so it
+   * can listen on the fixed 127.0.0.1:8080 the reference clients dial without colliding with
+   * anything on the machine. Only such servers are paired with the reference clients.
+   */
+  readonly netns: boolean
+  /**
+   * One-line diagnoses of hostile messages this (reference) server accepts, by case id; printed
+   * with the finding. An accepted case without one is still a finding, marked undiagnosed.
+   */
+  readonly diagnoses: Readonly<Record<string, string>>
   /**
    * Scenario failures of a reference server that were diagnosed as that server's own bugs, by
-   * scenario id, with the diagnosis. They are reported as findings instead of failing the run;
+   * scenario id (every client) or `CLIENT/scenario-N` (one reference client), with the diagnosis. They are reported as findings instead of failing the run;
    * a conformant server has none.
    */
   readonly knownFailures: Readonly<Record<string, string>>
@@ -67,6 +80,7 @@ export const DEFAULTS = {
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]'])
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/
+const KNOWN_FAILURE = /^(?:[A-Za-z0-9][A-Za-z0-9._-]{0,39}\/)?scenario-[1-9]\d*$/
 
 type Json = Record<string, unknown>
 
@@ -159,13 +173,18 @@ export function checkUrl(url: string, path: string): string {
   return url.replace(/\/+$/, '')
 }
 
+/** Relative paths resolve against the config's directory; a leading placeholder is kept. */
+function resolvePath(baseDir: string, path: string): string {
+  return path.startsWith('{') ? path : resolve(baseDir, path)
+}
+
 function step(value: unknown, path: string, baseDir: string, defaultCwd: string): StepSpec {
   const raw = record(value, path, ['command', 'args', 'cwd', 'env', 'timeoutMs'])
   const cwd = optionalString(raw['cwd'], `${path}.cwd`)
   return {
     command: string(raw['command'], `${path}.command`),
     args: strings(raw['args'], `${path}.args`),
-    cwd: cwd === undefined ? defaultCwd : resolve(baseDir, cwd),
+    cwd: cwd === undefined ? defaultCwd : resolvePath(baseDir, cwd),
     env: env(raw['env'], `${path}.env`),
     timeoutMs: integer(raw['timeoutMs'], `${path}.timeoutMs`, DEFAULTS.stepTimeoutMs, 1, 3_600_000),
   }
@@ -185,6 +204,9 @@ const SERVER_FIELDS = [
   'readiness',
   'stopTimeoutMs',
   'knownFailures',
+  'build',
+  'netns',
+  'diagnoses',
 ] as const
 
 /** Validates one `servers[]` entry; relative `cwd`s are resolved against `baseDir`. */
@@ -199,10 +221,23 @@ export function parseServer(value: unknown, path: string, baseDir: string): Serv
     throw new ConfigError(`${path}.expect`, `expected "conformant" or "reference"`)
   }
   const knownFailures = env(raw['knownFailures'], `${path}.knownFailures`)
+  for (const key of Object.keys(knownFailures)) {
+    if (!KNOWN_FAILURE.test(key)) {
+      throw new ConfigError(
+        `${path}.knownFailures.${key}`,
+        'expected "scenario-N" (every client) or "CLIENT/scenario-N" (one reference client)',
+      )
+    }
+  }
   if (expect === 'conformant' && Object.keys(knownFailures).length > 0) {
     throw new ConfigError(`${path}.knownFailures`, 'a conformant server must pass every scenario')
   }
   const url = checkUrl(string(raw['url'], `${path}.url`), `${path}.url`)
+  const netns = raw['netns'] ?? false
+  if (typeof netns !== 'boolean') {
+    throw new ConfigError(`${path}.netns`, `expected true or false, got ${describe(netns)}`)
+  }
+  const diagnoses = env(raw['diagnoses'], `${path}.diagnoses`)
   const port =
     raw['port'] === undefined ? undefined : integer(raw['port'], `${path}.port`, 0, 0, 65_535)
   if (url.includes('{port}') && port === undefined) {
@@ -210,9 +245,11 @@ export function parseServer(value: unknown, path: string, baseDir: string): Serv
   }
   const command = optionalString(raw['command'], `${path}.command`)
   const cwdText = optionalString(raw['cwd'], `${path}.cwd`)
-  const cwd = cwdText === undefined ? baseDir : resolve(baseDir, cwdText)
+  const build = optionalString(raw['build'], `${path}.build`)
+  const cwd =
+    cwdText !== undefined ? resolvePath(baseDir, cwdText) : build === undefined ? baseDir : '{src}'
   if (command === undefined) {
-    for (const field of ['args', 'cwd', 'env', 'prepare'] as const) {
+    for (const field of ['args', 'cwd', 'env', 'prepare', 'build', 'netns'] as const) {
       if (raw[field] !== undefined) {
         throw new ConfigError(`${path}.${field}`, 'only meaningful with a command')
       }
@@ -228,7 +265,10 @@ export function parseServer(value: unknown, path: string, baseDir: string): Serv
     name,
     ...(description === undefined ? {} : { description }),
     expect,
+    ...(build === undefined ? {} : { build }),
+    netns,
     knownFailures,
+    diagnoses,
     url,
     ...(port === undefined ? {} : { port }),
     ...(command === undefined
@@ -268,27 +308,212 @@ export function parseServer(value: unknown, path: string, baseDir: string): Serv
   }
 }
 
-/** Validates a whole config (`{"servers": [...]}`); `source` names it in error messages. */
-export function parseConfig(value: unknown, source: string, baseDir: string): ServerSpec[] {
-  const raw = record(value, source, ['$comment', 'servers'])
+/**
+ * A reference implementation built from a pinned source archive: extracted into a fresh directory
+ * of the run (`{src}` is the archive's top-level directory there), then `steps` run in order with
+ * `{src}` as their default cwd. Built once per run and shared by every server and client row.
+ */
+export interface BuildSpec {
+  readonly name: string
+  /** Absolute path of the `git archive` tarball. */
+  readonly archive: string
+  readonly repository: string
+  readonly commit: string
+  readonly steps: readonly StepSpec[]
+}
+
+/** How a reference client's test suite reports per-test results. */
+export type ResultFormat = 'junit' | 'libtest'
+
+/**
+ * A reference client's own integration suite. It dials the fixed 127.0.0.1:8080, so it runs
+ * inside the namespace of a `netns` server, once per such server.
+ */
+export interface ClientSpec {
+  readonly name: string
+  readonly description?: string
+  /** Declared unavailable (no toolchain here): listed in the matrix, never run. */
+  readonly unavailable?: string
+  readonly build?: string
+  readonly run?: {
+    readonly command: string
+    readonly args: readonly string[]
+    readonly cwd: string
+    readonly env: Readonly<Record<string, string>>
+    readonly timeoutMs: number
+  }
+  /** `junit`: read the JUnit XML file `file` (deleted before each run); `libtest`: read stdout. */
+  readonly results: { readonly format: ResultFormat; readonly file?: string }
+  /** Scenario failures diagnosed as this client's own bugs, by scenario id, with the diagnosis. */
+  readonly knownFailures: Readonly<Record<string, string>>
+}
+
+export interface MatrixConfig {
+  readonly builds: readonly BuildSpec[]
+  readonly servers: readonly ServerSpec[]
+  readonly clients: readonly ClientSpec[]
+}
+
+/** Where the pinned archives are: `$BETTER_AUTH_REFERENCE_DIR`, else the config's `referenceDir`. */
+export function referenceDir(configured: string | undefined, baseDir: string): string {
+  const fromEnv = process.env['BETTER_AUTH_REFERENCE_DIR']
+  if (fromEnv !== undefined && fromEnv !== '') return resolve(fromEnv)
+  return resolve(baseDir, configured ?? '.')
+}
+
+const COMMIT = /^[0-9a-f]{40}$/
+
+function parseBuild(value: unknown, path: string, baseDir: string, archives: string): BuildSpec {
+  const raw = record(value, path, ['name', 'archive', 'repository', 'commit', 'steps'])
+  const name = string(raw['name'], `${path}.name`)
+  if (!NAME.test(name)) {
+    throw new ConfigError(`${path}.name`, 'use letters, digits, ".", "_" or "-" (at most 40)')
+  }
+  const commit = string(raw['commit'], `${path}.commit`)
+  if (!COMMIT.test(commit)) throw new ConfigError(`${path}.commit`, 'expected 40 hex digits')
+  const archive = string(raw['archive'], `${path}.archive`)
+  if (!archive.endsWith('.tar.gz') || archive.includes('/')) {
+    throw new ConfigError(`${path}.archive`, 'expected a .tar.gz file name in the reference dir')
+  }
+  if (!archive.includes(commit.slice(0, 12))) {
+    throw new ConfigError(`${path}.archive`, `the file name does not carry commit ${commit}`)
+  }
+  const steps = raw['steps'] ?? []
+  if (!Array.isArray(steps)) {
+    throw new ConfigError(`${path}.steps`, `expected an array, got ${describe(steps)}`)
+  }
+  return {
+    name,
+    archive: resolve(archives, archive),
+    repository: string(raw['repository'], `${path}.repository`),
+    commit,
+    steps: steps.map((item, index) => step(item, `${path}.steps[${index}]`, baseDir, '{src}')),
+  }
+}
+
+function parseClient(value: unknown, path: string, baseDir: string): ClientSpec {
+  const raw = record(value, path, [
+    'name',
+    'description',
+    'unavailable',
+    'build',
+    'command',
+    'args',
+    'cwd',
+    'env',
+    'timeoutMs',
+    'results',
+    'knownFailures',
+  ])
+  const name = string(raw['name'], `${path}.name`)
+  if (!NAME.test(name)) {
+    throw new ConfigError(`${path}.name`, 'use letters, digits, ".", "_" or "-" (at most 40)')
+  }
+  const description = optionalString(raw['description'], `${path}.description`)
+  const unavailable = optionalString(raw['unavailable'], `${path}.unavailable`)
+  const build = optionalString(raw['build'], `${path}.build`)
+  const command = optionalString(raw['command'], `${path}.command`)
+  if ((unavailable === undefined) === (command === undefined)) {
+    throw new ConfigError(path, 'give either a command or the reason it is unavailable')
+  }
+  const results = record(raw['results'] ?? { format: 'libtest' }, `${path}.results`, [
+    'format',
+    'file',
+  ])
+  const format = results['format']
+  if (format !== 'junit' && format !== 'libtest') {
+    throw new ConfigError(`${path}.results.format`, 'expected "junit" or "libtest"')
+  }
+  const file = optionalString(results['file'], `${path}.results.file`)
+  if (format === 'junit' && file === undefined) {
+    throw new ConfigError(`${path}.results.file`, 'required for junit results')
+  }
+  const cwd = optionalString(raw['cwd'], `${path}.cwd`)
+  return {
+    name,
+    ...(description === undefined ? {} : { description }),
+    ...(unavailable === undefined ? {} : { unavailable }),
+    ...(build === undefined ? {} : { build }),
+    ...(command === undefined
+      ? {}
+      : {
+          run: {
+            command,
+            args: strings(raw['args'], `${path}.args`),
+            cwd: cwd === undefined ? '{src}' : resolvePath(baseDir, cwd),
+            env: env(raw['env'], `${path}.env`),
+            timeoutMs: integer(
+              raw['timeoutMs'],
+              `${path}.timeoutMs`,
+              DEFAULTS.stepTimeoutMs,
+              1,
+              3_600_000,
+            ),
+          },
+        }),
+    results: { format, ...(file === undefined ? {} : { file }) },
+    knownFailures: env(raw['knownFailures'], `${path}.knownFailures`),
+  }
+}
+
+function unique(items: readonly { name: string }[], path: string): void {
+  const seen = new Set<string>()
+  for (const [index, item] of items.entries()) {
+    if (seen.has(item.name)) {
+      throw new ConfigError(`${path}[${index}].name`, `duplicate name "${item.name}"`)
+    }
+    seen.add(item.name)
+  }
+}
+
+/**
+ * Validates a whole config (`{"referenceDir", "builds", "servers", "clients"}`); `source` names it
+ * in error messages, relative paths resolve against `baseDir`.
+ */
+export function parseConfig(value: unknown, source: string, baseDir: string): MatrixConfig {
+  const raw = record(value, source, ['$comment', 'referenceDir', 'builds', 'servers', 'clients'])
   const servers = raw['servers']
   if (!Array.isArray(servers) || servers.length === 0) {
     throw new ConfigError(`${source}.servers`, 'expected a non-empty array of servers')
   }
-  const specs = servers.map((item, index) =>
+  const archives = referenceDir(
+    optionalString(raw['referenceDir'], `${source}.referenceDir`),
+    baseDir,
+  )
+  const list = (field: 'builds' | 'clients'): unknown[] => {
+    const items = raw[field] ?? []
+    if (!Array.isArray(items)) {
+      throw new ConfigError(`${source}.${field}`, `expected an array, got ${describe(items)}`)
+    }
+    return items
+  }
+  const builds = list('builds').map((item, index) =>
+    parseBuild(item, `${source}.builds[${index}]`, baseDir, archives),
+  )
+  const serverSpecs = servers.map((item, index) =>
     parseServer(item, `${source}.servers[${index}]`, baseDir),
   )
-  const seen = new Set<string>()
-  for (const [index, spec] of specs.entries()) {
-    if (seen.has(spec.name)) {
-      throw new ConfigError(`${source}.servers[${index}].name`, `duplicate name "${spec.name}"`)
+  const clients = list('clients').map((item, index) =>
+    parseClient(item, `${source}.clients[${index}]`, baseDir),
+  )
+  unique(builds, `${source}.builds`)
+  unique(serverSpecs, `${source}.servers`)
+  unique(clients, `${source}.clients`)
+  const buildNames = new Set(builds.map((build) => build.name))
+  for (const [field, items] of [
+    ['servers', serverSpecs],
+    ['clients', clients],
+  ] as const) {
+    for (const [index, item] of items.entries()) {
+      if (item.build !== undefined && !buildNames.has(item.build)) {
+        throw new ConfigError(`${source}.${field}[${index}].build`, `no build "${item.build}"`)
+      }
     }
-    seen.add(spec.name)
   }
-  return specs
+  return { builds, servers: serverSpecs, clients }
 }
 
-export async function loadConfig(file: string): Promise<ServerSpec[]> {
+export async function loadConfig(file: string): Promise<MatrixConfig> {
   let text: string
   try {
     text = await readFile(file, 'utf8')

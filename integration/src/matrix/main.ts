@@ -2,7 +2,8 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { checkUrl, ConfigError, loadConfig, parseServer, type ServerSpec } from './config.js'
+import { checkUrl, ConfigError, loadConfig, parseServer, type MatrixConfig } from './config.js'
+import { renderMarkdown } from './markdown.js'
 import type { RunningServer } from './process.js'
 import { renderMatrix } from './render.js'
 import { runMatrix, type Progress } from './run.js'
@@ -11,27 +12,42 @@ import { runMatrix, type Progress } from './run.js'
 export const PACKAGE_DIR = fileURLToPath(new URL('../..', import.meta.url))
 export const DEFAULT_CONFIG = resolve(PACKAGE_DIR, 'servers.json')
 export const DEFAULT_REPORT = resolve(PACKAGE_DIR, 'reports/interop.json')
+export const DEFAULT_MARKDOWN = resolve(PACKAGE_DIR, 'reports/RESULTS.md')
 
 export const USAGE = `usage: better-auth-interop [options]
   --config FILE   servers to run (default: ${DEFAULT_CONFIG})
   --only NAME     run only the server NAME from the config (repeatable)
+  --client NAME   run only the reference client NAME (repeatable; "none" for none)
   --url URL       test a server already running at URL (loopback only); starts nothing
   --expect KIND   with --url: conformant (default) or reference
   --name NAME     with --url: the column name (default "url")
   --json PATH     where to write the JSON report (default: ${DEFAULT_REPORT})
+  --markdown PATH where to write the markdown report (default: ${DEFAULT_MARKDOWN});
+                  RESULTS.md in this package is a committed copy of a full run
 exit status: 0 all servers met their expectation, 1 some did not, 2 bad usage or config`
 
 export interface CliOptions {
   readonly config: string
   readonly only: readonly string[]
+  readonly client: readonly string[]
   readonly url?: string
   readonly expect: 'conformant' | 'reference'
   readonly name: string
   readonly json: string
+  readonly markdown: string
   readonly help: boolean
 }
 
-const VALUE_FLAGS = ['--config', '--only', '--url', '--expect', '--name', '--json'] as const
+const VALUE_FLAGS = [
+  '--config',
+  '--only',
+  '--client',
+  '--url',
+  '--expect',
+  '--name',
+  '--json',
+  '--markdown',
+] as const
 type ValueFlag = (typeof VALUE_FLAGS)[number]
 
 export function parseArgs(argv: readonly string[]): CliOptions {
@@ -67,42 +83,57 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     for (const flag of ['--expect', '--name'] as const) {
       if (values[flag] !== undefined) throw new ConfigError(flag, 'only meaningful with --url')
     }
-  } else if (values['--only'] !== undefined || values['--config'] !== undefined) {
-    throw new ConfigError('--url', 'cannot be combined with --config or --only')
+  } else if (
+    values['--only'] !== undefined ||
+    values['--config'] !== undefined ||
+    values['--client'] !== undefined
+  ) {
+    throw new ConfigError('--url', 'cannot be combined with --config, --only or --client')
   }
   return {
     config: resolve(single('--config') ?? DEFAULT_CONFIG),
     only: values['--only'] ?? [],
+    client: values['--client'] ?? [],
     ...(url === undefined ? {} : { url: checkUrl(url, '--url') }),
     expect,
     name: single('--name') ?? 'url',
     json: resolve(single('--json') ?? DEFAULT_REPORT),
+    markdown: resolve(single('--markdown') ?? DEFAULT_MARKDOWN),
     help,
   }
 }
 
-/** The servers the options select, validated. */
-export async function selectServers(options: CliOptions): Promise<ServerSpec[]> {
+/** The servers the options select (with the builds and clients of the config), validated. */
+export async function selectServers(options: CliOptions): Promise<MatrixConfig> {
   if (options.url !== undefined) {
-    return [
-      parseServer(
-        { name: options.name, url: options.url, expect: options.expect },
-        '--url',
-        process.cwd(),
-      ),
-    ]
+    const spec = parseServer(
+      { name: options.name, url: options.url, expect: options.expect },
+      '--url',
+      process.cwd(),
+    )
+    return { builds: [], servers: [spec], clients: [] }
   }
-  const all = await loadConfig(options.config)
-  if (options.only.length === 0) return all
-  for (const name of options.only) {
-    if (!all.some((spec) => spec.name === name)) {
-      throw new ConfigError(
-        '--only',
-        `no server "${name}" in ${options.config} (have: ${all.map((spec) => spec.name).join(', ')})`,
-      )
+  const config = await loadConfig(options.config)
+  const pick = <T extends { readonly name: string }>(
+    items: readonly T[],
+    names: readonly string[],
+    flag: string,
+    none: string[],
+  ): readonly T[] => {
+    if (names.length === 0) return items
+    const have = items.map((item) => item.name)
+    for (const name of names) {
+      if (!have.includes(name) && !none.includes(name)) {
+        throw new ConfigError(flag, `no "${name}" in ${options.config} (have: ${have.join(', ')})`)
+      }
     }
+    return items.filter((item) => names.includes(item.name))
   }
-  return all.filter((spec) => options.only.includes(spec.name))
+  return {
+    ...config,
+    servers: pick(config.servers, options.only, '--only', []),
+    clients: pick(config.clients, options.client, '--client', ['none']),
+  }
 }
 
 function progressLine(progress: Progress): string {
@@ -116,6 +147,14 @@ function progressLine(progress: Progress): string {
       )
     case 'case':
       return `[${progress.name}] ${progress.result.status.padEnd(8)} ${progress.result.id} (${progress.result.code})`
+    case 'client': {
+      const { run } = progress
+      const what =
+        run.unavailable ??
+        run.problem?.split('\n')[0] ??
+        run.tests.map((test) => `${test.scenario ?? test.name} ${test.status}`).join(', ')
+      return `[${progress.name}] client ${run.client}: ${what}`
+    }
   }
 }
 
@@ -132,14 +171,14 @@ const consoleIo: MainIo = {
 /** Runs the CLI; resolves the exit status. */
 export async function main(argv: readonly string[], io: MainIo = consoleIo): Promise<number> {
   let options: CliOptions
-  let specs: ServerSpec[]
+  let config: MatrixConfig
   try {
     options = parseArgs(argv)
     if (options.help) {
       io.out(`${USAGE}\n`)
       return 0
     }
-    specs = await selectServers(options)
+    config = await selectServers(options)
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     io.err(`better-auth-interop: ${error.message}\n${USAGE}\n`)
@@ -155,14 +194,20 @@ export async function main(argv: readonly string[], io: MainIo = consoleIo): Pro
   process.once('SIGINT', interrupt)
   process.once('SIGTERM', interrupt)
   try {
-    const report = await runMatrix(specs, {
+    const report = await runMatrix(config, {
       onProgress: (progress) => io.err(`${progressLine(progress)}\n`),
       onStarted: (server) => (current = server),
+      values: { configDir: dirname(options.config) },
     })
     io.out(`\n${renderMatrix(report)}`)
-    await mkdir(dirname(options.json), { recursive: true })
-    await writeFile(options.json, `${JSON.stringify(report, null, 2)}\n`)
-    io.out(`report: ${options.json}\n`)
+    for (const [file, text] of [
+      [options.json, `${JSON.stringify(report, null, 2)}\n`],
+      [options.markdown, renderMarkdown(report)],
+    ] as const) {
+      await mkdir(dirname(file), { recursive: true })
+      await writeFile(file, text)
+    }
+    io.out(`report: ${options.json}\nmarkdown: ${options.markdown}\n`)
     return report.ok ? 0 : 1
   } finally {
     process.off('SIGINT', interrupt)

@@ -9,11 +9,15 @@ import { DEFAULT_CONFIG, main } from './main.js'
 import { freePort, startServer, type RunningServer } from './process.js'
 import { runServer, type MatrixReport } from './run.js'
 
-/** The example server exactly as servers.json declares it, on a free port. */
+/**
+ * Our server as servers.json declares it, on a free port outside a namespace (`make test` does
+ * not need root; the namespaced run is `make test-integration`).
+ */
 async function exampleServer(port = 0): Promise<ServerSpec> {
-  const spec = (await loadConfig(DEFAULT_CONFIG)).find((entry) => entry.name === 'example-server')
-  if (spec === undefined) throw new Error('servers.json has no example-server')
-  return { ...spec, port }
+  const config = await loadConfig(DEFAULT_CONFIG)
+  const spec = config.servers.find((entry) => entry.name === 'ours-node')
+  if (spec === undefined) throw new Error('servers.json has no ours-node')
+  return { ...spec, port, netns: false }
 }
 
 function groupGone(pid: number | undefined): boolean {
@@ -74,7 +78,9 @@ describe('a server that is already running', () => {
     const out: string[] = []
     const err: string[] = []
     const json = join(dir, 'reports/interop.json')
-    const status = await main(['--url', running.url, '--name', 'ours', '--json', json], {
+    const markdown = join(dir, 'reports/RESULTS.md')
+    const args = ['--url', running.url, '--name', 'ours', '--json', json, '--markdown', markdown]
+    const status = await main(args, {
       out: (text) => out.push(text),
       err: (text) => err.push(text),
     })
@@ -86,6 +92,7 @@ describe('a server that is already running', () => {
     const report = JSON.parse(await readFile(json, 'utf8')) as MatrixReport
     expect(report.ok).toBe(true)
     expect(report.servers[0]).toMatchObject({ name: 'ours', started: false, verdict: 'pass' })
+    expect(await readFile(markdown, 'utf8')).toContain('### ours (conformant): pass')
   }, 120_000)
 
   it('is not mistaken for a server the runner was asked to start on the same port', async () => {
@@ -98,7 +105,10 @@ describe('a server that is already running', () => {
   it('exits 1 with the reason when --url points at nothing', async () => {
     const out: string[] = []
     const status = await main(
-      ['--url', `http://127.0.0.1:${await freePort()}`, '--json', join(dir, 'none.json')],
+      [
+        ...['--url', `http://127.0.0.1:${await freePort()}`],
+        ...['--json', join(dir, 'none.json'), '--markdown', join(dir, 'none.md')],
+      ],
       { out: (text) => out.push(text), err: () => undefined },
     )
     expect(status).toBe(1)
@@ -115,9 +125,9 @@ describe('the CLI with a bad config', () => {
     })
     expect(status).toBe(2)
     expect(err.join('')).toContain(
-      '--only: no server "nonexistent" in ' +
+      '--only: no "nonexistent" in ' +
         DEFAULT_CONFIG +
-        ' (have: example-server, go-reference)',
+        ' (have: ours-node, ts, go, rust, python, ruby)',
     )
   })
 })

@@ -5,19 +5,24 @@ import type { ServerLog } from '../adversarial/run.js'
 import { describeFetchError } from '../adversarial/wire.js'
 import type { ServerSpec, StepSpec } from './config.js'
 
-/** Values for `{node}`, `{tempDir}` and `{port}` in commands, args, env, cwd and urls. */
-export interface Placeholders {
-  readonly node: string
-  readonly tempDir: string
-  readonly port: string
-}
+/**
+ * Values for placeholders in commands, args, env, cwd and urls: `{node}`, `{tempDir}`, `{port}`,
+ * and for reference rows `{src}` (the extracted archive), `{cache}` (kept between runs) and
+ * `{configDir}` (the directory of servers.json). Unknown `{…}` text is left alone.
+ */
+export type Placeholders = Readonly<Record<string, string>>
 
 export function substitute(text: string, values: Placeholders): string {
-  return text
-    .replaceAll('{node}', values.node)
-    .replaceAll('{tempDir}', values.tempDir)
-    .replaceAll('{port}', values.port)
+  let result = text
+  for (const [name, value] of Object.entries(values)) result = result.replaceAll(`{${name}}`, value)
+  return result
 }
+
+/** Runs a command somewhere else (inside a network namespace): the command line to spawn. */
+export type Launcher = (
+  command: string,
+  args: readonly string[],
+) => { command: string; args: string[] }
 
 /** A server that could not be prepared or started; the message says what the command said. */
 export class UnavailableError extends Error {
@@ -156,30 +161,60 @@ async function stopGroup(spawned: Spawned, timeoutMs: number): Promise<StopOutco
   return { signal, exitCode: exit.code, exitSignal: exit.signal }
 }
 
-/** Runs a preparation step to completion; UnavailableError with its output when it fails. */
-export async function runStep(step: StepSpec, values: Placeholders): Promise<void> {
-  const command = substitute(step.command, values)
-  const args = step.args.map((arg) => substitute(arg, values))
-  const env = Object.fromEntries(
-    Object.entries(step.env).map(([name, value]) => [name, substitute(value, values)]),
-  )
+export interface CommandOutcome {
+  readonly line: string
+  /** Why it did not run to a zero exit, or undefined when it did. */
+  readonly problem?: string
+  readonly exitCode: number | null
+  readonly output: OutputBuffer
+}
+
+/** Runs a command to completion in its own process group, stopped after `timeoutMs`. */
+export async function runCommand(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  env: Readonly<Record<string, string>>,
+  timeoutMs: number,
+  launch?: Launcher,
+): Promise<CommandOutcome> {
   const line = commandLine(command, args)
-  const spawned = spawnGroup(command, args, substitute(step.cwd, values), env)
-  if (!(await settledWithin(spawned.exited, step.timeoutMs))) {
+  const launched = launch === undefined ? { command, args: [...args] } : launch(command, args)
+  const spawned = spawnGroup(launched.command, launched.args, cwd, env)
+  if (!(await settledWithin(spawned.exited, timeoutMs))) {
     await stopGroup(spawned, 1_000)
-    throw new UnavailableError(
-      `\`${line}\` did not finish in ${step.timeoutMs} ms:\n${spawned.output.tail()}`,
-    )
+    const problem = `\`${line}\` did not finish in ${timeoutMs} ms`
+    return { line, problem, exitCode: null, output: spawned.output }
   }
   const exit = await spawned.exited
-  if (exit.error !== undefined) {
-    throw new UnavailableError(`cannot run \`${line}\`: ${exit.error.message}`)
+  const problem =
+    exit.error !== undefined
+      ? `cannot run \`${line}\`: ${exit.error.message}`
+      : exit.code !== 0
+        ? `\`${line}\` failed (${exit.code === null ? `signal ${exit.signal}` : `exit ${exit.code}`})`
+        : undefined
+  return {
+    line,
+    ...(problem === undefined ? {} : { problem }),
+    exitCode: exit.code,
+    output: spawned.output,
   }
-  if (exit.code !== 0) {
-    throw new UnavailableError(
-      `\`${line}\` failed (${exit.code === null ? `signal ${exit.signal}` : `exit ${exit.code}`}):\n` +
-        spawned.output.tail(),
-    )
+}
+
+/** Runs a preparation step to completion; UnavailableError with its output when it fails. */
+export async function runStep(step: StepSpec, values: Placeholders): Promise<void> {
+  const outcome = await runCommand(
+    substitute(step.command, values),
+    step.args.map((arg) => substitute(arg, values)),
+    substitute(step.cwd, values),
+    Object.fromEntries(
+      Object.entries(step.env).map(([name, value]) => [name, substitute(value, values)]),
+    ),
+    step.timeoutMs,
+  )
+  if (outcome.problem !== undefined) {
+    const tail = outcome.output.tail()
+    throw new UnavailableError(tail === '' ? outcome.problem : `${outcome.problem}:\n${tail}`)
   }
 }
 
@@ -219,6 +254,7 @@ export async function startServer(
   spec: ServerSpec,
   url: string,
   values: Placeholders,
+  launch?: Launcher,
 ): Promise<RunningServer> {
   const start = spec.start
   if (start === undefined) throw new UnavailableError(`${spec.name} has no start command`)
@@ -233,7 +269,8 @@ export async function startServer(
   const env = Object.fromEntries(
     Object.entries(start.env).map(([name, value]) => [name, substitute(value, values)]),
   )
-  const spawned = spawnGroup(command, args, substitute(start.cwd, values), env)
+  const launched = launch === undefined ? { command, args } : launch(command, args)
+  const spawned = spawnGroup(launched.command, launched.args, substitute(start.cwd, values), env)
   let gone = false
   void spawned.exited.then(() => (gone = true))
   const server: RunningServer = {

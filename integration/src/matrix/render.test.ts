@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { CaseResult } from '../adversarial/run.js'
+import { renderMarkdown } from './markdown.js'
 import { caseCell, renderMatrix, scenarioCell } from './render.js'
 import type { MatrixReport, ServerReport } from './run.js'
 
@@ -21,6 +22,7 @@ const ours: ServerReport = {
   started: true,
   scenarios: [{ id: 'scenario-1', title: 's1', status: 'pass', ms: 5 }],
   adversarial: [refused],
+  clients: [],
   verdict: 'pass',
   failures: [],
   findings: [],
@@ -60,8 +62,11 @@ const report: MatrixReport = {
   generatedAt: '2025-10-10T07:00:00.000Z',
   scenarios: [{ id: 'scenario-1', title: 's1' }],
   cases: [{ id: 'challenge-reuse', title: 'challenge reuse', proves: 'challenges are single use' }],
+  builds: [],
+  clients: [],
   servers: [ours, foreign, missing],
   ok: false,
+  ms: 61_000,
 }
 
 describe('renderMatrix', () => {
@@ -104,12 +109,60 @@ describe('renderMatrix', () => {
         '      server log: nothing to see',
     )
     expect(text.trimEnd().split('\n').at(-1)).toBe('Result: FAILED (1 failure)')
+    expect(text).toContain('Wall time: 61 s')
   })
 
   it('says OK when every server met its expectation', () => {
     const ok = renderMatrix({ ...report, servers: [ours], ok: true })
     expect(ok).not.toContain('Failures')
     expect(ok.trimEnd().split('\n').at(-1)).toBe('Result: OK (1 server)')
+  })
+})
+
+describe('reference clients', () => {
+  const withClients: MatrixReport = {
+    ...report,
+    clients: [{ name: 'kotlin' }, { name: 'dart', unavailable: 'no Dart toolchain' }],
+    servers: [
+      {
+        ...ours,
+        clients: [
+          {
+            client: 'kotlin',
+            tests: [{ name: 'completesAuthFlows()', scenario: 'scenario-1', status: 'pass' }],
+            ms: 1,
+          },
+          { client: 'dart', unavailable: 'no Dart toolchain', tests: [], ms: 0 },
+        ],
+      },
+      { ...foreign, clients: [{ client: 'kotlin', problem: 'mvn failed', tests: [], ms: 1 }] },
+      missing,
+    ],
+  }
+  const text = renderMatrix(withClients)
+  const row = (label: string) => text.split('\n').find((line) => line.startsWith(`${label} `))
+
+  it('get a row per scenario with a cell per server, and unavailable ones are listed', () => {
+    expect(row('kotlin scenario-1')).toMatch(
+      /\| pass\s+\| no results: mvn failed\s+\| unavailable$/,
+    )
+    expect(row('dart scenario-1')).toMatch(/\| unavailable\s+\| -\s+\| unavailable$/)
+    expect(text).toContain('Unavailable:\n  go:')
+    expect(text).toContain('  dart:\n    no Dart toolchain')
+  })
+
+  it('are in the markdown too, with the reference commits', () => {
+    const markdown = renderMarkdown({
+      ...withClients,
+      builds: [{ name: 'kt', repository: 'o/kt', commit: 'c'.repeat(40), src: '/x', ms: 1 }],
+    })
+    expect(markdown).toContain(`| kt | o/kt | ${'c'.repeat(40)} | built |`)
+    expect(markdown).toContain(
+      '| kotlin scenario-1 | pass | no results: mvn failed | unavailable |',
+    )
+    expect(markdown).toContain('- **dart**: no Dart toolchain')
+    expect(markdown).toContain('### foreign (reference): fail')
+    expect(markdown).toContain('- **failure**: scenario-1 failed: BA101 bad')
   })
 })
 

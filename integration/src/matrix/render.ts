@@ -1,6 +1,7 @@
 import type { CaseResult } from '../adversarial/run.js'
 import type { MatrixReport, ServerReport } from './run.js'
 import type { ScenarioResult } from './scenarios.js'
+import type { ClientRun } from './suites.js'
 
 const CELL_WIDTH = 40
 
@@ -25,9 +26,21 @@ export function caseCell(result: CaseResult | undefined): string {
   return clip(`${result.status} (${reason})`) + down
 }
 
+/** `pass*`: passed, judged on behaviour; what the server sent instead of the code is a finding. */
 export function scenarioCell(result: ScenarioResult | undefined): string {
   if (result === undefined) return '-'
-  return result.status === 'pass' ? 'pass' : clip(`FAIL (${result.detail ?? ''})`)
+  if (result.status === 'pass') return result.observed === undefined ? 'pass' : 'pass*'
+  return clip(`${result.status} (${result.detail ?? ''})`)
+}
+
+/** One scenario of a reference client's own suite against one server. */
+export function clientCell(run: ClientRun | undefined, scenario: string): string {
+  if (run === undefined) return '-'
+  if (run.unavailable !== undefined) return 'unavailable'
+  if (run.problem !== undefined) return clip(`no results: ${run.problem}`)
+  const test = run.tests.find((item) => item.scenario === scenario)
+  if (test === undefined) return '-'
+  return test.status === 'FAIL' ? clip(`FAIL (${test.detail ?? ''})`) : test.status
 }
 
 function statusCell(server: ServerReport): string {
@@ -96,6 +109,21 @@ export function renderMatrix(report: MatrixReport): string {
       ),
     ])
   }
+  for (const client of report.clients) {
+    for (const scenario of report.scenarios) {
+      rows.push([
+        `${client.name} ${scenario.id}`,
+        ...servers.map(
+          (server) =>
+            unavailableCell(server) ??
+            clientCell(
+              server.clients.find((run) => run.client === client.name),
+              scenario.id,
+            ),
+        ),
+      ])
+    }
+  }
   rules.add(rows.length - 1)
   for (const testCase of report.cases) {
     rows.push([
@@ -110,13 +138,21 @@ export function renderMatrix(report: MatrixReport): string {
   rules.add(rows.length - 1)
   rows.push(['verdict', ...servers.map(verdictCell)])
 
-  const sections = [table(rows, rules)]
-  const unavailable = servers.filter((server) => server.unavailable !== undefined)
+  const sections = [
+    table(rows, rules),
+    'Rows: scenario-N is our client; "<client> scenario-N" is that reference client\'s own test ' +
+      'of the scenario;\nthen the hostile messages. pass* = passed on behaviour (any refusal ' +
+      'counts); what was sent is a finding.',
+  ]
+  const unavailable = [
+    ...servers.filter((server) => server.unavailable !== undefined),
+    ...report.clients.filter((client) => client.unavailable !== undefined),
+  ]
   if (unavailable.length > 0) {
     sections.push(
       'Unavailable:\n' +
         unavailable
-          .map((server) => `  ${server.name}:\n${indent(server.unavailable ?? '', '    ')}`)
+          .map((item) => `  ${item.name}:\n${indent(item.unavailable ?? '', '    ')}`)
           .join('\n'),
     )
   }
@@ -160,6 +196,19 @@ export function renderMatrix(report: MatrixReport): string {
           .join('\n'),
     )
   }
+  if (report.builds.length > 0) {
+    sections.push(
+      'Reference builds:\n' +
+        report.builds
+          .map(
+            (build) =>
+              `  ${build.name}: ${build.repository}@${build.commit.slice(0, 12)}, ` +
+              ('unavailable' in build ? 'FAILED' : `built in ${(build.ms / 1000).toFixed(0)} s`),
+          )
+          .join('\n'),
+    )
+  }
+  sections.push(`Wall time: ${(report.ms / 1000).toFixed(0)} s`)
   const failures = servers.reduce((sum, server) => sum + server.failures.length, 0)
   sections.push(
     report.ok

@@ -1,18 +1,24 @@
+import type { WireResponse } from '../adversarial/wire.js'
 import { httpClients } from '../clients.js'
-import { scenarios, type Scenario } from '../scenarios.js'
+import { ScenarioFinding, scenarios, type Scenario } from '../scenarios.js'
 import { withTimeout } from '../timeout.js'
 
 export interface ScenarioResult {
   readonly id: string
   readonly title: string
-  readonly status: 'pass' | 'FAIL'
+  /** `finding`: a foreign server's defect made a step unjudgeable (see ScenarioFinding). */
+  readonly status: 'pass' | 'FAIL' | 'finding'
   /** Why it failed: the step's message, with the error code when there is one. */
   readonly detail?: string
+  /** What a foreign server answered where its exact code was not judged. */
+  readonly observed?: readonly string[]
   readonly ms: number
 }
 
 export interface ScenarioOptions {
   readonly scenarios?: readonly Scenario[]
+  /** Exact error codes (our servers, the default) or any refusal (foreign servers). */
+  readonly strict?: boolean
   /** Per scenario. Default 60 s. */
   readonly timeoutMs?: number
   readonly onResult?: (result: ScenarioResult) => void
@@ -33,20 +39,37 @@ export async function runScenarios(
   const results: ScenarioResult[] = []
   for (const scenario of options.scenarios ?? scenarios) {
     const started = Date.now()
+    let last: WireResponse | undefined
+    const observed: string[] = []
+    const context = {
+      strict: options.strict ?? true,
+      lastAnswer: () => last,
+      observe: (note: string) => observed.push(note),
+    }
+    const seen = () => (observed.length === 0 ? {} : { observed: [...observed] })
     let result: ScenarioResult
     try {
       await withTimeout(
-        httpClients(baseUrl).then((clients) => scenario.run(clients)),
+        httpClients(baseUrl, { onAnswer: (answer) => (last = answer) }).then((clients) =>
+          scenario.run(clients, context),
+        ),
         options.timeoutMs ?? 60_000,
         scenario.id,
       )
-      result = { id: scenario.id, title: scenario.title, status: 'pass', ms: Date.now() - started }
+      result = {
+        id: scenario.id,
+        title: scenario.title,
+        status: 'pass',
+        ...seen(),
+        ms: Date.now() - started,
+      }
     } catch (error) {
       result = {
         id: scenario.id,
         title: scenario.title,
-        status: 'FAIL',
+        status: error instanceof ScenarioFinding ? 'finding' : 'FAIL',
         detail: describeError(error),
+        ...seen(),
         ms: Date.now() - started,
       }
     }
