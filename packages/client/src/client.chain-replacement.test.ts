@@ -354,63 +354,29 @@ describe('how the client drives a prepared chain', () => {
   })
 })
 
-describe('stores without prepareInitialize()', () => {
-  /** A store as written before prepareInitialize() existed. */
-  function legacy(inner: MemoryRotatingKeyStore): ClientRotatingKeyStore {
-    return {
-      initialize: () => inner.initialize(),
-      signer: () => inner.signer(),
-      next: () => inner.next(),
-      commit: () => inner.commit(),
-      clear: () => inner.clear(),
-    }
-  }
-
-  async function legacyClient() {
-    const world = createWorld()
-    const stores = createStores()
-    await stores.responseKeys.add(world.responseKey)
-    const client = new BetterAuthClient({
-      ...clientOptions(world.server, stores),
-      stores: {
-        ...stores,
-        authenticationKey: legacy(stores.authenticationKey),
-        accessKey: legacy(stores.accessKey),
-      },
-    })
-    return { world, stores, client }
-  }
-
-  it('still work: initialize() replaces the chain when called', async () => {
-    const { world, stores, client } = await legacyClient()
-    const recovery = await recoveryPair()
-    const ids = await client.createAccount(recovery.hash)
-    await client.createSession()
-    await client.refreshSession()
-    await client.rotateDevice()
-    await client.makeAccessRequest('/foo/bar', fooBar)
-    await client.recoverAccount(ids.identity, recovery.key, (await recoveryPair()).hash)
-    await client.createSession()
-    expect(world.server.tokens.get((await stores.accessToken.get())!)?.publicKey).toBe(
-      await (await stores.accessKey.signer()).public(),
-    )
-  })
-
-  it('keep the old behaviour: a failed createSession leaves no session rather than a stale token', async () => {
-    const { world, stores, client } = await legacyClient()
-    await client.createAccount((await recoveryPair()).hash)
-    await client.createSession()
-    world.server.inject('offline', '/session/create')
-    await expect(client.createSession()).rejects.toBeInstanceOf(NetworkError)
-    expect(await stores.accessToken.get()).toBeUndefined()
-    await expect(client.makeAccessRequest('/foo/bar', fooBar)).rejects.toBeInstanceOf(
-      InvalidStateError,
-    )
-    await client.createSession()
-  })
-})
-
 describe('validation of prepareInitialize', () => {
+  it('refuses a store without prepareInitialize at construction, naming it', () => {
+    const stores = createStores()
+    const store = legacyShape(stores)
+    const error = (() => {
+      try {
+        new BetterAuthClient({
+          ...clientOptions(createWorld().server, stores),
+          stores: { ...stores, accessKey: store as never },
+        })
+      } catch (e) {
+        return e
+      }
+      return undefined
+    })()
+    // Preparation is mandatory: a store that replaced its chain before the server answered
+    // would lose it whenever the request fails.
+    expect(error).toBeInstanceOf(ConfigurationError)
+    expect((error as ConfigurationError).context['field']).toBe(
+      'stores.accessKey.prepareInitialize',
+    )
+  })
+
   it('rejects a prepareInitialize that is not a function, naming it', () => {
     const stores = createStores()
     const error = (() => {
@@ -457,7 +423,8 @@ describe('validation of prepareInitialize', () => {
   })
 })
 
-function legacyShape(stores: Stores): ClientRotatingKeyStore {
+/** A store as written before prepareInitialize() existed. */
+function legacyShape(stores: Stores): Omit<ClientRotatingKeyStore, 'prepareInitialize'> {
   const inner = stores.authenticationKey
   return {
     initialize: () => inner.initialize(),

@@ -15,7 +15,6 @@ import {
   signPayloadText,
 } from '@better-auth/protocol'
 import type {
-  ClientRotatingKeyStore,
   ClientValueStore,
   JsonValue,
   PendingRotation,
@@ -584,28 +583,15 @@ export class BetterAuthClient {
 }
 
 /**
- * A new chain for `stores[name]` that replaces the stored one only on commit(). A store without
- * prepareInitialize() (written before it existed) gets the old behaviour: initialize() replaces
- * the chain now, after `beforeReplace`, and commit() and discard() do nothing.
+ * A new chain for `stores[name]` that replaces the stored one only on commit(); `beforeReplace`
+ * runs right before that.
  */
 async function prepareChain(
   stores: ClientStores,
   name: 'authenticationKey' | 'accessKey',
   beforeReplace: (() => Promise<void>) | undefined,
 ): Promise<PreparedChain> {
-  const store: ClientRotatingKeyStore = stores[name]
-  if (store.prepareInitialize === undefined) {
-    await beforeReplace?.()
-    const { publicKey, rotationHash } = await store.initialize()
-    return {
-      publicKey,
-      rotationHash,
-      signer: await store.signer(),
-      commit: () => Promise.resolve(),
-      discard: () => Promise.resolve(),
-    }
-  }
-  const prepared = requirePreparedChain(await store.prepareInitialize(), name)
+  const prepared = requirePreparedChain(await stores[name].prepareInitialize(), name)
   return {
     publicKey: prepared.publicKey,
     rotationHash: prepared.rotationHash,

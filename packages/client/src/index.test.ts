@@ -9,10 +9,12 @@ it('pins the public runtime exports', async () => {
     [
       "BetterAuthClient",
       "FetchNetwork",
+      "KeyChainStore",
       "MemoryRotatingKeyStore",
       "MemoryValueStore",
       "MemoryVerificationKeyStore",
       "UnverifiedResponseError",
+      "sameChainRecord",
     ]
   `)
 })

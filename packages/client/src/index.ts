@@ -4,6 +4,15 @@ export type { BetterAuthClientOptions, ClientPaths, ClientStores } from './optio
 export { FetchNetwork, type FetchNetworkOptions, type Network } from './network.js'
 export { MemoryValueStore } from './stores/memory-value-store.js'
 export {
+  KeyChainStore,
+  sameChainRecord,
+  type ChainKey,
+  type ChainKeys,
+  type ChainRecord,
+  type KeyChainPersistence,
+  type KeyChainStoreOptions,
+} from './stores/key-chain.js'
+export {
   MemoryRotatingKeyStore,
   type MemoryRotatingKeyStoreOptions,
 } from './stores/memory-rotating-key-store.js'

@@ -49,16 +49,12 @@ function section(parent: unknown, key: string, field: string): Record<string, un
   return value as Record<string, unknown>
 }
 
-/**
- * Checks that `field` names an object with the listed methods, and that each optional method it
- * has is a function, and returns it.
- */
+/** Checks that `field` names an object with the listed methods, and returns it. */
 function implementation<T>(
   parent: Record<string, unknown>,
   key: string,
   field: string,
   methods: readonly string[],
-  optionalMethods: readonly string[] = [],
 ): T {
   const value = parent[key]
   if (typeof value !== 'object' || value === null) {
@@ -69,22 +65,18 @@ function implementation<T>(
       throw new ConfigurationError(`${field}.${method}`, 'expected a function')
     }
   }
-  for (const method of optionalMethods) {
-    const member = (value as Record<string, unknown>)[method]
-    if (member !== undefined && typeof member !== 'function') {
-      throw new ConfigurationError(`${field}.${method}`, 'expected a function or undefined')
-    }
-  }
   return value as T
 }
 
 const VALUE_STORE = ['store', 'get', 'clear'] as const
-const ROTATING_KEY_STORE = ['initialize', 'signer', 'next', 'commit', 'clear'] as const
-/**
- * Optional so that stores written before two-phase replacement keep working; the client then
- * falls back to initialize(), which replaces the chain before the server has answered.
- */
-const ROTATING_KEY_STORE_OPTIONAL = ['prepareInitialize'] as const
+const ROTATING_KEY_STORE = [
+  'initialize',
+  'signer',
+  'next',
+  'commit',
+  'clear',
+  'prepareInitialize',
+] as const
 
 function resolvePaths(paths: unknown): ClientPaths {
   const resolved = {} as Record<ProtocolName, string>
@@ -133,14 +125,12 @@ export function resolveOptions(options: unknown): ResolvedOptions {
       'authenticationKey',
       'stores.authenticationKey',
       ROTATING_KEY_STORE,
-      ROTATING_KEY_STORE_OPTIONAL,
     ),
     accessKey: implementation<ClientRotatingKeyStore>(
       stores,
       'accessKey',
       'stores.accessKey',
       ROTATING_KEY_STORE,
-      ROTATING_KEY_STORE_OPTIONAL,
     ),
     responseKeys: implementation<VerificationKeyStore>(
       stores,

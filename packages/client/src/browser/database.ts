@@ -5,6 +5,7 @@ import {
   StorageUnavailableError,
 } from '@better-auth/protocol'
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb'
+import type { ChainRecord as GenericChainRecord } from '../stores/key-chain.js'
 
 /** The database every store of `openBrowserStores` shares unless `dbName` says otherwise. */
 export const DEFAULT_DB_NAME = 'better-auth'
@@ -17,16 +18,8 @@ export interface StoredKey {
   readonly publicKey: string
 }
 
-/**
- * One rotating key chain. `pending` is the prepared rotation: the key after `next` and the
- * commitment to it. It lives in the same record as the chain, so a single write changes both and
- * no reload can observe one without the other.
- */
-export interface ChainRecord {
-  readonly current: StoredKey
-  readonly next: StoredKey
-  readonly pending?: { readonly after: StoredKey; readonly rotationHash: string }
-}
+/** One rotating key chain as persisted: see KeyChainStore. */
+export type ChainRecord = GenericChainRecord<StoredKey>
 
 /**
  * Every record is keyed by `[namespace, name]`, so one account's records form one contiguous key

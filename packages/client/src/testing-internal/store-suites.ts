@@ -142,11 +142,8 @@ export function describeClientRotatingKeyStore(
     })
   })
 
-  // prepareInitialize() is optional in the interface; stores without it skip these.
-  const twoPhase = typeof create().prepareInitialize === 'function'
-  describe.skipIf(!twoPhase)(`${name} (two-phase chain replacement)`, () => {
+  describe(`${name} (two-phase chain replacement)`, () => {
     function prepare(store: ClientRotatingKeyStore): Promise<PreparedChain> {
-      if (store.prepareInitialize === undefined) throw new Error('prepareInitialize is missing')
       return store.prepareInitialize()
     }
 

@@ -49,9 +49,12 @@ export interface PreparedChain extends KeyCommitment {
  * returning the same pending rotation until `commit()`, so a request that failed or was lost can
  * be retried with the same keys.
  *
- * Replacing the whole chain (account creation, recovery, a new session) is two-phase as well when
- * the store implements `prepareInitialize()`: the new chain is installed by its `commit()` only
- * after the server accepted it. `initialize()` replaces the chain at once.
+ * Replacing the whole chain (account creation, recovery, a new session) is two-phase as well:
+ * `prepareInitialize()` holds the new chain apart, and its `commit()` installs it only after the
+ * server accepted it. `initialize()` replaces the chain at once.
+ *
+ * `@better-auth/client` implements this state machine once (`KeyChainStore`) over a small
+ * persistence interface; a custom store normally implements only that persistence.
  */
 export interface ClientRotatingKeyStore {
   /**
@@ -60,12 +63,8 @@ export interface ClientRotatingKeyStore {
    * accepted by a server.
    */
   initialize(): Promise<KeyCommitment>
-  /**
-   * Generates a new chain without touching the stored one; see PreparedChain. Optional for
-   * compatibility with stores written before it existed: a client falls back to `initialize()`
-   * (replace at once) for a store without it.
-   */
-  prepareInitialize?(): Promise<PreparedChain>
+  /** Generates a new chain without touching the stored one; see PreparedChain. */
+  prepareInitialize(): Promise<PreparedChain>
   /** The current key; throws InvalidStateError when the store is not initialized. */
   signer(): Promise<SigningKey>
   next(): Promise<PendingRotation>
