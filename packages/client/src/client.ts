@@ -22,7 +22,9 @@ import type {
   ProtocolName,
   ResponseBody,
   SigningKey,
+  VerificationKeyStore,
 } from '@better-auth/protocol'
+import type { Network } from './network.js'
 import {
   resolveOptions,
   type BetterAuthClientOptions,
@@ -375,10 +377,15 @@ export class BetterAuthClient {
    * Sends `request` to an application route with the access token, and returns the verified
    * response data. `T` is the caller's assertion about the application's response shape.
    */
-  async makeAccessRequest<T = JsonValue>(path: string, request: JsonValue): Promise<T> {
+  async makeAccessRequest<T = JsonValue>(
+    path: string,
+    request: JsonValue,
+    service?: AccessService,
+  ): Promise<T> {
     requirePath(path, 'path')
     requireJson(request, 'request')
-    const { network, noncer, stores, timestamper } = this.#options
+    const { noncer, stores, timestamper } = this.#options
+    const { network, responseKeys } = resolveService(service, this.#options)
     // Only reading the token and signing wait for other operations: the token and the access
     // key must belong together, while the round trip itself can overlap with other requests.
     const { nonce, message } = await this.#exclusive(async () => {
@@ -391,7 +398,7 @@ export class BetterAuthClient {
     const text = await this.#send(network, path, message)
     throwIfErrorBody(text)
     const envelope = parseAccessResponse(text)
-    await verifyResponse(envelope, stores.responseKeys, nonce)
+    await verifyResponse(envelope, responseKeys, nonce)
     return envelope.payload.response as T
   }
 
@@ -602,6 +609,30 @@ async function prepareChain(
     },
     discard: () => prepared.discard(),
   }
+}
+
+/**
+ * An application service other than the auth server: where its routes are, and the response
+ * keys it signs with. Access requests to it carry the same token.
+ */
+export interface AccessService {
+  readonly network: Network
+  readonly responseKeys: VerificationKeyStore
+}
+
+function resolveService(service: AccessService | undefined, options: ResolvedOptions) {
+  if (service === undefined) {
+    return { network: options.network, responseKeys: options.stores.responseKeys }
+  }
+  if (
+    typeof service !== 'object' ||
+    service === null ||
+    typeof service.network?.sendRequest !== 'function' ||
+    typeof service.responseKeys?.get !== 'function'
+  ) {
+    throw new InvalidMessageError('service', 'expected { network, responseKeys }')
+  }
+  return service
 }
 
 /** A custom store's result is checked before it signs anything or the server is asked. */

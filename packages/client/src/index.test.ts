@@ -8,6 +8,7 @@ it('pins the public runtime exports', async () => {
   expect(exports).toMatchInlineSnapshot(`
     [
       "BetterAuthClient",
+      "BetterAuthSession",
       "FetchNetwork",
       "KeyChainStore",
       "MemoryRotatingKeyStore",

@@ -1,5 +1,18 @@
-export { BetterAuthClient, type AccountIds, type UnverifiedRotation } from './client.js'
+export {
+  BetterAuthClient,
+  type AccessService,
+  type AccountIds,
+  type UnverifiedRotation,
+} from './client.js'
 export { UnverifiedResponseError } from './errors.js'
+export {
+  BetterAuthSession,
+  type CrossTabLock,
+  type SessionChange,
+  type SessionListener,
+  type SessionOptions,
+  type SessionView,
+} from './session.js'
 export type { BetterAuthClientOptions, ClientPaths, ClientStores } from './options.js'
 export { FetchNetwork, type FetchNetworkOptions, type Network } from './network.js'
 export { MemoryValueStore } from './stores/memory-value-store.js'
