@@ -4,6 +4,6 @@ import { defineConfig } from 'vitest/config'
 // prints one summary that .ci/run can count.
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'integration', 'spec', 'examples/*'],
+    projects: ['packages/*', 'integration', 'integration/runtimes', 'spec', 'examples/*'],
   },
 })
