@@ -366,7 +366,7 @@ describe('server refuses, with the exact code', () => {
 })
 
 describe('client refuses', () => {
-  it('a response whose signature does not verify (BA201), and state is unchanged', async () => {
+  it('a rotation response whose signature does not verify (BA803 for BA201), and state is unchanged', async () => {
     const harness = await createHarness()
     let tamper = false
     const client = harness.newClient({
@@ -379,9 +379,18 @@ describe('client refuses', () => {
     })
     await client.createAccount(await hasher.sum('recovery'))
     tamper = true
-    expect(await codeOf(client.rotateDevice())).toBe('BA201')
+    const refused = await client.rotateDevice().then(
+      () => undefined,
+      (error: unknown) => error,
+    )
+    expect(refused).toMatchObject({ code: 'BA803', context: { reason: 'BA201' } })
     tamper = false
     // The server did rotate; the client did not commit, so its retry is refused as a replay.
     expect(await codeOf(client.rotateDevice())).toBe('BA104')
+    // The kept response is the forged one: resuming re-verifies it and still refuses it.
+    expect(await codeOf(client.resumeUnverified())).toBe('BA803')
+    expect(client.unverifiedRotations()).toEqual([
+      expect.objectContaining({ protocol: 'rotateDevice' }),
+    ])
   })
 })
