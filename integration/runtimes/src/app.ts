@@ -1,20 +1,16 @@
-// The application every runtime serves: one access route, verified by the AccessVerifier and
-// answered with a signed response. Runtime-neutral (Web Crypto, fetch API), so the same code is
-// bundled for Bun, Deno and workerd; each entry module only supplies its configuration, its
-// nonce store and its way of listening.
+// The application every runtime serves: one access route on the server package's framework-neutral
+// HTTP layer (`BetterAuthHttp`), whose AccessVerifier verifies each request and signs the answer.
+// Runtime-neutral (Web Crypto, fetch API), so the same code is bundled for Bun, Deno and workerd;
+// each entry module only supplies its configuration, its nonce store and its way of listening.
 import {
   GzipTokenEncoder,
   Rfc3339Timestamper,
   WebCryptoP256SigningKey,
   WebCryptoP256Verifier,
 } from '@better-auth/crypto'
-import { verificationKey, type JsonValue, type ServerTimeLockStore } from '@better-auth/protocol'
-import {
-  AccessVerifier,
-  StaticVerificationKeyStore,
-  errorResponse,
-  signAccessResponse,
-} from '@better-auth/server'
+import { verificationKey, type ServerTimeLockStore } from '@better-auth/protocol'
+import { AccessVerifier, StaticVerificationKeyStore } from '@better-auth/server'
+import { BetterAuthHttp } from '@better-auth/server/http'
 
 export interface AppConfig {
   /** The server response key, as the PKCS #8 PEM a secret would hold. */
@@ -31,36 +27,28 @@ export interface AppConfig {
 export const ECHO_PATH = '/echo'
 
 /** A fetch handler, `(Request) => Promise<Response>`, answering signed access requests. */
-export function createApp(config: AppConfig): (request: Request) => Promise<Response> {
+export async function createApp(
+  config: AppConfig,
+): Promise<(request: Request) => Promise<Response>> {
   const verifier = new WebCryptoP256Verifier()
-  const accessVerifier = new AccessVerifier({
-    crypto: { verifier },
-    encoding: { timestamper: new Rfc3339Timestamper(), tokenEncoder: new GzipTokenEncoder() },
-    stores: {
-      accessNonce: config.accessNonce,
-      accessVerificationKeys: new StaticVerificationKeyStore([
-        verificationKey(config.accessPublicKey, verifier),
-      ]),
-    },
+  const http = new BetterAuthHttp({
+    access: new AccessVerifier({
+      crypto: {
+        verifier,
+        responseKey: await WebCryptoP256SigningKey.fromPkcs8Pem(config.responseKeyPem),
+      },
+      encoding: { timestamper: new Rfc3339Timestamper(), tokenEncoder: new GzipTokenEncoder() },
+      stores: {
+        accessNonce: config.accessNonce,
+        accessVerificationKeys: new StaticVerificationKeyStore([
+          verificationKey(config.accessPublicKey, verifier),
+        ]),
+      },
+    }),
   })
-  const responseKey = WebCryptoP256SigningKey.fromPkcs8Pem(config.responseKeyPem)
-  // Awaited by each request; marked handled here so a bad key fails requests, not the process.
-  responseKey.catch(() => undefined)
-
-  return async (request) => {
-    if (new URL(request.url).pathname !== ECHO_PATH || request.method !== 'POST') {
-      return new Response('not found', { status: 404 })
-    }
-    try {
-      const verified = await accessVerifier.verify(await request.text())
-      const answer: JsonValue = { echo: verified.request, instance: config.instance }
-      const body = await signAccessResponse(await responseKey, verified.nonce, answer)
-      return new Response(body, { headers: { 'content-type': 'application/json' } })
-    } catch (error) {
-      return new Response(errorResponse(error), {
-        status: 400,
-        headers: { 'content-type': 'application/json' },
-      })
-    }
+  const echo = http.access((verified) => ({ echo: verified.request, instance: config.instance }))
+  return (request) => {
+    const { pathname } = new URL(request.url)
+    return request.method === 'POST' && pathname === ECHO_PATH ? echo(request) : http.fetch(request)
   }
 }

@@ -12,7 +12,7 @@ declare const Bun: {
   }): { readonly port: number }
 }
 
-const app = createApp({
+const app = await createApp({
   responseKeyPem: Bun.env.RESPONSE_KEY_PEM ?? '',
   accessPublicKey: Bun.env.ACCESS_PUBLIC_KEY ?? '',
   accessNonce: new MemoryTimeLockStore(),

@@ -12,7 +12,7 @@ declare const Deno: {
   ): unknown
 }
 
-const app = createApp({
+const app = await createApp({
   responseKeyPem: Deno.env.get('RESPONSE_KEY_PEM') ?? '',
   accessPublicKey: Deno.env.get('ACCESS_PUBLIC_KEY') ?? '',
   accessNonce: new MemoryTimeLockStore(),

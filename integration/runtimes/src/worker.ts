@@ -12,16 +12,17 @@ interface Env {
   readonly NONCES: NonceNamespace
 }
 
-let app: ((request: Request) => Promise<Response>) | undefined
+// Created on the first request: Workers allow no asynchronous work at module scope.
+let app: Promise<(request: Request) => Promise<Response>> | undefined
 
 export default {
-  fetch(request: Request, env: Env): Promise<Response> {
+  async fetch(request: Request, env: Env): Promise<Response> {
     app ??= createApp({
       responseKeyPem: env.RESPONSE_KEY_PEM,
       accessPublicKey: env.ACCESS_PUBLIC_KEY,
       accessNonce: new DurableObjectTimeLockStore({ namespace: env.NONCES }),
       instance: env.INSTANCE,
     })
-    return app(request)
+    return (await app)(request)
   },
 }
