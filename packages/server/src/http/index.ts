@@ -8,7 +8,14 @@ export {
   type HttpAnswer,
   type HttpRoute,
 } from './handler.js'
-export { readBody, type BodySource, type RequestBody } from './body.js'
+export {
+  checkContentType,
+  decode as decodeBody,
+  readBody,
+  tooLarge,
+  type BodySource,
+  type RequestBody,
+} from './body.js'
 export {
   HttpRefusal,
   STATUS_BY_CODE,

@@ -123,10 +123,21 @@ async function errorCode(response: Response): Promise<string> {
   return body.error?.code ?? 'none'
 }
 
+export interface SuiteOptions {
+  /**
+   * The app installed its own body parser globally (Express's `express.json()`): it reads, and
+   * on refusal drains, every body before any route runs, so the tests of unread bodies on unknown
+   * routes and access routes do not apply.
+   */
+  readonly appParsesBodies?: boolean
+}
+
 export function httpAdapterSuite(
   name: string,
   start: (auth: SuiteAuth) => Promise<AdapterUnderTest>,
+  options: SuiteOptions = {},
 ): void {
+  const ourBodies = options.appParsesBodies === true ? it.skip : it
   describe(`HTTP adapter: ${name}`, () => {
     let adapter: AdapterUnderTest
     let responseKey: string
@@ -214,7 +225,7 @@ export function httpAdapterSuite(
       },
     )
 
-    it('answers an unknown route with 404 BA101 without parsing its 1 MB body', async () => {
+    ourBodies('answers an unknown route with 404 BA101 without parsing its 1 MB body', async () => {
       const response = await adapter.send(post('/no/such/route', `{"a":"${'x'.repeat(1 << 20)}`))
       expect(response.status).toBe(404)
       expect(await errorCode(response)).toBe('BA101')
@@ -226,25 +237,24 @@ export function httpAdapterSuite(
       expect(await errorCode(response)).toBe('BA101')
     })
 
-    it.each(['/account/create', '/foo/bar'])(
-      '%s refuses a streamed 50 MB body with 413, memory growing under 5 MB',
-      async (path) => {
-        const before = memory()
-        let peak = before
-        const sampler = setInterval(() => (peak = Math.max(peak, memory())), 1)
-        const huge = hugeBody()
-        const response = await adapter.send(post(path, huge.stream)).catch(() => undefined)
-        clearInterval(sampler)
-        peak = Math.max(peak, memory())
-        // Over TCP the connection may close before the answer is read; in process it never does.
-        if (response !== undefined) {
-          expect(response.status).toBe(413)
-          expect(await errorCode(response)).toBe('BA101')
-        }
-        expect(peak - before).toBeLessThan(5 * 1024 * 1024)
-        expect(huge.pulled()).toBeLessThan(50 * 1024 * 1024)
-      },
-    )
+    it.each(
+      options.appParsesBodies === true ? ['/account/create'] : ['/account/create', '/foo/bar'],
+    )('%s refuses a streamed 50 MB body with 413, memory growing under 5 MB', async (path) => {
+      const before = memory()
+      let peak = before
+      const sampler = setInterval(() => (peak = Math.max(peak, memory())), 1)
+      const huge = hugeBody()
+      const response = await adapter.send(post(path, huge.stream)).catch(() => undefined)
+      clearInterval(sampler)
+      peak = Math.max(peak, memory())
+      // Over TCP the connection may close before the answer is read; in process it never does.
+      if (response !== undefined) {
+        expect(response.status).toBe(413)
+        expect(await errorCode(response)).toBe('BA101')
+      }
+      expect(peak - before).toBeLessThan(5 * 1024 * 1024)
+      expect(huge.pulled()).toBeLessThan(50 * 1024 * 1024)
+    })
 
     it('refuses a declared oversized body unread', async () => {
       const response = await adapter.send(
