@@ -27,9 +27,12 @@ it('pins the public runtime exports of /http and /node', () => {
       "BetterAuthHttp",
       "HttpRefusal",
       "STATUS_BY_CODE",
+      "checkContentType",
+      "decodeBody",
       "mapError",
       "readBody",
       "toResponse",
+      "tooLarge",
       "webBody",
     ]
   `)
