@@ -54,3 +54,5 @@ export {
   type Validator,
 } from './schema.js'
 export { LruCache } from './lru-cache.js'
+export { storageBackend, storeErrors, type StorageBackend } from './stores/store-errors.js'
+export { Sweeper } from './stores/sweeper.js'

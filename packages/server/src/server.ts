@@ -23,6 +23,7 @@ import {
   type ProtocolName,
   type RequestEnvelope,
   type ResponseBody,
+  type RotationChange,
   type VerificationKeyStore,
 } from '@better-auth/protocol'
 import { AccessVerifier, signAccessResponse } from './access-verifier.js'
@@ -197,15 +198,18 @@ export class BetterAuthServer {
   async deleteAccount(message: string): Promise<string> {
     const request = this.#parse('deleteAccount', message)
     const auth = request.payload.request.authentication
-    await this.#rotate(request, auth)
-    await this.#options.stores.authenticationKey.deleteIdentity(auth.identity)
+    await this.#verify(request, auth.publicKey)
+    await this.#rotate(auth, { kind: 'delete-identity' })
+    // Only once the devices are gone: a refused request must not touch the recovery hash.
     await this.#options.stores.recoveryHash.delete(auth.identity)
     return this.#respond('deleteAccount', request, {})
   }
 
   async rotateDevice(message: string): Promise<string> {
     const request = this.#parse('rotateDevice', message)
-    await this.#rotate(request, request.payload.request.authentication)
+    const auth = request.payload.request.authentication
+    await this.#verify(request, auth.publicKey)
+    await this.#rotate(auth)
     return this.#respond('rotateDevice', request, {})
   }
 
@@ -224,23 +228,29 @@ export class BetterAuthServer {
     )
     await this.#checkDeviceDerivation(linked)
     if (!constantTimeEqual(linked.identity, auth.identity)) throw new MismatchedIdentitiesError()
-    await this.#rotate(request, auth, true)
-    await this.#options.stores.authenticationKey.registerDevice(deviceKey(linked))
+    const { device, publicKey, rotationHash } = linked
+    await this.#rotate(auth, {
+      kind: 'register-device',
+      device: { device, publicKey, rotationHash },
+    })
     return this.#respond('linkDevice', request, {})
   }
 
   async unlinkDevice(message: string): Promise<string> {
     const request = this.#parse('unlinkDevice', message)
     const { authentication: auth, link } = request.payload.request
-    await this.#rotate(request, auth)
-    await this.#options.stores.authenticationKey.revokeDevice(auth.identity, link.device)
+    await this.#verify(request, auth.publicKey)
+    await this.#rotate(auth, { kind: 'revoke-device', device: link.device })
     return this.#respond('unlinkDevice', request, {})
   }
 
   async changeRecoveryKey(message: string): Promise<string> {
     const request = this.#parse('changeRecoveryKey', message)
     const auth = request.payload.request.authentication
-    await this.#rotate(request, auth)
+    // The recovery hash lives in another store, so this cannot be one atomic step; the only
+    // refusal `replace` has (no recovery hash) is impossible for an account the server created.
+    await this.#verify(request, auth.publicKey)
+    await this.#rotate(auth)
     await this.#options.stores.recoveryHash.replace(auth.identity, auth.recoveryHash)
     return this.#respond('changeRecoveryKey', request, {})
   }
@@ -350,18 +360,18 @@ export class BetterAuthServer {
   }
 
   /**
-   * The gate in front of every authenticated change: the request is signed by the key the device
-   * committed to, and the store swaps the commitment atomically (exactly one of concurrent
-   * rotations revealing the same key wins).
+   * The gate in front of every authenticated change, once the request's signature by the revealed
+   * key is verified: the store swaps the commitment atomically (exactly one of concurrent
+   * rotations revealing the same key wins), together with the change it authorises, so a refused
+   * change leaves the commitment unspent. The signature is verified and the key hashed whether or
+   * not the device exists, and the store answers an unknown, revoked or out-of-step device alike
+   * (BA104): a stranger learns nothing about which devices are live.
    */
-  async #rotate(
-    envelope: Envelope<unknown>,
-    auth: Authentication,
-    verified = false,
-  ): Promise<void> {
-    if (!verified) await this.#verify(envelope, auth.publicKey)
+  async #rotate(auth: Authentication, change?: RotationChange): Promise<void> {
     const revealedHash = await this.#options.crypto.hasher.sum(auth.publicKey)
-    await this.#options.stores.authenticationKey.rotate(deviceKey(auth), revealedHash)
+    const store = this.#options.stores.authenticationKey
+    if (change === undefined) await store.rotate(deviceKey(auth), revealedHash)
+    else await store.rotateAndApply(deviceKey(auth), revealedHash, change)
   }
 
   async #verifyToken(decoded: Awaited<ReturnType<typeof decodeAccessToken>>): Promise<void> {
@@ -438,6 +448,7 @@ function validateOptions(options: BetterAuthServerOptions): void {
     'registerIdentity',
     'registerDevice',
     'rotate',
+    'rotateAndApply',
     'publicKey',
     'revokeDevice',
     'replaceAllDevices',

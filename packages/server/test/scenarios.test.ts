@@ -30,8 +30,9 @@ describe('reference scenarios, in process', () => {
     await fresh.refreshSession()
     expect(await fresh.makeAccessRequest('/foo/bar', fooBar)).toEqual(answer)
 
-    // Recovery revoked every old device: the original can neither rotate nor sign in.
-    expect(await codeOf(client.rotateDevice())).toBe('BA103')
+    // Recovery revoked every old device: the original can neither rotate nor sign in. A revoked
+    // device's rotation is answered as a wrong key (BA104), as it is for a stranger.
+    expect(await codeOf(client.rotateDevice())).toBe('BA104')
     expect(await codeOf(client.createSession())).toBe('BA103')
   })
 
@@ -52,7 +53,7 @@ describe('reference scenarios, in process', () => {
       .authentication.device as string
     await added.unlinkDevice(originalDevice)
     expect(await codeOf(original.refreshSession())).toBe('BA103')
-    expect(await codeOf(original.rotateDevice())).toBe('BA103')
+    expect(await codeOf(original.rotateDevice())).toBe('BA104')
     await added.refreshSession()
     expect(await added.makeAccessRequest('/foo/bar', fooBar)).toEqual(answer)
     expect(parseLinkContainer(container).payload.authentication.identity).toBe(identity)
@@ -78,9 +79,10 @@ describe('reference scenarios, in process', () => {
     expect(await codeOf(client.createSession())).toBe('BA901')
     expect(await codeOf(harness.stores.authenticationKey.publicKey(identity, device))).toBe('BA103')
     expect(await codeOf(harness.stores.recoveryHash.replace(identity, device))).toBe('BA102')
-    // The device is gone server side, whatever the client still holds.
+    // The device is gone server side, whatever the client still holds: its rotation matches
+    // no commitment.
     const replay = await harness.dispatch('/account/delete', lastRotation)
-    expect(JSON.parse(replay).error.code).toBe('BA103')
+    expect(JSON.parse(replay).error.code).toBe('BA104')
     const fresh = harness.newClient()
     const next = await generateKey()
     expect(

@@ -1,10 +1,8 @@
 import {
-  AlreadyExistsError,
-  InvalidDeviceError,
-  InvalidHashError,
-  InvalidIdentityError,
   StorageUnavailableError,
+  storeErrors,
   type DeviceKey,
+  type RotationChange,
   type ServerAuthenticationKeyStore,
 } from '@better-auth/protocol'
 import type { Database } from './database.js'
@@ -25,9 +23,9 @@ export class PostgresAuthenticationKeyStore implements ServerAuthenticationKeySt
       // transaction; a concurrent insert of the same identity makes this one wait for it to
       // commit, so "already exists" is decided by the insert itself.
       const identity = await client.query(this.#sql.insertIdentity, [key.identity])
-      if (identity.rowCount === 0) throw new AlreadyExistsError('identity')
+      if (identity.rowCount === 0) throw storeErrors.identityExists()
       const device = await client.query(this.#sql.insertDevice, deviceRow(key))
-      if (device.rowCount === 0) throw new AlreadyExistsError('device')
+      if (device.rowCount === 0) throw storeErrors.deviceExists()
     })
   }
 
@@ -43,11 +41,11 @@ export class PostgresAuthenticationKeyStore implements ServerAuthenticationKeySt
         error instanceof StorageUnavailableError &&
         sqlState(error.cause) === FOREIGN_KEY_VIOLATION
       ) {
-        throw new InvalidIdentityError('unknown identity')
+        throw storeErrors.unknownIdentity()
       }
       throw error
     }
-    if (inserted === 0) throw new AlreadyExistsError('device')
+    if (inserted === 0) throw storeErrors.deviceExists()
   }
 
   async rotate(key: DeviceKey, revealedHash: string): Promise<void> {
@@ -61,14 +59,48 @@ export class PostgresAuthenticationKeyStore implements ServerAuthenticationKeySt
       key.device,
       revealedHash,
     ])
-    if (rowCount === 1) return
-    // Nothing changed: read the row only to tell the caller why.
-    const { rows } = await this.#db.query<{ active: boolean }>(this.#sql.deviceActive, [
-      key.identity,
-      key.device,
-    ])
-    if (rows[0]?.active !== true) throw new InvalidDeviceError('unknown or revoked device')
-    throw new InvalidHashError('rotation', 'key does not match the commitment')
+    // One answer whether the device is unknown, revoked or out of step: see the contract.
+    if (rowCount !== 1) throw storeErrors.rotationMismatch()
+  }
+
+  rotateAndApply(key: DeviceKey, revealedHash: string, change: RotationChange): Promise<void> {
+    return this.#db.transaction(async (client) => {
+      // The identity row first, the lock order of replaceAllDevices and deleteIdentity, so none
+      // of them can deadlock with this. Then the rotation, then the change: a refusal throws,
+      // and the rollback restores the commitment, so a refused change leaves it unspent.
+      const identity = await client.query(this.#sql.lockIdentity, [key.identity])
+      if (identity.rowCount === 0) throw storeErrors.rotationMismatch()
+      const rotated = await client.query(this.#sql.rotate, [
+        key.publicKey,
+        key.rotationHash,
+        key.identity,
+        key.device,
+        revealedHash,
+      ])
+      if (rotated.rowCount !== 1) throw storeErrors.rotationMismatch()
+      switch (change.kind) {
+        case 'register-device': {
+          const { device, publicKey, rotationHash } = change.device
+          const inserted = await client.query(this.#sql.insertDevice, [
+            key.identity,
+            device,
+            publicKey,
+            rotationHash,
+          ])
+          if (inserted.rowCount === 0) throw storeErrors.deviceExists()
+          return
+        }
+        case 'revoke-device': {
+          const revoked = await client.query(this.#sql.revoke, [key.identity, change.device])
+          if (revoked.rowCount === 0) throw storeErrors.unknownDevice()
+          return
+        }
+        case 'delete-identity':
+          await client.query(this.#sql.deleteDevices, [key.identity])
+          await client.query(this.#sql.deleteIdentity, [key.identity])
+          return
+      }
+    })
   }
 
   async publicKey(identity: string, device: string): Promise<string> {
@@ -77,13 +109,13 @@ export class PostgresAuthenticationKeyStore implements ServerAuthenticationKeySt
       device,
     ])
     const found = rows[0]
-    if (found === undefined) throw new InvalidDeviceError('unknown or revoked device')
+    if (found === undefined) throw storeErrors.unknownDevice()
     return found.public_key
   }
 
   async revokeDevice(identity: string, device: string): Promise<void> {
     const { rowCount } = await this.#db.query(this.#sql.revoke, [identity, device])
-    if (rowCount === 0) throw new InvalidDeviceError('unknown or revoked device')
+    if (rowCount === 0) throw storeErrors.unknownDevice()
   }
 
   replaceAllDevices(key: DeviceKey): Promise<void> {
@@ -91,11 +123,11 @@ export class PostgresAuthenticationKeyStore implements ServerAuthenticationKeySt
       // Locking the identity row first serialises this with other replacements and deletions
       // of the identity (which lock it first too), so they cannot deadlock or interleave.
       const identity = await client.query(this.#sql.lockIdentity, [key.identity])
-      if (identity.rowCount === 0) throw new InvalidIdentityError('unknown identity')
+      if (identity.rowCount === 0) throw storeErrors.unknownIdentity()
       await client.query(this.#sql.revokeAll, [key.identity])
       // A used id throws here, and the rollback reactivates the devices revoked above.
       const device = await client.query(this.#sql.insertDevice, deviceRow(key))
-      if (device.rowCount === 0) throw new AlreadyExistsError('device')
+      if (device.rowCount === 0) throw storeErrors.deviceExists()
     })
   }
 
@@ -125,7 +157,6 @@ function statements(s: string) {
     deleteIdentity: `DELETE FROM ${s}.identities WHERE identity = $1`,
     publicKey: `SELECT public_key FROM ${s}.devices
       WHERE identity = $1 AND device = $2 AND active`,
-    deviceActive: `SELECT active FROM ${s}.devices WHERE identity = $1 AND device = $2`,
     rotate: `UPDATE ${s}.devices SET public_key = $1, rotation_hash = $2
       WHERE identity = $3 AND device = $4 AND active AND rotation_hash = $5`,
     revoke: `UPDATE ${s}.devices SET active = false

@@ -1,15 +1,14 @@
-import type { ServerAuthenticationNonceStore } from '@better-auth/protocol'
+import type { ServerAuthenticationNonceStore, Sweeper } from '@better-auth/protocol'
 import type { Database } from './database.js'
-import type { Sweeper } from './sweeper.js'
 import { expiryMs, nowMs } from './time.js'
 
 export class PostgresAuthenticationNonceStore implements ServerAuthenticationNonceStore {
   readonly #db: Database
-  readonly #sweeper: Sweeper
+  readonly #sweeper: Sweeper<Promise<number>>
   readonly #put: string
   readonly #take: string
 
-  constructor(db: Database, sweeper: Sweeper) {
+  constructor(db: Database, sweeper: Sweeper<Promise<number>>) {
     this.#db = db
     this.#sweeper = sweeper
     const s = db.schema

@@ -1,4 +1,4 @@
-import { BetterAuthError, StorageUnavailableError } from '@better-auth/protocol'
+import { BetterAuthError } from '@better-auth/protocol'
 import {
   DatabaseError,
   type Pool,
@@ -6,7 +6,7 @@ import {
   type QueryResult,
   type QueryResultRow,
 } from 'pg'
-import { BACKEND, settle } from './errors.js'
+import { postgres, settle } from './errors.js'
 
 /** The part of a pool or checked-out client that the stores use. */
 export interface Queryable {
@@ -101,7 +101,7 @@ export class Database {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new StorageUnavailableError(BACKEND, new Error('the stores are closed'))
+    if (this.#closed) throw postgres.closed()
   }
 }
 

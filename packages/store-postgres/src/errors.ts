@@ -1,27 +1,11 @@
-import { BetterAuthError, StorageUnavailableError } from '@better-auth/protocol'
-
-/** The name every StorageUnavailableError of this package carries as `context.backend`. */
-export const BACKEND = 'postgres'
+import { storageBackend } from '@better-auth/protocol'
 
 /**
  * The contract's errors pass through; anything else (a pg DatabaseError, a socket error, a pool
- * that was ended) means the backend failed, and the operation must not be taken as done. The
- * original error is kept as `cause` only: the message is fixed, so no connection detail leaks
- * into what a server might log or answer.
+ * that was ended) means the backend failed: StorageUnavailableError naming 'postgres'.
  */
-export function toStoreError(error: unknown): BetterAuthError {
-  if (error instanceof BetterAuthError) return error
-  return new StorageUnavailableError(BACKEND, error)
-}
-
-/** Runs an operation and rejects with the contract's error or StorageUnavailableError. */
-export async function settle<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation()
-  } catch (error) {
-    throw toStoreError(error)
-  }
-}
+export const postgres = storageBackend('postgres')
+export const { settle, failure: toStoreError } = postgres
 
 /** The SQLSTATE of a PostgreSQL error reply, if `error` is one. */
 export function sqlState(error: unknown): string | undefined {

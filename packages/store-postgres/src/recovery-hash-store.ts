@@ -1,9 +1,4 @@
-import {
-  AlreadyExistsError,
-  InvalidHashError,
-  InvalidIdentityError,
-  type ServerRecoveryHashStore,
-} from '@better-auth/protocol'
+import { storeErrors, type ServerRecoveryHashStore } from '@better-auth/protocol'
 import type { Database } from './database.js'
 
 export class PostgresRecoveryHashStore implements ServerRecoveryHashStore {
@@ -27,17 +22,17 @@ export class PostgresRecoveryHashStore implements ServerRecoveryHashStore {
 
   async register(identity: string, recoveryHash: string): Promise<void> {
     const { rowCount } = await this.#db.query(this.#insert, [identity, recoveryHash])
-    if (rowCount === 0) throw new AlreadyExistsError('identity')
+    if (rowCount === 0) throw storeErrors.identityExists()
   }
 
   async rotate(identity: string, expectedHash: string, nextHash: string): Promise<void> {
     const { rowCount } = await this.#db.query(this.#rotate, [nextHash, identity, expectedHash])
-    if (rowCount === 0) throw new InvalidHashError('recovery', 'recovery key does not match')
+    if (rowCount === 0) throw storeErrors.recoveryMismatch()
   }
 
   async replace(identity: string, nextHash: string): Promise<void> {
     const { rowCount } = await this.#db.query(this.#replace, [nextHash, identity])
-    if (rowCount === 0) throw new InvalidIdentityError('unknown identity')
+    if (rowCount === 0) throw storeErrors.unknownIdentity()
   }
 
   async delete(identity: string): Promise<void> {

@@ -1,5 +1,6 @@
 import {
   ConfigurationError,
+  Sweeper,
   type Closeable,
   type ServerAuthenticationKeyStore,
   type ServerAuthenticationNonceStore,
@@ -13,7 +14,6 @@ import { Database } from './database.js'
 import { settle, toStoreError } from './errors.js'
 import { DEFAULT_SCHEMA, migrate, quoteSchema } from './migrations.js'
 import { PostgresRecoveryHashStore } from './recovery-hash-store.js'
-import { Sweeper } from './sweeper.js'
 import { nowMs } from './time.js'
 import { PostgresTimeLockStore } from './time-lock-store.js'
 

@@ -1,6 +1,5 @@
-import type { ServerTimeLockStore } from '@better-auth/protocol'
+import type { ServerTimeLockStore, Sweeper } from '@better-auth/protocol'
 import type { Database } from './database.js'
-import type { Sweeper } from './sweeper.js'
 import { expiryMs, nowMs } from './time.js'
 
 export type TimeLockNamespace = 'access-key-hash' | 'access-nonce'
@@ -8,10 +7,10 @@ export type TimeLockNamespace = 'access-key-hash' | 'access-nonce'
 export class PostgresTimeLockStore implements ServerTimeLockStore {
   readonly #db: Database
   readonly #namespace: TimeLockNamespace
-  readonly #sweeper: Sweeper
+  readonly #sweeper: Sweeper<Promise<number>>
   readonly #reserve: string
 
-  constructor(db: Database, namespace: TimeLockNamespace, sweeper: Sweeper) {
+  constructor(db: Database, namespace: TimeLockNamespace, sweeper: Sweeper<Promise<number>>) {
     this.#db = db
     this.#namespace = namespace
     this.#sweeper = sweeper

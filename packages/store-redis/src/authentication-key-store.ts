@@ -1,9 +1,7 @@
 import {
-  AlreadyExistsError,
-  InvalidDeviceError,
-  InvalidHashError,
-  InvalidIdentityError,
+  storeErrors,
   type DeviceKey,
+  type RotationChange,
   type ServerAuthenticationKeyStore,
 } from '@better-auth/protocol'
 import type { Connection } from './connection.js'
@@ -28,7 +26,7 @@ export class RedisAuthenticationKeyStore implements ServerAuthenticationKeyStore
       key.publicKey,
       key.rotationHash,
     )
-    if (status === 'identity-exists') throw new AlreadyExistsError('identity')
+    if (status === 'identity-exists') throw storeErrors.identityExists()
     expectOk(status)
   }
 
@@ -40,12 +38,29 @@ export class RedisAuthenticationKeyStore implements ServerAuthenticationKeyStore
       key.publicKey,
       key.rotationHash,
     )
-    if (status === 'no-identity') throw new InvalidIdentityError('unknown identity')
-    if (status === 'device-exists') throw new AlreadyExistsError('device')
+    if (status === 'no-identity') throw storeErrors.unknownIdentity()
+    if (status === 'device-exists') throw storeErrors.deviceExists()
     expectOk(status)
   }
 
-  async rotate(key: DeviceKey, revealedHash: string): Promise<void> {
+  rotate(key: DeviceKey, revealedHash: string): Promise<void> {
+    return this.#rotate(key, revealedHash, [''])
+  }
+
+  rotateAndApply(key: DeviceKey, revealedHash: string, change: RotationChange): Promise<void> {
+    switch (change.kind) {
+      case 'register-device': {
+        const { device, publicKey, rotationHash } = change.device
+        return this.#rotate(key, revealedHash, [change.kind, device, publicKey, rotationHash])
+      }
+      case 'revoke-device':
+        return this.#rotate(key, revealedHash, [change.kind, change.device])
+      case 'delete-identity':
+        return this.#rotate(key, revealedHash, [change.kind])
+    }
+  }
+
+  async #rotate(key: DeviceKey, revealedHash: string, change: string[]): Promise<void> {
     const status = await this.#redis.script(
       'betterAuthRotate',
       this.#key(key.identity),
@@ -53,11 +68,11 @@ export class RedisAuthenticationKeyStore implements ServerAuthenticationKeyStore
       key.publicKey,
       key.rotationHash,
       revealedHash,
+      ...change,
     )
-    if (status === 'invalid-device') throw new InvalidDeviceError('unknown or revoked device')
-    if (status === 'invalid-hash') {
-      throw new InvalidHashError('rotation', 'key does not match the commitment')
-    }
+    if (status === 'invalid-hash') throw storeErrors.rotationMismatch()
+    if (status === 'device-exists') throw storeErrors.deviceExists()
+    if (status === 'invalid-device') throw storeErrors.unknownDevice()
     expectOk(status)
   }
 
@@ -66,14 +81,14 @@ export class RedisAuthenticationKeyStore implements ServerAuthenticationKeyStore
       client.hmget(this.#key(identity), `s:${device}`, `k:${device}`),
     )
     if (status !== '1' || typeof publicKey !== 'string') {
-      throw new InvalidDeviceError('unknown or revoked device')
+      throw storeErrors.unknownDevice()
     }
     return publicKey
   }
 
   async revokeDevice(identity: string, device: string): Promise<void> {
     const status = await this.#redis.script('betterAuthRevoke', this.#key(identity), device)
-    if (status === 'invalid-device') throw new InvalidDeviceError('unknown or revoked device')
+    if (status === 'invalid-device') throw storeErrors.unknownDevice()
     expectOk(status)
   }
 
@@ -85,8 +100,8 @@ export class RedisAuthenticationKeyStore implements ServerAuthenticationKeyStore
       key.publicKey,
       key.rotationHash,
     )
-    if (status === 'no-identity') throw new InvalidIdentityError('unknown identity')
-    if (status === 'device-exists') throw new AlreadyExistsError('device')
+    if (status === 'no-identity') throw storeErrors.unknownIdentity()
+    if (status === 'device-exists') throw storeErrors.deviceExists()
     expectOk(status)
   }
 

@@ -1,6 +1,5 @@
-import { StorageUnavailableError } from '@better-auth/protocol'
 import type { Redis } from 'ioredis'
-import { BACKEND, toStoreError } from './errors.js'
+import { redis } from './errors.js'
 import { runScript, type ScriptName } from './scripts.js'
 
 /** The client the stores share, the key prefix, and the error mapping every call goes through. */
@@ -19,14 +18,11 @@ export class Connection {
   }
 
   /** Runs commands on the client; rejects with the contract's error or StorageUnavailableError. */
-  async run<T>(operation: (client: Redis) => Promise<T>): Promise<T> {
-    try {
-      if (this.#closed)
-        throw new StorageUnavailableError(BACKEND, new Error('the stores are closed'))
-      return await operation(this.client)
-    } catch (error) {
-      throw toStoreError(error)
-    }
+  run<T>(operation: (client: Redis) => Promise<T>): Promise<T> {
+    return redis.settle(() => {
+      if (this.#closed) throw redis.closed()
+      return operation(this.client)
+    })
   }
 
   script(name: ScriptName, key: string, ...args: string[]): Promise<string> {

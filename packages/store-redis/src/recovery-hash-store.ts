@@ -1,9 +1,4 @@
-import {
-  AlreadyExistsError,
-  InvalidHashError,
-  InvalidIdentityError,
-  type ServerRecoveryHashStore,
-} from '@better-auth/protocol'
+import { storeErrors, type ServerRecoveryHashStore } from '@better-auth/protocol'
 import type { Connection } from './connection.js'
 import { unexpectedReply } from './errors.js'
 
@@ -24,7 +19,7 @@ export class RedisRecoveryHashStore implements ServerRecoveryHashStore {
     const reply = await this.#redis.run((client) =>
       client.set(this.#key(identity), recoveryHash, 'NX'),
     )
-    if (reply === null) throw new AlreadyExistsError('identity')
+    if (reply === null) throw storeErrors.identityExists()
   }
 
   async rotate(identity: string, expectedHash: string, nextHash: string): Promise<void> {
@@ -34,16 +29,14 @@ export class RedisRecoveryHashStore implements ServerRecoveryHashStore {
       expectedHash,
       nextHash,
     )
-    if (status === 'invalid-hash') {
-      throw new InvalidHashError('recovery', 'recovery key does not match')
-    }
+    if (status === 'invalid-hash') throw storeErrors.recoveryMismatch()
     if (status !== 'ok') throw unexpectedReply(status)
   }
 
   async replace(identity: string, nextHash: string): Promise<void> {
     // XX: set only when present, so a failed replace never creates the identity.
     const reply = await this.#redis.run((client) => client.set(this.#key(identity), nextHash, 'XX'))
-    if (reply === null) throw new InvalidIdentityError('unknown identity')
+    if (reply === null) throw storeErrors.unknownIdentity()
   }
 
   async delete(identity: string): Promise<void> {

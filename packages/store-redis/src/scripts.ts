@@ -25,11 +25,33 @@ const SCRIPTS = {
     redis.call('HSET', KEYS[1], 's:' .. ARGV[1], '1', 'k:' .. ARGV[1], ARGV[2],
       'h:' .. ARGV[1], ARGV[3])
     return 'ok'`,
-  // KEYS[1] identity hash; ARGV device, new public key, new rotation hash, revealed hash
+  // KEYS[1] identity hash; ARGV device, new public key, new rotation hash, revealed hash, then
+  // the change the rotation authorises: '' (none), 'register-device' with the new device, its
+  // public key and rotation hash, 'revoke-device' with the device, or 'delete-identity'. An
+  // unknown or revoked device gets the answer of a wrong key ('invalid-hash'), and every check
+  // comes before the first write, so a refused change leaves the commitment unspent.
   betterAuthRotate: `
-    if redis.call('HGET', KEYS[1], 's:' .. ARGV[1]) ~= '1' then return 'invalid-device' end
-    if redis.call('HGET', KEYS[1], 'h:' .. ARGV[1]) ~= ARGV[4] then return 'invalid-hash' end
+    if redis.call('HGET', KEYS[1], 's:' .. ARGV[1]) ~= '1'
+      or redis.call('HGET', KEYS[1], 'h:' .. ARGV[1]) ~= ARGV[4] then
+      return 'invalid-hash'
+    end
+    local change = ARGV[5]
+    if change == 'register-device' then
+      if redis.call('HEXISTS', KEYS[1], 's:' .. ARGV[6]) == 1 then return 'device-exists' end
+    elseif change == 'revoke-device' then
+      if redis.call('HGET', KEYS[1], 's:' .. ARGV[6]) ~= '1' then return 'invalid-device' end
+    elseif change ~= '' and change ~= 'delete-identity' then
+      return 'unknown-change'
+    end
     redis.call('HSET', KEYS[1], 'k:' .. ARGV[1], ARGV[2], 'h:' .. ARGV[1], ARGV[3])
+    if change == 'register-device' then
+      redis.call('HSET', KEYS[1], 's:' .. ARGV[6], '1', 'k:' .. ARGV[6], ARGV[7],
+        'h:' .. ARGV[6], ARGV[8])
+    elseif change == 'revoke-device' then
+      redis.call('HSET', KEYS[1], 's:' .. ARGV[6], '0')
+    elseif change == 'delete-identity' then
+      redis.call('DEL', KEYS[1])
+    end
     return 'ok'`,
   // KEYS[1] identity hash; ARGV device
   betterAuthRevoke: `

@@ -1,9 +1,7 @@
 import {
-  AlreadyExistsError,
-  InvalidDeviceError,
-  InvalidHashError,
-  InvalidIdentityError,
+  storeErrors,
   type DeviceKey,
+  type RotationChange,
   type ServerAuthenticationKeyStore,
 } from '@better-auth/protocol'
 import type Database from 'better-sqlite3'
@@ -13,13 +11,13 @@ type DeviceRow = [identity: string, device: string, publicKey: string, rotationH
 
 export class SqliteAuthenticationKeyStore implements ServerAuthenticationKeyStore {
   readonly #publicKey: Database.Statement<[string, string], { public_key: string }>
-  readonly #deviceActive: Database.Statement<[string, string], { active: number }>
   readonly #rotate: Database.Statement<[string, string, string, string, string]>
   readonly #revoke: Database.Statement<[string, string]>
   readonly #registerIdentity: (key: DeviceKey) => void
   readonly #registerDevice: (key: DeviceKey) => void
   readonly #replaceAllDevices: (key: DeviceKey) => void
   readonly #deleteIdentity: (identity: string) => void
+  readonly #rotateAndApply: (key: DeviceKey, revealedHash: string, change: RotationChange) => void
 
   constructor(db: Database.Database) {
     // ON CONFLICT DO NOTHING turns a duplicate into `changes === 0` instead of a constraint
@@ -43,7 +41,6 @@ export class SqliteAuthenticationKeyStore implements ServerAuthenticationKeyStor
     this.#publicKey = db.prepare(
       'SELECT public_key FROM devices WHERE identity = ? AND device = ? AND active = 1',
     )
-    this.#deviceActive = db.prepare('SELECT active FROM devices WHERE identity = ? AND device = ?')
     // The compare-and-set is one statement: the commitment check and the write cannot be
     // separated by another connection, so of racing rotations exactly one changes a row.
     this.#rotate = db.prepare(
@@ -65,22 +62,18 @@ export class SqliteAuthenticationKeyStore implements ServerAuthenticationKeyStor
       key.rotationHash,
     ]
     const registerIdentity = db.transaction((key: DeviceKey) => {
-      if (insertIdentity.run(key.identity).changes === 0) throw new AlreadyExistsError('identity')
-      if (insertDevice.run(...row(key)).changes === 0) throw new AlreadyExistsError('device')
+      if (insertIdentity.run(key.identity).changes === 0) throw storeErrors.identityExists()
+      if (insertDevice.run(...row(key)).changes === 0) throw storeErrors.deviceExists()
     })
     const registerDevice = db.transaction((key: DeviceKey) => {
-      if (identityExists.get(key.identity) === undefined) {
-        throw new InvalidIdentityError('unknown identity')
-      }
-      if (insertDevice.run(...row(key)).changes === 0) throw new AlreadyExistsError('device')
+      if (identityExists.get(key.identity) === undefined) throw storeErrors.unknownIdentity()
+      if (insertDevice.run(...row(key)).changes === 0) throw storeErrors.deviceExists()
     })
     const replaceAllDevices = db.transaction((key: DeviceKey) => {
-      if (identityExists.get(key.identity) === undefined) {
-        throw new InvalidIdentityError('unknown identity')
-      }
+      if (identityExists.get(key.identity) === undefined) throw storeErrors.unknownIdentity()
       revokeAll.run(key.identity)
       // A reused id throws here and the rollback reactivates the devices revoked above.
-      if (insertDevice.run(...row(key)).changes === 0) throw new AlreadyExistsError('device')
+      if (insertDevice.run(...row(key)).changes === 0) throw storeErrors.deviceExists()
     })
     // Devices are deleted explicitly rather than through ON DELETE CASCADE, so deleting stays
     // complete even on a connection opened without `foreign_keys = ON`.
@@ -88,10 +81,42 @@ export class SqliteAuthenticationKeyStore implements ServerAuthenticationKeyStor
       deleteDevices.run(identity)
       deleteIdentity.run(identity)
     })
+    // The rotation first, then the change; any refusal throws, and the rollback restores the
+    // commitment, so a refused change leaves the rotation unspent.
+    const rotateAndApply = db.transaction(
+      (key: DeviceKey, revealedHash: string, change: RotationChange) => {
+        const rotated = this.#rotate.run(
+          key.publicKey,
+          key.rotationHash,
+          key.identity,
+          key.device,
+          revealedHash,
+        )
+        if (rotated.changes !== 1) throw storeErrors.rotationMismatch()
+        switch (change.kind) {
+          case 'register-device': {
+            const { device, publicKey, rotationHash } = change.device
+            const inserted = insertDevice.run(key.identity, device, publicKey, rotationHash)
+            if (inserted.changes === 0) throw storeErrors.deviceExists()
+            return
+          }
+          case 'revoke-device':
+            if (this.#revoke.run(key.identity, change.device).changes === 0) {
+              throw storeErrors.unknownDevice()
+            }
+            return
+          case 'delete-identity':
+            deleteAll(key.identity)
+            return
+        }
+      },
+    )
     this.#registerIdentity = (key) => registerIdentity.immediate(key)
     this.#registerDevice = (key) => registerDevice.immediate(key)
     this.#replaceAllDevices = (key) => replaceAllDevices.immediate(key)
     this.#deleteIdentity = (identity) => deleteAll.immediate(identity)
+    this.#rotateAndApply = (key, revealedHash, change) =>
+      rotateAndApply.immediate(key, revealedHash, change)
   }
 
   registerIdentity(key: DeviceKey): Promise<void> {
@@ -111,20 +136,19 @@ export class SqliteAuthenticationKeyStore implements ServerAuthenticationKeyStor
         key.device,
         revealedHash,
       )
-      if (changes === 1) return
-      // Nothing changed: read the row only to tell the caller why. The answer reflects the
-      // state at this read, which is all a caller racing other writers can know anyway.
-      if (this.#deviceActive.get(key.identity, key.device)?.active !== 1) {
-        throw new InvalidDeviceError('unknown or revoked device')
-      }
-      throw new InvalidHashError('rotation', 'key does not match the commitment')
+      // One answer whether the device is unknown, revoked or out of step: see the contract.
+      if (changes !== 1) throw storeErrors.rotationMismatch()
     })
+  }
+
+  rotateAndApply(key: DeviceKey, revealedHash: string, change: RotationChange): Promise<void> {
+    return settle(() => this.#rotateAndApply(key, revealedHash, change))
   }
 
   publicKey(identity: string, device: string): Promise<string> {
     return settle(() => {
       const found = this.#publicKey.get(identity, device)
-      if (found === undefined) throw new InvalidDeviceError('unknown or revoked device')
+      if (found === undefined) throw storeErrors.unknownDevice()
       return found.public_key
     })
   }
@@ -132,7 +156,7 @@ export class SqliteAuthenticationKeyStore implements ServerAuthenticationKeyStor
   revokeDevice(identity: string, device: string): Promise<void> {
     return settle(() => {
       if (this.#revoke.run(identity, device).changes === 0) {
-        throw new InvalidDeviceError('unknown or revoked device')
+        throw storeErrors.unknownDevice()
       }
     })
   }

@@ -1,14 +1,13 @@
-import type { ServerAuthenticationNonceStore } from '@better-auth/protocol'
+import type { ServerAuthenticationNonceStore, Sweeper } from '@better-auth/protocol'
 import type Database from 'better-sqlite3'
 import { settle } from './errors.js'
-import type { Sweeper } from './sweeper.js'
 
 export class SqliteAuthenticationNonceStore implements ServerAuthenticationNonceStore {
   readonly #put: Database.Statement<[string, string, number]>
   readonly #take: Database.Statement<[string], { identity: string; expires_at: number }>
-  readonly #sweeper: Sweeper
+  readonly #sweeper: Sweeper<number>
 
-  constructor(db: Database.Database, sweeper: Sweeper) {
+  constructor(db: Database.Database, sweeper: Sweeper<number>) {
     this.#sweeper = sweeper
     this.#put = db.prepare(
       `INSERT INTO authentication_nonces (nonce, identity, expires_at) VALUES (?, ?, ?)

@@ -1,9 +1,4 @@
-import {
-  AlreadyExistsError,
-  InvalidHashError,
-  InvalidIdentityError,
-  type ServerRecoveryHashStore,
-} from '@better-auth/protocol'
+import { storeErrors, type ServerRecoveryHashStore } from '@better-auth/protocol'
 import type Database from 'better-sqlite3'
 import { settle } from './errors.js'
 
@@ -28,7 +23,7 @@ export class SqliteRecoveryHashStore implements ServerRecoveryHashStore {
   register(identity: string, recoveryHash: string): Promise<void> {
     return settle(() => {
       if (this.#insert.run(identity, recoveryHash).changes === 0) {
-        throw new AlreadyExistsError('identity')
+        throw storeErrors.identityExists()
       }
     })
   }
@@ -36,7 +31,7 @@ export class SqliteRecoveryHashStore implements ServerRecoveryHashStore {
   rotate(identity: string, expectedHash: string, nextHash: string): Promise<void> {
     return settle(() => {
       if (this.#rotate.run(nextHash, identity, expectedHash).changes === 0) {
-        throw new InvalidHashError('recovery', 'recovery key does not match')
+        throw storeErrors.recoveryMismatch()
       }
     })
   }
@@ -44,7 +39,7 @@ export class SqliteRecoveryHashStore implements ServerRecoveryHashStore {
   replace(identity: string, nextHash: string): Promise<void> {
     return settle(() => {
       if (this.#replace.run(nextHash, identity).changes === 0) {
-        throw new InvalidIdentityError('unknown identity')
+        throw storeErrors.unknownIdentity()
       }
     })
   }

@@ -1,5 +1,6 @@
 import {
   ConfigurationError,
+  Sweeper,
   type Closeable,
   type ServerAuthenticationKeyStore,
   type ServerAuthenticationNonceStore,
@@ -12,7 +13,6 @@ import { SqliteAuthenticationNonceStore } from './authentication-nonce-store.js'
 import { settle, toStoreError } from './errors.js'
 import { migrate } from './migrations.js'
 import { SqliteRecoveryHashStore } from './recovery-hash-store.js'
-import { Sweeper } from './sweeper.js'
 import { SqliteTimeLockStore } from './time-lock-store.js'
 
 export interface SqliteStoresOptions {

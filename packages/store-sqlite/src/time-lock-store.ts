@@ -1,16 +1,15 @@
-import type { ServerTimeLockStore } from '@better-auth/protocol'
+import type { ServerTimeLockStore, Sweeper } from '@better-auth/protocol'
 import type Database from 'better-sqlite3'
 import { settle } from './errors.js'
-import type { Sweeper } from './sweeper.js'
 
 export type TimeLockNamespace = 'access-key-hash' | 'access-nonce'
 
 export class SqliteTimeLockStore implements ServerTimeLockStore {
   readonly #reserve: Database.Statement<[string, string, number, number]>
   readonly #namespace: TimeLockNamespace
-  readonly #sweeper: Sweeper
+  readonly #sweeper: Sweeper<number>
 
-  constructor(db: Database.Database, namespace: TimeLockNamespace, sweeper: Sweeper) {
+  constructor(db: Database.Database, namespace: TimeLockNamespace, sweeper: Sweeper<number>) {
     this.#namespace = namespace
     this.#sweeper = sweeper
     // One statement decides and writes: a fresh value is inserted, a lapsed reservation is

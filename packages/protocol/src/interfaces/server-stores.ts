@@ -11,6 +11,16 @@ export interface DeviceKey {
   readonly rotationHash: string
 }
 
+/** What a rotation authorises, applied together with it by `rotateAndApply`. */
+export type RotationChange =
+  | {
+      readonly kind: 'register-device'
+      /** The new device of the rotating key's identity. */
+      readonly device: Omit<DeviceKey, 'identity'>
+    }
+  | { readonly kind: 'revoke-device'; readonly device: string }
+  | { readonly kind: 'delete-identity' }
+
 export interface ServerAuthenticationKeyStore {
   /**
    * Registers the first device of a new identity. AlreadyExistsError('identity') when the
@@ -24,11 +34,23 @@ export interface ServerAuthenticationKeyStore {
   registerDevice(key: DeviceKey): Promise<void>
   /**
    * Compare-and-set: replaces (publicKey, rotationHash) only if the active device's stored
-   * rotationHash equals `revealedHash` (= hash(key.publicKey)). InvalidDeviceError when the device
-   * is unknown or revoked, InvalidHashError('rotation') when the commitment does not match.
-   * Of concurrent calls revealing the same key, exactly one succeeds.
+   * rotationHash equals `revealedHash` (= hash(key.publicKey)). InvalidHashError('rotation')
+   * otherwise, the same error whether the commitment does not match or the device is unknown or
+   * revoked (which has no commitment to match), so the answer does not tell a stranger whether a
+   * device is live. Of concurrent calls revealing the same key, exactly one succeeds.
    */
   rotate(key: DeviceKey, revealedHash: string): Promise<void>
+  /**
+   * `rotate` and `change` as one atomic step: both happen, or neither does. The rotation is checked
+   * first (InvalidHashError('rotation') as for `rotate`), then the change:
+   * - `register-device`: AlreadyExistsError('device') when the id was ever used in the identity;
+   * - `revoke-device`: InvalidDeviceError when that device is not active (the rotating device may
+   *   revoke itself);
+   * - `delete-identity`: removes the identity and all of its devices, as `deleteIdentity`.
+   * A refused call changes nothing, the commitment included, so the device can still rotate with
+   * the same key. Of concurrent calls revealing the same key, at most one succeeds.
+   */
+  rotateAndApply(key: DeviceKey, revealedHash: string, change: RotationChange): Promise<void>
   /** The active device's current public key; InvalidDeviceError when unknown or revoked. */
   publicKey(identity: string, device: string): Promise<string>
   /** Revokes one device; InvalidDeviceError when it is not active. */

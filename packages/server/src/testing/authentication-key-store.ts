@@ -155,28 +155,38 @@ export function describeAuthenticationKeyStore(
         await store.rotate(nextDeviceKey(key), key.rotationHash)
       })
 
-      it('rejects an unknown device or identity with InvalidDeviceError', async () => {
+      it('rejects an unknown device or identity with InvalidHashError(rotation), as a wrong key', async () => {
         const store = await factory()
         const key = newDeviceKey()
         await store.registerIdentity(key)
-        await expectRejection(
+        const unknownDevice = await expectRejection(
           store.rotate(newDeviceKey(key.identity), key.rotationHash),
-          InvalidDeviceError,
+          InvalidHashError,
+          ROTATION,
         )
         await expectRejection(
           store.rotate(newDeviceKey(undefined, key.device), key.rotationHash),
-          InvalidDeviceError,
+          InvalidHashError,
+          ROTATION,
         )
+        // The same answer as a live device given a wrong key: it tells a stranger nothing.
+        const wrongKey = await expectRejection(
+          store.rotate(nextDeviceKey(key), randomId('wrong-hash-')),
+          InvalidHashError,
+        )
+        expect(unknownDevice.message).toBe(wrongKey.message)
+        expect(unknownDevice.context).toEqual(wrongKey.context)
       })
 
-      it('rejects a revoked device with InvalidDeviceError, even with the right hash', async () => {
+      it('rejects a revoked device with InvalidHashError(rotation), even with the right hash', async () => {
         const store = await factory()
         const key = newDeviceKey()
         await store.registerIdentity(key)
         await store.revokeDevice(key.identity, key.device)
         await expectRejection(
           store.rotate(nextDeviceKey(key), key.rotationHash),
-          InvalidDeviceError,
+          InvalidHashError,
+          ROTATION,
         )
       })
     })
@@ -206,7 +216,8 @@ export function describeAuthenticationKeyStore(
         await expectRejection(store.publicKey(first.identity, first.device), InvalidDeviceError)
         await expectRejection(
           store.rotate(nextDeviceKey(first), first.rotationHash),
-          InvalidDeviceError,
+          InvalidHashError,
+          ROTATION,
         )
         await expectRejection(store.revokeDevice(first.identity, first.device), InvalidDeviceError)
 
@@ -243,7 +254,8 @@ export function describeAuthenticationKeyStore(
         await expectRejection(store.publicKey(second.identity, second.device), InvalidDeviceError)
         await expectRejection(
           store.rotate(nextDeviceKey(second), second.rotationHash),
-          InvalidDeviceError,
+          InvalidHashError,
+          ROTATION,
         )
         expect(await store.publicKey(replacement.identity, replacement.device)).toBe(
           replacement.publicKey,
@@ -317,7 +329,8 @@ export function describeAuthenticationKeyStore(
         await expectRejection(store.publicKey(second.identity, second.device), InvalidDeviceError)
         await expectRejection(
           store.rotate(nextDeviceKey(first), first.rotationHash),
-          InvalidDeviceError,
+          InvalidHashError,
+          ROTATION,
         )
         await expectRejection(
           store.registerDevice(newDeviceKey(first.identity)),

@@ -10,6 +10,7 @@ import { describeAuthenticationKeyStore } from './authentication-key-store.js'
 import { describeAuthenticationNonceStore } from './authentication-nonce-store.js'
 import { describeRecoveryHashStore } from './recovery-hash-store.js'
 import { describeReplayAcrossClocks } from './replay-across-clocks.js'
+import { describeRotateAndApply } from './rotate-and-apply.js'
 import { describeTimeLockStore } from './time-lock-store.js'
 
 /** Makes the store a test runs against; called once per test. */
@@ -55,7 +56,10 @@ export function describeStoreContract(
 
   describe(`${name}: store contract`, () => {
     if (cleanup) afterAll(cleanup)
-    if (authenticationKey) describeAuthenticationKeyStore(authenticationKey, concurrency)
+    if (authenticationKey) {
+      describeAuthenticationKeyStore(authenticationKey, concurrency)
+      describeRotateAndApply(authenticationKey, concurrency)
+    }
     if (recoveryHash) describeRecoveryHashStore(recoveryHash, concurrency)
     if (authenticationNonce) describeAuthenticationNonceStore(authenticationNonce, concurrency)
     if (timeLock) {

@@ -1,10 +1,8 @@
 import {
-  AlreadyExistsError,
-  InvalidDeviceError,
-  InvalidHashError,
-  InvalidIdentityError,
   constantTimeEqual,
+  storeErrors,
   type DeviceKey,
+  type RotationChange,
   type ServerAuthenticationKeyStore,
 } from '@better-auth/protocol'
 
@@ -22,51 +20,67 @@ export class MemoryAuthenticationKeyStore implements ServerAuthenticationKeyStor
   readonly #identities = new Map<string, Map<string, DeviceRecord>>()
 
   registerIdentity(key: DeviceKey): Promise<void> {
-    if (this.#identities.has(key.identity))
-      return Promise.reject(new AlreadyExistsError('identity'))
+    if (this.#identities.has(key.identity)) return Promise.reject(storeErrors.identityExists())
     this.#identities.set(key.identity, new Map([[key.device, record(key)]]))
     return Promise.resolve()
   }
 
   registerDevice(key: DeviceKey): Promise<void> {
     const devices = this.#identities.get(key.identity)
-    if (devices === undefined) return Promise.reject(new InvalidIdentityError('unknown identity'))
-    if (devices.has(key.device)) return Promise.reject(new AlreadyExistsError('device'))
+    if (devices === undefined) return Promise.reject(storeErrors.unknownIdentity())
+    if (devices.has(key.device)) return Promise.reject(storeErrors.deviceExists())
     devices.set(key.device, record(key))
     return Promise.resolve()
   }
 
   rotate(key: DeviceKey, revealedHash: string): Promise<void> {
-    const current = this.#active(key.identity, key.device)
-    if (current === undefined)
-      return Promise.reject(new InvalidDeviceError('unknown or revoked device'))
-    if (!constantTimeEqual(current.rotationHash, revealedHash)) {
-      return Promise.reject(new InvalidHashError('rotation', 'key does not match the commitment'))
-    }
-    current.publicKey = key.publicKey
-    current.rotationHash = key.rotationHash
-    return Promise.resolve()
+    return this.#settle(() => this.#rotate(key, revealedHash)())
+  }
+
+  rotateAndApply(key: DeviceKey, revealedHash: string, change: RotationChange): Promise<void> {
+    return this.#settle(() => {
+      // Every check before the first write: a refusal leaves the commitment as it was.
+      const apply = this.#rotate(key, revealedHash)
+      const devices = this.#identities.get(key.identity)!
+      switch (change.kind) {
+        case 'register-device': {
+          if (devices.has(change.device.device)) throw storeErrors.deviceExists()
+          apply()
+          devices.set(change.device.device, record(change.device))
+          return
+        }
+        case 'revoke-device': {
+          const target = this.#active(key.identity, change.device)
+          if (target === undefined) throw storeErrors.unknownDevice()
+          apply()
+          target.active = false
+          return
+        }
+        case 'delete-identity':
+          apply()
+          this.#identities.delete(key.identity)
+          return
+      }
+    })
   }
 
   publicKey(identity: string, device: string): Promise<string> {
     const current = this.#active(identity, device)
-    if (current === undefined)
-      return Promise.reject(new InvalidDeviceError('unknown or revoked device'))
+    if (current === undefined) return Promise.reject(storeErrors.unknownDevice())
     return Promise.resolve(current.publicKey)
   }
 
   revokeDevice(identity: string, device: string): Promise<void> {
     const current = this.#active(identity, device)
-    if (current === undefined)
-      return Promise.reject(new InvalidDeviceError('unknown or revoked device'))
+    if (current === undefined) return Promise.reject(storeErrors.unknownDevice())
     current.active = false
     return Promise.resolve()
   }
 
   replaceAllDevices(key: DeviceKey): Promise<void> {
     const devices = this.#identities.get(key.identity)
-    if (devices === undefined) return Promise.reject(new InvalidIdentityError('unknown identity'))
-    if (devices.has(key.device)) return Promise.reject(new AlreadyExistsError('device'))
+    if (devices === undefined) return Promise.reject(storeErrors.unknownIdentity())
+    if (devices.has(key.device)) return Promise.reject(storeErrors.deviceExists())
     for (const device of devices.values()) device.active = false
     devices.set(key.device, record(key))
     return Promise.resolve()
@@ -77,12 +91,35 @@ export class MemoryAuthenticationKeyStore implements ServerAuthenticationKeyStor
     return Promise.resolve()
   }
 
+  /**
+   * Checks the rotation and returns the write that performs it, so that callers can check their
+   * own preconditions in between. An unknown or revoked device is compared against an empty
+   * commitment, so it costs the same comparison and gets the same answer as a wrong key.
+   */
+  #rotate(key: DeviceKey, revealedHash: string): () => void {
+    const current = this.#active(key.identity, key.device)
+    const matches = constantTimeEqual(current?.rotationHash ?? '', revealedHash)
+    if (current === undefined || !matches) throw storeErrors.rotationMismatch()
+    return () => {
+      current.publicKey = key.publicKey
+      current.rotationHash = key.rotationHash
+    }
+  }
+
+  /** Runs `operation` now, synchronously; what it throws becomes the rejection. */
+  #settle(operation: () => void): Promise<void> {
+    return new Promise((resolve) => {
+      operation()
+      resolve()
+    })
+  }
+
   #active(identity: string, device: string): DeviceRecord | undefined {
     const current = this.#identities.get(identity)?.get(device)
     return current?.active === true ? current : undefined
   }
 }
 
-function record(key: DeviceKey): DeviceRecord {
+function record(key: Omit<DeviceKey, 'identity'>): DeviceRecord {
   return { publicKey: key.publicKey, rotationHash: key.rotationHash, active: true }
 }

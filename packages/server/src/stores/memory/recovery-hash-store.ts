@@ -1,16 +1,10 @@
-import {
-  AlreadyExistsError,
-  InvalidHashError,
-  InvalidIdentityError,
-  constantTimeEqual,
-  type ServerRecoveryHashStore,
-} from '@better-auth/protocol'
+import { constantTimeEqual, storeErrors, type ServerRecoveryHashStore } from '@better-auth/protocol'
 
 export class MemoryRecoveryHashStore implements ServerRecoveryHashStore {
   readonly #hashes = new Map<string, string>()
 
   register(identity: string, recoveryHash: string): Promise<void> {
-    if (this.#hashes.has(identity)) return Promise.reject(new AlreadyExistsError('identity'))
+    if (this.#hashes.has(identity)) return Promise.reject(storeErrors.identityExists())
     this.#hashes.set(identity, recoveryHash)
     return Promise.resolve()
   }
@@ -18,15 +12,14 @@ export class MemoryRecoveryHashStore implements ServerRecoveryHashStore {
   rotate(identity: string, expectedHash: string, nextHash: string): Promise<void> {
     const stored = this.#hashes.get(identity)
     if (stored === undefined || !constantTimeEqual(stored, expectedHash)) {
-      return Promise.reject(new InvalidHashError('recovery', 'recovery key does not match'))
+      return Promise.reject(storeErrors.recoveryMismatch())
     }
     this.#hashes.set(identity, nextHash)
     return Promise.resolve()
   }
 
   replace(identity: string, nextHash: string): Promise<void> {
-    if (!this.#hashes.has(identity))
-      return Promise.reject(new InvalidIdentityError('unknown identity'))
+    if (!this.#hashes.has(identity)) return Promise.reject(storeErrors.unknownIdentity())
     this.#hashes.set(identity, nextHash)
     return Promise.resolve()
   }
