@@ -41,11 +41,18 @@ export interface AdversarialOptions {
   readonly onResult?: (result: CaseResult) => void
 }
 
-function lastLine(text: string): string | undefined {
+/**
+ * Lines that explain nothing: stack frames (`at …`) and access-log lines (`"POST /path HTTP/1.1"
+ * 200`), which Python's http.server and Puma print for every request, refused or not.
+ */
+const NOISE = /^at\s|"(?:GET|POST|PUT|DELETE) \/\S* HTTP\/\d/
+
+/** The last line of a server's output that can say why it refused (its error message). */
+export function lastLine(text: string): string | undefined {
   const lines = text
     .split('\n')
     .map((line) => line.trim())
-    .filter((line) => line !== '')
+    .filter((line) => line !== '' && !NOISE.test(line))
   const last = lines.at(-1)
   if (last === undefined) return undefined
   return last.length > 160 ? `${last.slice(0, 160)}…` : last
@@ -97,12 +104,13 @@ export async function runAdversarial(
         status = 'error'
         code = error instanceof SetupError ? error.message : `harness: ${String(error)}`
       }
-      const alive = await stillAlive(wire, driver.responseKey)
-      down = !alive
+      // Read before the liveness probe, whose own log lines would otherwise come last.
       const logged =
         mark === undefined || /^BA\d{3}/.test(code)
           ? undefined
           : lastLine(options.serverLog?.since(mark) ?? '')
+      const alive = await stillAlive(wire, driver.responseKey)
+      down = !alive
       result = {
         ...base,
         status,

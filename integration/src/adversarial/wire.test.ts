@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { flipCharAt } from './cases.js'
+import { lastLine } from './run.js'
 import { judge, type WireResponse } from './wire.js'
 
 const response = (status: number, text: string): WireResponse => ({
@@ -52,5 +53,20 @@ describe('flipCharAt', () => {
   it('changes exactly one character to another base64url character', () => {
     expect(flipCharAt('EAAB', 1)).toBe('EBAB')
     expect(flipCharAt('EXYZ', 2)).toBe('EXAZ')
+  })
+})
+
+describe('lastLine', () => {
+  it('skips stack frames and access-log lines to find the error message', () => {
+    const output = [
+      'Error: hash mismatch',
+      '    at BetterAuthServer.rotate (/x/src/api/server.ts:431:46)',
+      '    at async Server.wrapResponse (/x/examples/server.ts:135:14)',
+      '127.0.0.1 - - [27/Nov/2026:14:27:58 +0000] "POST /authenticate/finish HTTP/1.1" 200 31 0.0011',
+      '127.0.0.1 - "POST /key/response HTTP/1.1" 200 -',
+      '',
+    ].join('\n')
+    expect(lastLine(output)).toBe('Error: hash mismatch')
+    expect(lastLine('127.0.0.1 - "POST /session/refresh HTTP/1.1" 200 -\n')).toBeUndefined()
   })
 })

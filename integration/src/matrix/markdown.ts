@@ -17,7 +17,7 @@ function column(server: ServerReport, cell: () => string): string {
 /**
  * The report as markdown (integration/RESULTS.md keeps a copy of a full run): the reference
  * commits, every client × server pair per scenario, the hostile messages, and each server's
- * findings and failures. Timings are left out but the wall time, so reruns diff only on results.
+ * findings and failures, then where the time went.
  */
 export function renderMarkdown(report: MatrixReport): string {
   const servers = report.servers
@@ -105,6 +105,16 @@ export function renderMarkdown(report: MatrixReport): string {
     '## Findings and failures per server',
     '',
   )
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(0)} s`
+  const timings = [
+    ...report.builds.map((build) => `build ${build.name}: ${seconds(build.ms)}`),
+    ...servers.map((server) => {
+      const runs = server.clients
+        .filter((run) => run.unavailable === undefined)
+        .map((run) => `${run.client} client ${seconds(run.ms)}`)
+      return `${server.name} row: ${seconds(server.ms)}${runs.length === 0 ? '' : ` (${runs.join(', ')})`}`
+    }),
+  ]
   for (const server of servers) {
     out.push(`### ${server.name} (${server.expect}): ${server.verdict}`, '')
     if (server.description !== undefined) out.push(server.description, '')
@@ -114,5 +124,14 @@ export function renderMarkdown(report: MatrixReport): string {
     ]
     out.push(...(lines.length === 0 ? ['Nothing to report.'] : lines), '')
   }
+  out.push(
+    '## Where the time went (this run)',
+    '',
+    'Builds reuse the build cache (`{cache}`: the Rust target directory, the Python venv) and the ' +
+      "toolchains' own caches; on a cold machine the Rust debug build adds about 4 minutes.",
+    '',
+    ...timings.map((line) => `- ${line}`),
+    '',
+  )
   return `${out.join('\n').trimEnd()}\n`
 }
