@@ -1,7 +1,8 @@
-// The application every runtime serves: one access route on the server package's framework-neutral
-// HTTP layer (`BetterAuthHttp`), whose AccessVerifier verifies each request and signs the answer.
-// Runtime-neutral (Web Crypto, fetch API), so the same code is bundled for Bun, Deno and workerd;
-// each entry module only supplies its configuration, its nonce store and its way of listening.
+// The application every runtime serves: a Hono app with one access route (`@better-auth/hono`'s
+// `access()` middleware on the server package's HTTP layer, whose AccessVerifier verifies each
+// request and signs the answer). Runtime-neutral (Web Crypto, fetch API), so the same code is
+// bundled for Bun, Deno and workerd; each entry module only supplies its configuration, its nonce
+// store and its way of listening.
 import {
   GzipTokenEncoder,
   Rfc3339Timestamper,
@@ -11,6 +12,8 @@ import {
 import { verificationKey, type ServerTimeLockStore } from '@better-auth/protocol'
 import { AccessVerifier, StaticVerificationKeyStore } from '@better-auth/server'
 import { BetterAuthHttp } from '@better-auth/server/http'
+import { access, notFound, type AccessVariables } from '@better-auth/hono'
+import { Hono } from 'hono'
 
 export interface AppConfig {
   /** The server response key, as the PKCS #8 PEM a secret would hold. */
@@ -46,9 +49,11 @@ export async function createApp(
       },
     }),
   })
-  const echo = http.access((verified) => ({ echo: verified.request, instance: config.instance }))
-  return (request) => {
-    const { pathname } = new URL(request.url)
-    return request.method === 'POST' && pathname === ECHO_PATH ? echo(request) : http.fetch(request)
-  }
+  // Verifier-only: no BetterAuthServer, so no protocol routes (`betterAuth(http)`) to mount.
+  const app = new Hono<{ Variables: AccessVariables }>()
+  app.post(ECHO_PATH, access(http), (c) =>
+    c.json({ echo: c.get('betterAuth').request, instance: config.instance }),
+  )
+  app.notFound(notFound(http))
+  return async (request) => app.fetch(request)
 }
