@@ -3,6 +3,7 @@ import {
   BetterAuthError,
   ConfigurationError,
   InvalidMessageError,
+  MAX_JSON_DEPTH,
   MismatchedIdentitiesError,
 } from '@better-auth/protocol'
 import { describe, expect, it } from 'vitest'
@@ -171,10 +172,22 @@ describe('argument validation', () => {
       wasBar: 'b',
     })
     let deep: unknown = 'leaf'
-    for (let i = 0; i < 100; i++) deep = [deep]
+    for (let i = 0; i < MAX_JSON_DEPTH - 1; i++) deep = [deep]
     await expect(
       client.makeAccessRequest('/foo/bar', { foo: deep as never }),
     ).resolves.toBeDefined()
+  })
+
+  it('makeAccessRequest refuses nesting the server would refuse, before sending it', async () => {
+    const { server, client } = await setup()
+    const sentBefore = server.requests.length
+    let deep: unknown = 'leaf'
+    for (let i = 0; i < MAX_JSON_DEPTH; i++) deep = [deep]
+    await expectTypedRejection(
+      client.makeAccessRequest('/foo/bar', { foo: deep as never }),
+      'request',
+    )
+    expect(server.requests).toHaveLength(sentBefore)
   })
 })
 

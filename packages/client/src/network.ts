@@ -1,4 +1,9 @@
-import { ConfigurationError, InvalidMessageError, NetworkError } from '@better-auth/protocol'
+import {
+  ConfigurationError,
+  InvalidMessageError,
+  NetworkError,
+  decodeUtf8,
+} from '@better-auth/protocol'
 
 /** Carries one protocol message to the server and returns the server's reply text. */
 export interface Network {
@@ -58,6 +63,17 @@ function isTimeout(error: unknown): boolean {
   )
 }
 
+/** The text of an error response when it can be a protocol error body (UTF-8 JSON). */
+function errorBodyText(bytes: ArrayBuffer): string | undefined {
+  let text: string
+  try {
+    text = decodeUtf8(bytes, 'response')
+  } catch {
+    return undefined
+  }
+  return text.trimStart().startsWith('{') ? text : undefined
+}
+
 /**
  * A Network over the Fetch API, so the same code runs in browsers, edge runtimes and Node ≥ 18.
  * Every request is a POST of the message to `baseUrl + path`.
@@ -110,15 +126,19 @@ export class FetchNetwork implements Network {
         headers: { ...this.#headers, 'content-type': 'application/json' },
         signal: AbortSignal.timeout(this.#timeoutMs),
       })
-      const text = await response.text()
+      // Not response.text(): it turns invalid bytes into U+FFFD, and a signature must cover
+      // exactly the bytes received.
+      const bytes = await response.arrayBuffer()
+      if (response.ok) return decodeUtf8(bytes, 'response')
       // A proxy or crash page is not a protocol answer; reporting it as a malformed message
       // would hide that the server never saw the request.
-      if (!response.ok && !text.trimStart().startsWith('{')) {
+      const text = errorBodyText(bytes)
+      if (text === undefined) {
         throw new NetworkError(`HTTP ${response.status} without a protocol body from ${path}`)
       }
       return text
     } catch (error) {
-      if (error instanceof NetworkError) throw error
+      if (error instanceof NetworkError || error instanceof InvalidMessageError) throw error
       if (isTimeout(error)) {
         throw new NetworkError(`no response from ${path} within ${this.#timeoutMs} ms`, error)
       }

@@ -1,4 +1,4 @@
-import { InvalidMessageError, protocols } from '@better-auth/protocol'
+import { InvalidMessageError, MAX_JSON_DEPTH, protocols } from '@better-auth/protocol'
 import type { JsonValue, SigningKey } from '@better-auth/protocol'
 
 /**
@@ -74,14 +74,13 @@ export function requirePath(value: unknown, field: string): string {
   return value
 }
 
-// Deep enough for any application payload; the bound turns a hostile or cyclic structure into a
-// typed error instead of a stack overflow.
-const MAX_JSON_DEPTH = 128
-
+// `depth` arrays and objects enclose `value`. The bound is the servers' (a deeper request would be
+// refused there), and it turns a hostile or cyclic structure into a typed error instead of a
+// stack overflow.
 function isJson(value: unknown, depth: number, seen: Set<object>): boolean {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return true
   if (typeof value === 'number') return Number.isFinite(value)
-  if (typeof value !== 'object' || depth > MAX_JSON_DEPTH || seen.has(value)) return false
+  if (typeof value !== 'object' || depth >= MAX_JSON_DEPTH || seen.has(value)) return false
   seen.add(value)
   let ok: boolean
   if (Array.isArray(value)) {
@@ -103,7 +102,7 @@ export function requireJson(value: unknown, field: string): JsonValue {
   if (!isJson(value, 0, new Set())) {
     throw new InvalidMessageError(
       field,
-      'expected a JSON value (plain objects, arrays, finite numbers)',
+      `expected a JSON value (plain objects, arrays, finite numbers; at most ${MAX_JSON_DEPTH} levels deep)`,
     )
   }
   return value as JsonValue

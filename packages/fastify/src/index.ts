@@ -1,3 +1,8 @@
-export { betterAuth, type BetterAuthDecorator, type BetterAuthPluginOptions } from './plugin.js'
+export {
+  betterAuth,
+  type AccessRouteMode,
+  type BetterAuthDecorator,
+  type BetterAuthPluginOptions,
+} from './plugin.js'
 export { STATUS_BY_CODE } from './status.js'
 export { mapError, type MappedError } from './errors.js'

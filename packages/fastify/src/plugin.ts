@@ -1,6 +1,7 @@
 import {
   ConfigurationError,
   DEFAULT_MAX_MESSAGE_LENGTH,
+  decodeUtf8,
   protocols,
   type JsonValue,
   type ProtocolName,
@@ -17,6 +18,12 @@ import type {
 import fp from 'fastify-plugin'
 import { sendError } from './errors.js'
 import { captureRawBody, rawBodyOf } from './raw-body.js'
+
+export type AccessRouteMode = 'access' | 'access-text'
+
+function isAccessRoute(mode: unknown): mode is AccessRouteMode {
+  return mode === 'access' || mode === 'access-text'
+}
 
 export interface BetterAuthPluginOptions {
   readonly server: BetterAuthServer
@@ -37,6 +44,10 @@ export interface BetterAuthDecorator {
   readonly accessVerifier: AccessVerifier | undefined
   /** Verifies a raw access request; for routes that do not use the route option. */
   verifyAccess(message: string): Promise<VerifiedAccess>
+  verifyAccess(
+    message: string,
+    options: { readonly request: 'text' },
+  ): Promise<VerifiedAccess<string>>
   /** Signs application data as the response to a verified access request. */
   signResponse(nonce: string, response: JsonValue): Promise<string>
 }
@@ -50,7 +61,12 @@ declare module 'fastify' {
     betterAuth: VerifiedAccess | null
   }
   interface FastifyContextConfig {
-    betterAuth?: 'access'
+    /**
+     * `'access'`: a verified access route, `request.body` the application data. `'access-text'`:
+     * the same, but `request.body` is the exact JSON text of the data, for routes that read
+     * numbers a double cannot hold (the default refuses them with BA101).
+     */
+    betterAuth?: AccessRouteMode
   }
 }
 
@@ -92,11 +108,13 @@ const betterAuthPlugin: FastifyPluginAsync<BetterAuthPluginOptions> = async (fas
   const decorator: BetterAuthDecorator = {
     server,
     accessVerifier,
-    verifyAccess(message) {
+    verifyAccess(message: string, options?: { readonly request: 'text' }) {
       if (accessVerifier === undefined) {
         return Promise.reject(new ConfigurationError('accessVerifier', 'is not configured'))
       }
-      return accessVerifier.verify(message)
+      return options === undefined
+        ? accessVerifier.verify(message)
+        : accessVerifier.verify(message, options)
     },
     signResponse: (nonce, response) => server.accessResponse(nonce, response),
   }
@@ -104,18 +122,25 @@ const betterAuthPlugin: FastifyPluginAsync<BetterAuthPluginOptions> = async (fas
   fastify.decorateRequest('betterAuth', null)
 
   fastify.addHook('onRoute', (route) => {
-    if (route.config?.betterAuth !== 'access') return
+    const mode = route.config?.betterAuth
+    if (mode === undefined) return
+    if (!isAccessRoute(mode)) {
+      throw new ConfigurationError(
+        'betterAuth',
+        `must be 'access' or 'access-text' on ${route.url}`,
+      )
+    }
     if (accessVerifier === undefined) {
       throw new ConfigurationError('accessVerifier', `is required by access route ${route.url}`)
     }
-    asAccessRoute(route, decorator, bodyLimit)
+    asAccessRoute(route, decorator, bodyLimit, mode)
   })
   // A route declared before this plugin loaded (ahead of `register`, or right after it without
   // `await`) never passed through onRoute, so nothing would verify it. Hooks added here still
   // reach such routes: refuse their requests rather than serve them unverified.
   fastify.addHook('onRequest', (request, _reply, done) => {
     const { config, url } = request.routeOptions
-    if (config.betterAuth === 'access' && (config as unknown as Marked)[WRAPPED] !== true) {
+    if (isAccessRoute(config.betterAuth) && (config as unknown as Marked)[WRAPPED] !== true) {
       done(
         new ConfigurationError(
           'betterAuth',
@@ -132,8 +157,14 @@ const betterAuthPlugin: FastifyPluginAsync<BetterAuthPluginOptions> = async (fas
   // content type, without changing how the application's own routes parse theirs.
   await fastify.register((routes, _options, done) => {
     routes.removeAllContentTypeParsers()
-    routes.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, (_request, body, done) => {
-      done(null, body)
+    // Bytes, not fastify's string parsing: that replaces invalid UTF-8 with U+FFFD, and a
+    // signature must verify exactly the bytes received.
+    routes.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => {
+      try {
+        done(null, decodeUtf8(body as Buffer))
+      } catch (error) {
+        done(error as Error, undefined)
+      }
     })
     routes.setErrorHandler((error, request, reply) => sendError(error, request, reply))
     for (const name of Object.keys(protocols) as ProtocolName[]) {
@@ -168,13 +199,22 @@ type Marked = Partial<Record<typeof WRAPPED, true>>
  * verified request: `request.body` is the envelope's `request` member and `request.betterAuth`
  * the token's claims and the nonce. The handler's return value is signed as the response.
  */
-function asAccessRoute(route: RouteOptions, betterAuth: BetterAuthDecorator, bodyLimit: number) {
+function asAccessRoute(
+  route: RouteOptions,
+  betterAuth: BetterAuthDecorator,
+  bodyLimit: number,
+  mode: AccessRouteMode,
+) {
   const preParsing = route.preParsing === undefined ? [] : [route.preParsing].flat()
   route.preParsing = [...preParsing, captureRawBody(bodyLimit)]
   const preValidation = route.preValidation === undefined ? [] : [route.preValidation].flat()
   route.preValidation = [
     async (request: FastifyRequest) => {
-      const verified = await betterAuth.verifyAccess(rawBodyOf(request) ?? '')
+      const message = rawBodyOf(request) ?? ''
+      const verified =
+        mode === 'access-text'
+          ? await betterAuth.verifyAccess(message, { request: 'text' })
+          : await betterAuth.verifyAccess(message)
       request.betterAuth = verified
       request.body = verified.request
     },

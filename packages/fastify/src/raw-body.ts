@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream'
-import { InvalidMessageError } from '@better-auth/protocol'
+import { InvalidMessageError, decodeUtf8 } from '@better-auth/protocol'
 import type { FastifyRequest, preParsingHookHandler } from 'fastify'
 
 const RAW_BODY = Symbol('better-auth.rawBody')
@@ -63,7 +63,16 @@ export function captureRawBody(limit: number): preParsingHookHandler {
         return
       }
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
-      ;(request as WithRawBody)[RAW_BODY] = body.toString('utf8')
+      let text: string
+      try {
+        // Not body.toString(): it replaces invalid UTF-8 with U+FFFD, and the signature must
+        // verify exactly the bytes received.
+        text = decodeUtf8(body)
+      } catch (decodeError) {
+        done(decodeError as Error)
+        return
+      }
+      ;(request as WithRawBody)[RAW_BODY] = text
       done(null, new StandIn(size))
     }
     const onData = (chunk: Buffer | string) => {

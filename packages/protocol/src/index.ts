@@ -25,6 +25,8 @@ export {
   type ResponsePayload,
   type ServerAccess,
 } from './messages/protocols.js'
+export { MAX_JSON_DEPTH } from './json/spans.js'
+export { decodeUtf8 } from './json/utf8.js'
 export {
   buildAccessRequestPayload,
   buildAccessResponsePayload,
@@ -36,6 +38,7 @@ export {
   parseLinkContainer,
   parseRequest,
   parseResponse,
+  type AccessParseOptions,
   type RequestEnvelope,
   type ResponseEnvelope,
 } from './messages/parse.js'

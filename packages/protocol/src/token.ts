@@ -1,4 +1,4 @@
-import { InvalidMessageError } from './errors.js'
+import { readJson } from './json/spans.js'
 import type { SigningKey } from './interfaces/crypto.js'
 import type { TokenEncoder } from './interfaces/encoding.js'
 import { accessTokenBody, type AccessTokenBody } from './messages/protocols.js'
@@ -26,12 +26,7 @@ export async function decodeAccessToken(
   const token = tokenValidator(text, 'token')
   const signature = token.slice(0, SIGNATURE_LENGTH)
   const bodyText = await encoder.decode(token.slice(SIGNATURE_LENGTH))
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(bodyText) as unknown
-  } catch (cause) {
-    throw new InvalidMessageError('token', 'body is not valid JSON', cause)
-  }
+  const parsed = readJson(bodyText, [0, bodyText.length], 'token')
   return { body: accessTokenBody(parsed, 'token'), bodyText, signature }
 }
 

@@ -32,6 +32,7 @@ export const DEFAULT_TOKEN_CACHE_SIZE = 10_000
 
 /** What an application route learns from a verified access request. */
 export interface VerifiedAccess<R = JsonValue> {
+  /** The application data, or its exact JSON text when verified with `{ request: 'text' }`. */
   readonly request: R
   readonly token: {
     readonly identity: string
@@ -45,6 +46,16 @@ export interface VerifiedAccess<R = JsonValue> {
 
 /** What an access route's application code returns: any JSON value; nothing answers null. */
 export type AccessResult = JsonValue | undefined | void
+
+export interface AccessVerifyOptions {
+  /**
+   * `'value'` (default): `request` is the parsed application data, and a number that a double
+   * cannot hold exactly is refused (BA101). `'text'`: `request` is the exact JSON text of the
+   * application data, numbers unchecked, for routes that parse it themselves (big integers,
+   * decimals); duplicate keys, nesting and Unicode are checked either way.
+   */
+  readonly request?: 'value' | 'text'
+}
 
 /**
  * The one access entry point: verifies access requests for application routes and, given the
@@ -87,10 +98,27 @@ export class AccessVerifier {
     )
   }
 
-  async verify<R = JsonValue>(message: string): Promise<VerifiedAccess<R>> {
+  verify<R = JsonValue>(
+    message: string,
+    options?: AccessVerifyOptions & { readonly request?: 'value' },
+  ): Promise<VerifiedAccess<R>>
+  verify(
+    message: string,
+    options: AccessVerifyOptions & { readonly request: 'text' },
+  ): Promise<VerifiedAccess<string>>
+  async verify(message: string, options: AccessVerifyOptions = {}): Promise<VerifiedAccess> {
     const { timestamper } = this.#options.encoding
     const { accessWindowMs, clockSkewMs } = this.#expiry
-    const envelope = parseAccessRequest(message, { maxLength: this.#maxLength })
+    // Everything a message can be refused for by its text alone (structure, duplicate keys, depth,
+    // inexact numbers) is refused here: before any signature work and before the nonce is spent.
+    const mode = options.request ?? 'value'
+    if (mode !== 'value' && mode !== 'text') {
+      throw new ConfigurationError('request', "must be 'value' or 'text'")
+    }
+    const envelope =
+      mode === 'text'
+        ? parseAccessRequest(message, { maxLength: this.#maxLength, request: 'text' })
+        : parseAccessRequest(message, { maxLength: this.#maxLength })
     const access = envelope.payload.access
     const now = timestamper.now().getTime()
     // Parsed before any token work: a malformed timestamp costs no signature verification.
@@ -128,7 +156,7 @@ export class AccessVerifier {
     )
     if (!reserved) throw new ReplayError('access-nonce')
     return {
-      request: envelope.payload.request as R,
+      request: envelope.payload.request,
       token: {
         identity: body.identity,
         device: body.device,

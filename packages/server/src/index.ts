@@ -3,6 +3,7 @@ export {
   AccessVerifier,
   signAccessResponse,
   type AccessResult,
+  type AccessVerifyOptions,
   type VerifiedAccess,
 } from './access-verifier.js'
 export { DEFAULT_EXPIRY, resolveExpiry, type ExpiryOptions } from './config.js'

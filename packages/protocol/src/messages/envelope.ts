@@ -1,6 +1,6 @@
 import { InvalidMessageError, InvalidSignatureError, type SignedThing } from '../errors.js'
 import type { SigningKey, Verifier } from '../interfaces/crypto.js'
-import { objectMembers, type Span } from '../json/spans.js'
+import { objectMembers, readJson, type ReadOptions, type Span } from '../json/spans.js'
 import { isCesr } from '@better-auth/cesr'
 import { SIGNATURE_LENGTH, signature as signatureValidator, type Validator } from '../schema.js'
 
@@ -18,14 +18,6 @@ export interface ParseOptions {
   readonly maxLength?: number
 }
 
-function parseJson(text: string, field: string): unknown {
-  try {
-    return JSON.parse(text) as unknown
-  } catch (cause) {
-    throw new InvalidMessageError(field, 'not valid JSON', cause)
-  }
-}
-
 /** Parses the signed envelope `{"payload":…,"signature":…}` found at `span` of `text`. */
 export function parseEnvelopeAt<P>(
   text: string,
@@ -33,29 +25,29 @@ export function parseEnvelopeAt<P>(
   payload: Validator<P>,
   signed: boolean,
   field: string,
+  read: ReadOptions = {},
 ): Envelope<P> {
-  const members = objectMembers(text, span, field)
+  const members = objectMembers(text, span, field, read)
   for (const key of members.keys()) {
     if (key !== 'payload' && !(signed && key === 'signature')) {
       throw new InvalidMessageError(`${field}.${key}`, 'unexpected field')
     }
   }
-  const payloadSpan = members.get('payload')
-  if (payloadSpan === undefined) throw new InvalidMessageError(`${field}.payload`, 'missing')
-  const signatureSpan = members.get('signature')
-  if (signed && signatureSpan === undefined) {
+  const payloadMember = members.get('payload')
+  if (payloadMember === undefined) throw new InvalidMessageError(`${field}.payload`, 'missing')
+  const signatureMember = members.get('signature')
+  if (signed && signatureMember === undefined) {
     throw new InvalidMessageError(`${field}.signature`, 'missing')
   }
-  const payloadText = text.slice(payloadSpan[0], payloadSpan[1])
-  const parsed = payload(parseJson(payloadText, `${field}.payload`), 'payload')
-  const signature =
-    signatureSpan === undefined
-      ? undefined
-      : signatureValidator(
-          parseJson(text.slice(signatureSpan[0], signatureSpan[1]), `${field}.signature`),
-          'signature',
-        )
-  return { payload: parsed, payloadText, signature }
+  const [start, end] = payloadMember.span
+  return {
+    payload: payload(payloadMember.value, 'payload'),
+    payloadText: text.slice(start, end),
+    signature:
+      signatureMember === undefined
+        ? undefined
+        : signatureValidator(signatureMember.value, 'signature'),
+  }
 }
 
 export function parseEnvelope<P>(
@@ -64,14 +56,28 @@ export function parseEnvelope<P>(
   signed: boolean,
   options: ParseOptions = {},
 ): Envelope<P> {
+  return readEnvelope(text, payload, signed, options, true)
+}
+
+/**
+ * parseEnvelope, optionally without the exact-number rule: for access requests whose route reads
+ * the raw text of its application data itself.
+ */
+export function readEnvelope<P>(
+  text: unknown,
+  payload: Validator<P>,
+  signed: boolean,
+  options: ParseOptions,
+  exactNumbers: boolean,
+): Envelope<P> {
   if (typeof text !== 'string') throw new InvalidMessageError('message', 'expected a string')
   const maxLength = options.maxLength ?? DEFAULT_MAX_MESSAGE_LENGTH
   if (text.length > maxLength) {
     throw new InvalidMessageError('message', `longer than ${maxLength} characters`)
   }
   return (
-    parseCompactEnvelope(text, payload, signed) ??
-    parseEnvelopeAt(text, [0, text.length], payload, signed, 'message')
+    parseCompactEnvelope(text, payload, signed, exactNumbers) ??
+    parseEnvelopeAt(text, [0, text.length], payload, signed, 'message', { exactNumbers })
   )
 }
 
@@ -85,9 +91,9 @@ const QUOTE = 0x22
 
 /**
  * The envelope exactly as every implementation sends it, `{"payload":{…},"signature":"0I…"}`
- * with no whitespace, located by its fixed prefix and suffix instead of a structural scan of the
- * whole message. When the text between them is one JSON object (JSON.parse accepts nothing else
- * there), it is exactly the span the scanner finds, so the result is the same. Anything else
+ * with no whitespace, located by its fixed prefix and suffix instead of reading the whole message
+ * as one object. When the text between them is one JSON object (the reader accepts nothing else
+ * there), it is exactly the span the general path finds, so the result is the same. Anything else
  * (whitespace, other key order, invalid JSON or signature) returns undefined and takes the general
  * path, which also produces the precise error.
  */
@@ -95,6 +101,7 @@ function parseCompactEnvelope<P>(
   text: string,
   payload: Validator<P>,
   signed: boolean,
+  exactNumbers: boolean,
 ): Envelope<P> | undefined {
   const end = signed ? text.length - SIGNATURE_SUFFIX_LENGTH : text.length - 1
   if (
@@ -118,7 +125,11 @@ function parseCompactEnvelope<P>(
   const payloadText = text.slice(PAYLOAD_PREFIX.length, end)
   let value: unknown
   try {
-    value = JSON.parse(payloadText) as unknown
+    // The payload sits inside the envelope: one level of nesting.
+    value = readJson(payloadText, [0, payloadText.length], 'message.payload', {
+      exactNumbers,
+      depth: 1,
+    })
   } catch {
     return undefined
   }

@@ -6,12 +6,14 @@ import {
   buildRequestPayload,
   linkContainerOf,
   parseAccessRequest,
+  parseAccessResponse,
   parseLinkContainer,
   parseRequest,
   parseResponse,
 } from './parse.js'
 import type { Validator } from '../schema.js'
 import { accessRequestPayload, protocols, requestPayloadValidator } from './protocols.js'
+import { MAX_JSON_DEPTH } from '../json/spans.js'
 
 const KEY = '1AAIAkZeridwme6y4GpivAoI9sw5LNyj9BJD5USSAJu165AD'
 const DIGEST = 'EOnMhfF6CIKCvXrZkRxwPMBRy6MwgwSBM0H6hb1uDezu'
@@ -101,7 +103,7 @@ describe('parseRequest', () => {
       rotateText.replace('{"payload"', '{"payload":{},"payload"'),
       'message.payload',
     ],
-    ['payload not JSON', `{"payload":{"a":tru},"signature":"${SIG}"}`, 'message.payload'],
+    ['payload not JSON', `{"payload":{"a":tru},"signature":"${SIG}"}`, 'message.payload.a'],
   ])('rejects %s', (_name, text, field) => {
     expect(fieldOf(() => parseRequest('rotateDevice', text))).toBe(field)
   })
@@ -271,5 +273,118 @@ describe('buildRequestPayload', () => {
         authentication: { ...rotation, publicKey: 'nope' },
       }),
     ).toThrow(InvalidMessageError)
+  })
+})
+
+describe('one signature, one meaning', () => {
+  const TOKEN = SIG + 'H4sIAAAAAAAAA6tWKkktLlGyUlAqS8wpTVWqBQBOxMBJEwAAAA'
+  const TIME = '2025-10-19T17:26:07.097Z'
+  const access = `"access":{"nonce":"${NONCE}","timestamp":"${TIME}","token":"${TOKEN}"}`
+  const accessRequest = (request: string, accessText = access) =>
+    serializeEnvelope(`{${accessText},"request":${request}}`, SIG)
+  const rotationText = JSON.stringify(rotation)
+
+  it.each([
+    [
+      'two identities',
+      () =>
+        parseRequest(
+          'rotateDevice',
+          serializeEnvelope(
+            `{"access":{"nonce":"${NONCE}"},"request":{"authentication":${rotationText.replace('{', `{"identity":"${DIGEST}",`)}}}`,
+            SIG,
+          ),
+        ),
+      'message.payload.request.authentication.identity',
+    ],
+    [
+      'two request members on /device/rotate',
+      () =>
+        parseRequest(
+          'rotateDevice',
+          serializeEnvelope(
+            `{"access":{"nonce":"${NONCE}"},"request":{"authentication":${rotationText}},"request":{"authentication":${rotationText}}}`,
+            SIG,
+          ),
+        ),
+      'message.payload.request',
+    ],
+    [
+      'two tokens',
+      () => parseAccessRequest(accessRequest('{}', access.replace('{', `{"token":"${TOKEN}",`))),
+      'message.payload.access.token',
+    ],
+    [
+      'two nonces',
+      () => parseAccessRequest(accessRequest('{}', access.replace('{', `{"nonce":"${NONCE}",`))),
+      'message.payload.access.nonce',
+    ],
+    [
+      'two timestamps',
+      () => parseAccessRequest(accessRequest('{}', access.replace('{', `{"timestamp":"${TIME}",`))),
+      'message.payload.access.timestamp',
+    ],
+    [
+      'a duplicate deep in application data',
+      () => parseAccessRequest(accessRequest('{"a":[{"b":{"c":1,"c":2}}]}')),
+      'message.payload.request.a[0].b.c',
+    ],
+    [
+      'a duplicate even when the route reads raw text',
+      () => parseAccessRequest(accessRequest('{"a":1,"a":1}'), { request: 'text' }),
+      'message.payload.request.a',
+    ],
+    [
+      'a duplicate in a signed response',
+      () =>
+        parseAccessResponse(
+          serializeEnvelope(
+            `{"access":{"nonce":"${NONCE}","serverIdentity":"${KEY}"},"response":{"ok":true,"ok":false}}`,
+            SIG,
+          ),
+        ),
+      'message.payload.response.ok',
+    ],
+  ])('refuses %s, naming the key', (_name, parse, field) => {
+    expect(fieldOf(parse)).toBe(field)
+  })
+
+  it('refuses a raw lone surrogate, which has no UTF-8 bytes to sign', () => {
+    expect(fieldOf(() => parseAccessRequest(accessRequest('{"a":"\ud800"}')))).toBe(
+      'message.payload.request.a',
+    )
+  })
+
+  it(`reads ${MAX_JSON_DEPTH} levels of application data and refuses one more`, () => {
+    const nested = (n: number) => '['.repeat(n) + ']'.repeat(n)
+    expect(() => parseAccessRequest(accessRequest(nested(MAX_JSON_DEPTH)))).not.toThrow()
+    expect(() =>
+      parseAccessResponse(
+        serializeEnvelope(
+          `{"access":{"nonce":"${NONCE}","serverIdentity":"${KEY}"},"response":${nested(MAX_JSON_DEPTH)}}`,
+          SIG,
+        ),
+      ),
+    ).not.toThrow()
+    const deeper = accessRequest(nested(MAX_JSON_DEPTH + 1))
+    expect(fieldOf(() => parseAccessRequest(deeper))).toMatch(/^message\.payload\.request(\[0\])+$/)
+    expect(fieldOf(() => parseAccessRequest(deeper, { request: 'text' }))).toMatch(/request/)
+  })
+
+  it('refuses imprecise numbers unless the route takes the raw text', () => {
+    const data = '{ "id": 9007199254740993, "price": 0.30000000000000001 }'
+    expect(fieldOf(() => parseAccessRequest(accessRequest(data)))).toBe(
+      'message.payload.request.id',
+    )
+    const raw = parseAccessRequest(accessRequest(data), { request: 'text' })
+    expect(raw.payload.request).toBe(data)
+    expect(raw.payload.access.nonce).toBe(NONCE)
+    expect(raw.payloadText).toBe(`{${access},"request":${data}}`)
+    expect(
+      parseAccessRequest(accessRequest('{"id":9007199254740991,"x":1.5e300}')).payload.request,
+    ).toEqual({
+      id: 9007199254740991,
+      x: 1.5e300,
+    })
   })
 })

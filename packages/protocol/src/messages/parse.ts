@@ -1,6 +1,12 @@
-import { spanAt } from '../json/spans.js'
+import { objectMembers, spanAt } from '../json/spans.js'
 import type { JsonValue, Validator } from '../schema.js'
-import { parseEnvelope, parseEnvelopeAt, type Envelope, type ParseOptions } from './envelope.js'
+import {
+  parseEnvelope,
+  parseEnvelopeAt,
+  readEnvelope,
+  type Envelope,
+  type ParseOptions,
+} from './envelope.js'
 import {
   accessRequestPayload,
   accessResponsePayload,
@@ -91,11 +97,43 @@ export function linkContainerOf(
   return parseEnvelopeAt(text, span, linkContainerPayload, true, 'payload.request.link')
 }
 
+/** How an access request hands over its application data (the `request` member). */
+export interface AccessParseOptions extends ParseOptions {
+  /**
+   * `'value'` (default): parsed, and every number must be exact. `'text'`: the member's exact
+   * JSON text, for routes that read numbers beyond what a double holds themselves; duplicate keys,
+   * nesting and Unicode are checked all the same.
+   */
+  readonly request?: 'value' | 'text'
+}
+
 export function parseAccessRequest(
   text: unknown,
-  options?: ParseOptions,
-): Envelope<AccessRequestPayload> {
-  return parseEnvelope(text, accessRequestPayload, true, options)
+  options?: AccessParseOptions & { readonly request?: 'value' },
+): Envelope<AccessRequestPayload>
+export function parseAccessRequest(
+  text: unknown,
+  options: AccessParseOptions & { readonly request: 'text' },
+): Envelope<AccessRequestPayload<string>>
+export function parseAccessRequest(
+  text: unknown,
+  options: AccessParseOptions = {},
+): Envelope<AccessRequestPayload<JsonValue>> {
+  if (options.request !== 'text') {
+    return parseEnvelope(text, accessRequestPayload, true, options)
+  }
+  const envelope = readEnvelope(text, accessRequestPayload, true, options, false)
+  const { payloadText } = envelope
+  // Read once more for the member's span: only routes that opted into the raw text pay for it.
+  const members = objectMembers(payloadText, [0, payloadText.length], 'message.payload', {
+    exactNumbers: false,
+    depth: 1,
+  })
+  const [start, end] = members.get('request')!.span
+  return {
+    ...envelope,
+    payload: { access: envelope.payload.access, request: payloadText.slice(start, end) },
+  }
 }
 
 export function parseAccessResponse(
