@@ -12,6 +12,7 @@ import { betterAuth, mapError } from '@better-auth/fastify'
 import {
   DEFAULT_MAX_MESSAGE_LENGTH,
   InvalidMessageError,
+  decodeUtf8,
   errorBody,
   type JsonObject,
   type Timestamper,
@@ -163,11 +164,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     badNonce.removeAllContentTypeParsers()
     badNonce.addContentTypeParser(
       '*',
-      { parseAs: 'string', bodyLimit: DEFAULT_MAX_MESSAGE_LENGTH },
+      { parseAs: 'buffer', bodyLimit: DEFAULT_MAX_MESSAGE_LENGTH },
       (_request, body, done) => done(null, body),
     )
     badNonce.post('/bad/nonce', async (request, reply) => {
-      const verified = await app.betterAuth.verifyAccess(request.body as string)
+      const verified = await app.betterAuth.verifyAccess(decodeUtf8(request.body as Buffer))
       const data = verified.request as FooBar
       const body = await server.accessResponse(WRONG_NONCE, {
         wasFoo: (data.foo ?? null) as string,

@@ -68,7 +68,7 @@ describe('responses: one signature, one meaning', () => {
 describe('FetchNetwork: bytes that are not UTF-8', () => {
   const answering = (status: number, body: Uint8Array) =>
     new FetchNetwork('https://server.example', {
-      fetch: () => Promise.resolve(new Response(body, { status })),
+      fetch: () => Promise.resolve(new Response(new Blob([new Uint8Array(body)]), { status })),
     })
   const invalid = new Uint8Array([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x7d]) // {"\xC3("}
 

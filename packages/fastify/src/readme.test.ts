@@ -20,6 +20,7 @@ import {
 import {
   InvalidMessageError,
   StorageUnavailableError,
+  decodeUtf8,
   parseAccessResponse,
   protocols,
   verificationKey,
@@ -88,7 +89,7 @@ async function buildApp(): Promise<{
 
   await app.register((scope, _options, done) => {
     scope.removeAllContentTypeParsers()
-    scope.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, parsed) =>
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, parsed) =>
       parsed(null, body),
     )
     scope.setErrorHandler((error, _request, reply) => {
@@ -96,7 +97,8 @@ async function buildApp(): Promise<{
       return reply.code(status).type('application/json').send(JSON.stringify(body))
     })
     scope.post('/receipts', async (request, reply) => {
-      const { nonce, token } = await scope.betterAuth.verifyAccess(request.body as string)
+      const message = decodeUtf8(request.body as Buffer)
+      const { nonce, token } = await scope.betterAuth.verifyAccess(message)
       const signed = await scope.betterAuth.signResponse(nonce, { receiptsOf: token.identity })
       return reply.type('application/json').send(signed)
     })

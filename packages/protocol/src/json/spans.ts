@@ -79,6 +79,7 @@ function isWhitespace(c: number): boolean {
 
 // A run of string content with nothing to decode or check: no quote, escape, control character
 // or surrogate (those take the character loop).
+// eslint-disable-next-line no-control-regex -- JSON forbids raw control characters in strings
 const PLAIN_RUN = /[^"\\\u0000-\u001f\ud800-\udfff]*/y
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/
