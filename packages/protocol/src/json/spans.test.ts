@@ -190,7 +190,7 @@ describe('readJson', () => {
           expect(error).toBeInstanceOf(InvalidMessageError)
         }
       }),
-      { numRuns: 2000 },
+      { numRuns: 500 },
     )
   })
 
