@@ -2,6 +2,7 @@
 # Throwaway PostgreSQL and Redis servers for the e2e test suites, on 127.0.0.1 only.
 #
 #   scripts/services.sh start [postgres] [redis]   start them (both by default), print the env
+#   scripts/services.sh restart redis              stop Redis and start it again with its data
 #   scripts/services.sh env                        print `export DATABASE_URL=… REDIS_URL=…`
 #   scripts/services.sh stop                       stop them and delete their data
 #   source scripts/services.sh start               the same, exporting the variables into the
@@ -118,6 +119,16 @@ _ba_start_postgres() {
   _ba_log "PostgreSQL on 127.0.0.1:$port ($dir)"
 }
 
+# Persistence as the README of @better-auth/store-redis recommends, and as RedisStores.connect
+# requires: the append-only file, fsynced every second, so that spent access nonces and refresh
+# keys survive a restart. (RDB snapshots are off: the AOF alone is the durable copy.)
+_ba_redis_server() {
+  local dir=$1 port=$2
+  redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly yes \
+    --appendfsync everysec --daemonize yes --dir "$dir" --pidfile "$dir/redis.pid" \
+    --logfile "$dir/redis.log" >/dev/null
+}
+
 _ba_start_redis() {
   local dir port
   if ! command -v redis-server >/dev/null 2>&1; then
@@ -127,28 +138,61 @@ _ba_start_redis() {
   fi
   dir=$(mktemp -d "${TMPDIR:-/tmp}/better-auth-redis.XXXXXX") || return 1
   port=$(_ba_free_port) || return 1
-  if ! redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --daemonize yes \
-    --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" >/dev/null; then
+  if ! _ba_redis_server "$dir" "$port"; then
     _ba_log "redis-server failed to start"
     rm -rf "$dir"
     return 1
   fi
-  local tries=0
-  until [ "$(_ba_redis_ping "$port")" = PONG ]; do
-    tries=$((tries + 1))
-    if [ "$tries" -ge 100 ]; then
-      _ba_log "Redis did not become ready on 127.0.0.1:$port:"
-      cat "$dir/redis.log" >&2
-      _ba_stop_redis "$dir"
-      return 1
-    fi
-    sleep 0.1
-  done
+  if ! _ba_redis_wait "$dir" "$port"; then
+    _ba_stop_redis "$dir"
+    return 1
+  fi
   {
     echo "REDIS_DIR=$dir"
     echo "REDIS_URL=redis://127.0.0.1:$port"
   } >>"$_ba_state"
   _ba_log "Redis on 127.0.0.1:$port ($dir)"
+}
+
+# A plain restart of the Redis started earlier: SIGTERM (Redis shuts down as it would for any
+# init system), then the same server on the same port and directory, with its data.
+_ba_restart_redis() {
+  local dir port pid
+  dir=$(_ba_state_get REDIS_DIR)
+  port=$(_ba_state_get REDIS_URL)
+  port=${port##*:}
+  if [ -z "$dir" ] || [ -z "$port" ]; then
+    _ba_log "no Redis was started here"
+    return 1
+  fi
+  pid=$(cat "$dir/redis.pid" 2>/dev/null)
+  if [ -n "$pid" ] && kill "$pid" 2>/dev/null; then
+    for _ in $(seq 100); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+  fi
+  if kill -0 "$pid" 2>/dev/null; then
+    _ba_log "Redis (pid $pid) did not stop"
+    return 1
+  fi
+  _ba_redis_server "$dir" "$port" && _ba_redis_wait "$dir" "$port" &&
+    _ba_log "Redis restarted on 127.0.0.1:$port ($dir)"
+}
+
+_ba_redis_wait() {
+  local dir=$1 port=$2
+  local tries=0
+  # PONG once the data is loaded: before, Redis answers LOADING.
+  until [ "$(_ba_redis_ping "$port")" = PONG ]; do
+    tries=$((tries + 1))
+    if [ "$tries" -ge 100 ]; then
+      _ba_log "Redis did not become ready on 127.0.0.1:$port:"
+      cat "$dir/redis.log" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
 }
 
 _ba_redis_ping() {
@@ -231,10 +275,17 @@ _ba_main() {
   [ $# -gt 0 ] && shift
   case $command in
     start) _ba_start "$@" ;;
+    restart)
+      if [ "${1:-}" != redis ]; then
+        _ba_log "restart supports redis only"
+        return 2
+      fi
+      _ba_restart_redis
+      ;;
     stop) _ba_stop ;;
     env) _ba_env ;;
     *)
-      echo "usage: scripts/services.sh start [postgres] [redis] | stop | env" >&2
+      echo "usage: scripts/services.sh start [postgres] [redis] | restart redis | stop | env" >&2
       return 2
       ;;
   esac

@@ -13,6 +13,7 @@ import { Connection } from './connection.js'
 import { toStoreError } from './errors.js'
 import { RedisRecoveryHashStore } from './recovery-hash-store.js'
 import { defineScripts } from './scripts.js'
+import { checkPersistence, type PersistenceLogger } from './persistence.js'
 import { RedisTimeLockStore } from './time-lock-store.js'
 
 export interface RedisStoresOptions {
@@ -25,6 +26,14 @@ export interface RedisStoresOptions {
   readonly url?: string
   /** Prepended to every key (default 'better-auth:'), so several deployments can share a server. */
   readonly prefix?: string
+  /**
+   * Connect to a server whose settings may lose the replay state on a restart (no append-only
+   * file, or one not fsynced every second), logging a warning instead of refusing it. Spent access
+   * nonces and refresh keys are then forgotten when Redis restarts, and replays of them accepted.
+   */
+  readonly acceptReplayStateLoss?: boolean
+  /** Receives that warning (default: `console`). */
+  readonly logger?: PersistenceLogger
 }
 
 const DEFAULT_PREFIX = 'better-auth:'
@@ -82,12 +91,13 @@ export class RedisStores implements Closeable {
 
   /**
    * Connects (or checks the client given), verifies that the server is Redis 6.2 or newer and
-   * returns the stores. Throws ConfigurationError for invalid options or an older server, and
+   * keeps its data across a restart (see checkPersistence), and returns the stores. Throws
+   * ConfigurationError for invalid options, an older server or one without persistence, and
    * StorageUnavailableError when the server cannot be reached; a client it created is
    * disconnected again in that case.
    */
   static async connect(options: RedisStoresOptions): Promise<RedisStores> {
-    const { client: given, url, prefix } = validate(options)
+    const { client: given, url, prefix, acceptReplayStateLoss, logger } = validate(options)
     const client = given ?? new Redis(url ?? '', OWN_CLIENT)
     // Connection errors also reject the command that was waiting on the connection; without a
     // listener ioredis would print each one.
@@ -99,6 +109,7 @@ export class RedisStores implements Closeable {
         client.options.enableOfflineQueue = false
       }
       checkVersion(await client.info('server'))
+      await checkPersistence(client, acceptReplayStateLoss, logger)
       defineScripts(client)
     } catch (error) {
       if (given === undefined) client.disconnect()
@@ -147,6 +158,8 @@ interface ValidOptions {
   readonly client: Redis | undefined
   readonly url: string | undefined
   readonly prefix: string
+  readonly acceptReplayStateLoss: boolean
+  readonly logger: PersistenceLogger
 }
 
 function validate(options: RedisStoresOptions): ValidOptions {
@@ -163,7 +176,20 @@ function validate(options: RedisStoresOptions): ValidOptions {
   if (url !== undefined) checkUrl(url)
   const prefix: unknown = options.prefix ?? DEFAULT_PREFIX
   if (typeof prefix !== 'string') throw new ConfigurationError('prefix', 'must be a string')
-  return { client, url, prefix }
+  const acceptReplayStateLoss: unknown = options.acceptReplayStateLoss ?? false
+  if (typeof acceptReplayStateLoss !== 'boolean') {
+    throw new ConfigurationError('acceptReplayStateLoss', 'must be a boolean')
+  }
+  const logger: unknown = options.logger ?? console
+  if (
+    typeof logger !== 'object' ||
+    logger === null ||
+    !('warn' in logger) ||
+    typeof logger.warn !== 'function'
+  ) {
+    throw new ConfigurationError('logger', 'must have a warn method')
+  }
+  return { client, url, prefix, acceptReplayStateLoss, logger: logger as PersistenceLogger }
 }
 
 /**
