@@ -1,3 +1,5 @@
+import { Sweeper } from '@better-auth/protocol'
+
 /**
  * A map whose entries lapse at their own `expiresAt`. Lapsed entries are invisible at once and
  * swept in bulk at most every `sweepIntervalMs`, so memory stays bounded under sustained load
@@ -5,11 +7,14 @@
  */
 export class ExpiringMap<V> {
   readonly #entries = new Map<string, { value: V; expiresAt: number }>()
-  readonly #sweepIntervalMs: number
-  #nextSweep = 0
+  readonly #sweeper: Sweeper<void>
 
   constructor(sweepIntervalMs = 10_000) {
-    this.#sweepIntervalMs = sweepIntervalMs
+    this.#sweeper = new Sweeper(sweepIntervalMs, (now) => {
+      for (const [key, entry] of this.#entries) {
+        if (entry.expiresAt <= now) this.#entries.delete(key)
+      }
+    })
   }
 
   get size(): number {
@@ -27,7 +32,7 @@ export class ExpiringMap<V> {
   }
 
   set(key: string, value: V, expiresAt: number, now: number): void {
-    this.#sweep(now)
+    this.#sweeper.maybeSweep(now)
     this.#entries.set(key, { value, expiresAt })
   }
 
@@ -36,13 +41,5 @@ export class ExpiringMap<V> {
     const value = this.get(key, now)
     this.#entries.delete(key)
     return value
-  }
-
-  #sweep(now: number): void {
-    if (now < this.#nextSweep) return
-    this.#nextSweep = now + this.#sweepIntervalMs
-    for (const [key, entry] of this.#entries) {
-      if (entry.expiresAt <= now) this.#entries.delete(key)
-    }
   }
 }
