@@ -138,7 +138,7 @@ export interface Scenario {
   run(clients: ClientFactory, context: ScenarioContext): Promise<void>
 }
 
-/** The reference scenarios every client/server pair must pass (../shared/protocol.md). */
+/** The reference scenarios every client/server pair must pass (spec/PROTOCOL.md). */
 export const scenarios: readonly Scenario[] = [
   {
     id: 'scenario-1',

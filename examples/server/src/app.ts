@@ -96,7 +96,7 @@ interface FooBar {
   bar?: unknown
 }
 
-/** The interop HTTP contract of ../shared/protocol.md on fastify. */
+/** The interop HTTP contract of spec/PROTOCOL.md on fastify. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const hasher = new Blake3Hasher()
   const { verifier, tokenEncoder } = cryptoBackend(options.crypto ?? 'node')

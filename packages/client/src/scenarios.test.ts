@@ -1,5 +1,5 @@
 /**
- * The reference scenarios every client/server pair must pass (shared/protocol.md), against the
+ * The reference scenarios every client/server pair must pass (spec/PROTOCOL.md), against the
  * in-process fake server until @better-auth/server is available to run them end to end.
  */
 import { IncorrectNonceError } from '@better-auth/protocol'
