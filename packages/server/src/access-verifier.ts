@@ -106,6 +106,7 @@ export class AccessVerifier {
     message: string,
     options: AccessVerifyOptions & { readonly request: 'text' },
   ): Promise<VerifiedAccess<string>>
+  verify(message: string, options?: AccessVerifyOptions): Promise<VerifiedAccess>
   async verify(message: string, options: AccessVerifyOptions = {}): Promise<VerifiedAccess> {
     const { timestamper } = this.#options.encoding
     const { accessWindowMs, clockSkewMs } = this.#expiry
@@ -188,12 +189,14 @@ export class AccessVerifier {
   async answer<R = JsonValue>(
     message: string,
     handler: (access: VerifiedAccess<R>) => AccessResult | Promise<AccessResult>,
+    options: AccessVerifyOptions = {},
   ): Promise<string> {
     if (this.#options.crypto.responseKey === undefined) {
       // Before verifying: a misconfigured route must not spend the client's nonce.
       throw new ConfigurationError('crypto.responseKey', 'is required to answer access requests')
     }
-    const access = await this.verify<R>(message)
+    // With `{ request: 'text' }`, R is the caller's word that it expects the text (a string).
+    const access = (await this.verify(message, options)) as VerifiedAccess<R>
     const result = handler(access)
     const data = isPromiseLike(result) ? await result : result
     return this.respond(access.nonce, data ?? null)

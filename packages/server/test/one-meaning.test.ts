@@ -8,6 +8,7 @@ import {
   type Verifier,
 } from '@better-auth/protocol'
 import { describe, expect, it } from 'vitest'
+import { BetterAuthHttp } from '../src/http/index.js'
 import { AccessVerifier, StaticVerificationKeyStore } from '../src/index.js'
 import {
   codeOf,
@@ -249,5 +250,67 @@ describe('protocol requests: one signature, one meaning', () => {
     await expect(
       harness.server.rotateDevice(await signPayload(account.next, valid)),
     ).resolves.toBeTypeOf('string')
+  })
+})
+
+describe('over HTTP (BetterAuthHttp)', () => {
+  async function routes() {
+    const harness = await createHarness()
+    const kit = await accessKit(harness)
+    const access = new AccessVerifier({
+      crypto: { verifier, responseKey: harness.responseKey },
+      encoding: { timestamper: harness.timestamper, tokenEncoder },
+      stores: {
+        accessNonce: harness.stores.accessNonce,
+        accessVerificationKeys: new StaticVerificationKeyStore([harness.accessKey]),
+      },
+    })
+    const http = new BetterAuthHttp({ access })
+    const seen: unknown[] = []
+    const orders = http.access((verified) => {
+      seen.push(verified.request)
+      return { ok: true }
+    })
+    const ledger = http.access<string>(
+      (verified) => {
+        seen.push(verified.request)
+        return null
+      },
+      { request: 'text' },
+    )
+    const post = (body: Uint8Array | string) =>
+      new Request('http://server.test/orders', {
+        method: 'POST',
+        body: typeof body === 'string' ? body : new Blob([new Uint8Array(body)]),
+        headers: { 'content-type': 'application/json' },
+      })
+    return { kit, orders, ledger, post, seen }
+  }
+
+  it('refuses a body that is not UTF-8 (400 BA101), and the nonce is not spent', async () => {
+    const { kit, orders, post, seen } = await routes()
+    const nonce = await noncer.generate128()
+    // Signed over U+FFFD, sent with the invalid byte 0xC3 in its place.
+    const message = await kit.sign(`{"access":${kit.access(nonce)},"request":{"name":"\ufffd("}}`)
+    const [before, after] = message.split('\ufffd(') as [string, string]
+    const encode = (text: string) => new TextEncoder().encode(text)
+    const bytes = new Uint8Array([...encode(before), 0xc3, 0x28, ...encode(after)])
+    const refused = await orders(post(bytes))
+    expect(refused.status).toBe(400)
+    expect(await refused.text()).toMatch(/"BA101".*UTF-8/)
+    expect(seen).toEqual([])
+    const valid = await orders(post(await kit.sign(`{"access":${kit.access(nonce)},"request":{}}`)))
+    expect(valid.status).toBe(200)
+  })
+
+  it("hands a route with { request: 'text' } the exact text of its data", async () => {
+    const { kit, orders, ledger, post, seen } = await routes()
+    const data = '{"id": 9007199254740993}'
+    const message = await kit.sign(
+      `{"access":${kit.access(await noncer.generate128())},"request":${data}}`,
+    )
+    expect((await orders(post(message))).status).toBe(400)
+    expect((await ledger(post(message))).status).toBe(200)
+    expect(seen).toEqual([data])
   })
 })

@@ -1,4 +1,4 @@
-import { InvalidMessageError } from '@better-auth/protocol'
+import { decodeUtf8 } from '@better-auth/protocol'
 import { HttpRefusal } from './errors.js'
 
 /** Where a request body comes from: a Web stream, or any async iterable of bytes (Node's). */
@@ -27,9 +27,6 @@ export function checkContentType(contentType: string | null | undefined): void {
 export function tooLarge(limit: number): HttpRefusal {
   return new HttpRefusal(413, 'message', `body larger than ${limit} bytes`)
 }
-
-// Fatal: one signature must verify exactly one byte string, so no U+FFFD replacement.
-const decoder = new TextDecoder('utf-8', { fatal: true })
 
 /**
  * Reads a body as UTF-8 text, never holding more than `limit` bytes: a declared length over the
@@ -72,12 +69,9 @@ export async function readBody(body: RequestBody, limit: number): Promise<string
 
 /** Decodes bytes already read (e.g. by a framework) with the same limit and UTF-8 rules. */
 export function decode(chunks: readonly Uint8Array[], size: number): string {
-  const bytes = chunks.length === 1 ? chunks[0]! : concat(chunks, size)
-  try {
-    return decoder.decode(bytes)
-  } catch (error) {
-    throw new InvalidMessageError('message', 'body is not valid UTF-8', error)
-  }
+  // The protocol's one decoder: fatal, so bytes that are not UTF-8 are refused (BA101), never
+  // repaired to U+FFFD; one signature must verify exactly one byte string.
+  return decodeUtf8(chunks.length === 1 ? chunks[0]! : concat(chunks, size))
 }
 
 function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {

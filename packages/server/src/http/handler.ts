@@ -6,7 +6,12 @@ import {
   type JsonValue,
   type ProtocolName,
 } from '@better-auth/protocol'
-import type { AccessResult, AccessVerifier, VerifiedAccess } from '../access-verifier.js'
+import type {
+  AccessResult,
+  AccessVerifier,
+  AccessVerifyOptions,
+  VerifiedAccess,
+} from '../access-verifier.js'
 import type { BetterAuthServer } from '../server.js'
 import { readBody, type RequestBody } from './body.js'
 import { HttpRefusal, failureKind, mapError, type FailureKind } from './errors.js'
@@ -140,11 +145,16 @@ export class BetterAuthHttp {
     body: RequestBody | string,
     handler: AccessHandler<R, Q>,
     request: Q,
+    options?: AccessVerifyOptions,
   ): Promise<HttpAnswer> {
     try {
       const access = this.#requireAccess()
       const message = typeof body === 'string' ? body : await readBody(body, this.bodyLimit)
-      const signed = await access.answer<R>(message, (verified) => handler(verified, request))
+      const signed = await access.answer<R>(
+        message,
+        (verified) => handler(verified, request),
+        options,
+      )
       return { status: 200, contentType: JSON_TYPE, body: signed }
     } catch (error) {
       return this.fail(error)
@@ -183,13 +193,18 @@ export class BetterAuthHttp {
     return toResponse(await this.serve(route, webBody(request)))
   }
 
-  /** A fetch-style access route: `(Request) => Promise<Response>`, signed with the nonce echoed. */
+  /**
+   * A fetch-style access route: `(Request) => Promise<Response>`, signed with the nonce echoed.
+   * `{ request: 'text' }` hands the handler the exact JSON text of the application data (R =
+   * string) for numbers a double cannot hold.
+   */
   access<R = JsonValue>(
     handler: AccessHandler<R, Request>,
+    options?: AccessVerifyOptions,
   ): (request: Request) => Promise<Response> {
     this.#requireAccess()
     return async (request) =>
-      toResponse(await this.answerAccess(webBody(request), handler, request))
+      toResponse(await this.answerAccess(webBody(request), handler, request, options))
   }
 
   #requireAccess(): AccessVerifier {
