@@ -4,7 +4,7 @@ import {
   type RotationChange,
   type ServerAuthenticationKeyStore,
 } from '@better-auth/protocol'
-import type Database from 'better-sqlite3'
+import type * as Database from './driver.js'
 import { settle } from './errors.js'
 
 type DeviceRow = [identity: string, device: string, publicKey: string, rotationHash: string]

@@ -1,5 +1,5 @@
 import type { ServerAuthenticationNonceStore, Sweeper } from '@better-auth/protocol'
-import type Database from 'better-sqlite3'
+import type * as Database from './driver.js'
 import { settle } from './errors.js'
 
 export class SqliteAuthenticationNonceStore implements ServerAuthenticationNonceStore {

@@ -2,7 +2,7 @@ import { storageBackend } from '@better-auth/protocol'
 
 /**
  * The contract's errors pass through; anything SQLite throws means the backend failed
- * (StorageUnavailableError naming 'sqlite'). better-sqlite3 is synchronous, so the check and the
+ * (StorageUnavailableError naming 'sqlite'). node:sqlite is synchronous, so the check and the
  * write inside an operation given to `settle` never interleave with another call in this
  * process; across processes SQLite's locks serialise them.
  */

@@ -1,2 +1,2 @@
 export { SqliteStores, type SqliteStoresOptions } from './stores.js'
-export { migrate } from './migrations.js'
+export { migrateConnection as migrate } from './migrations.js'

@@ -1,5 +1,8 @@
+/// <reference types="node" />
 import { ConfigurationError } from '@better-auth/protocol'
-import type Database from 'better-sqlite3'
+import type { DatabaseSync } from 'node:sqlite'
+import { wrap } from './driver.js'
+import type * as Database from './driver.js'
 import { toStoreError } from './errors.js'
 
 interface Migration {
@@ -62,7 +65,7 @@ const MIGRATIONS: readonly Migration[] = [
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0
 
 function userVersion(db: Database.Database): number {
-  const version = db.pragma('user_version', { simple: true })
+  const version = db.pragma('user_version')
   return typeof version === 'number' ? version : 0
 }
 
@@ -94,4 +97,9 @@ export function migrate(db: Database.Database): void {
   } catch (error) {
     throw toStoreError(error)
   }
+}
+
+/** `migrate` for a `node:sqlite` connection the caller opened (the package's public `migrate`). */
+export function migrateConnection(db: DatabaseSync): void {
+  migrate(wrap(db))
 }

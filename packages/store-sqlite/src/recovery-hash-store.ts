@@ -1,5 +1,5 @@
 import { storeErrors, type ServerRecoveryHashStore } from '@better-auth/protocol'
-import type Database from 'better-sqlite3'
+import type * as Database from './driver.js'
 import { settle } from './errors.js'
 
 export class SqliteRecoveryHashStore implements ServerRecoveryHashStore {

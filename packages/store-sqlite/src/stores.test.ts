@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
 import { Worker } from 'node:worker_threads'
 import {
   ConfigurationError,
@@ -9,7 +9,6 @@ import {
   StorageUnavailableError,
 } from '@better-auth/protocol'
 import { newDeviceKey, randomId, rejectionOf } from '@better-auth/server/testing'
-import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { SqliteStores, migrate } from './index.js'
 
@@ -23,10 +22,16 @@ function open(options: { sweepIntervalMs?: number; busyTimeoutMs?: number } = {}
   return stores
 }
 
-function raw(): Database.Database {
-  const db = new Database(filename)
+function raw(): DatabaseSync {
+  const db = new DatabaseSync(filename)
   opened.push(db)
   return db
+}
+
+/** The first column of the first row `sql` returns. */
+function scalar(db: DatabaseSync, sql: string): unknown {
+  const row = db.prepare(sql).get()
+  return row === undefined ? undefined : Object.values(row)[0]
 }
 
 beforeEach(() => {
@@ -49,8 +54,8 @@ describe('SqliteStores.open', () => {
   it('creates the file in WAL mode at the current schema version', () => {
     open()
     const db = raw()
-    expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
-    expect(db.pragma('user_version', { simple: true })).toBe(1)
+    expect(scalar(db, 'PRAGMA journal_mode')).toBe('wal')
+    expect(scalar(db, 'PRAGMA user_version')).toBe(1)
   })
 
   it('opens a private in-memory database', async () => {
@@ -92,7 +97,7 @@ describe('SqliteStores.open', () => {
 
   it('refuses a database written by a newer schema version', () => {
     const db = raw()
-    db.pragma('user_version = 99')
+    db.exec('PRAGMA user_version = 99')
     expect(() => SqliteStores.open({ filename })).toThrow(ConfigurationError)
   })
 })
@@ -145,20 +150,20 @@ describe('durability', () => {
     migrate(db)
     migrate(db)
     expect(schema()).toEqual(tables)
-    expect(db.pragma('user_version', { simple: true })).toBe(1)
+    expect(scalar(db, 'PRAGMA user_version')).toBe(1)
 
     const reopened = open()
     expect(await reopened.authenticationKey.publicKey(key.identity, key.device)).toBe(key.publicKey)
-    expect(db.pragma('user_version', { simple: true })).toBe(1)
+    expect(scalar(db, 'PRAGMA user_version')).toBe(1)
   })
 
   it('migrates a fresh connection it did not open itself', () => {
     const db = raw()
-    expect(db.pragma('user_version', { simple: true })).toBe(0)
+    expect(scalar(db, 'PRAGMA user_version')).toBe(0)
     migrate(db)
-    expect(db.pragma('user_version', { simple: true })).toBe(1)
+    expect(scalar(db, 'PRAGMA user_version')).toBe(1)
     const names = db
-      .prepare<[], { name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table'")
+      .prepare("SELECT name FROM sqlite_schema WHERE type = 'table'")
       .all()
       .map(({ name }) => name)
       .sort()
@@ -239,8 +244,8 @@ describe('two connections to one file', () => {
     const worker = new Worker(
       `
       const { parentPort, workerData } = require('node:worker_threads')
-      const Database = require(workerData.betterSqlite3)
-      const db = new Database(workerData.filename)
+      const { DatabaseSync } = require('node:sqlite')
+      const db = new DatabaseSync(workerData.filename)
       db.exec('BEGIN IMMEDIATE')
       db.prepare('INSERT INTO time_locks (namespace, value, expires_at) VALUES (?, ?, ?)')
         .run('access-nonce', workerData.value, workerData.expiresAt)
@@ -252,7 +257,6 @@ describe('two connections to one file', () => {
       {
         eval: true,
         workerData: {
-          betterSqlite3: createRequire(import.meta.url).resolve('better-sqlite3'),
           filename,
           value,
           expiresAt: now + 30_000,
@@ -280,7 +284,8 @@ describe('two connections to one file', () => {
     const error = await rejectionOf(stores.accessKeyHash.reserve(value, now + 30_000, now))
     expect(error).toBeInstanceOf(StorageUnavailableError)
     expect((error as StorageUnavailableError).code).toBe('BA603')
-    expect((error as StorageUnavailableError).cause).toMatchObject({ code: 'SQLITE_BUSY' })
+    // SQLITE_BUSY
+    expect((error as StorageUnavailableError).cause).toMatchObject({ errcode: 5 })
     blocker.exec('ROLLBACK')
     // The failed call reserved nothing.
     expect(await stores.accessKeyHash.reserve(value, now + 30_000, now)).toBe(true)
@@ -309,8 +314,7 @@ describe('sweeping', () => {
     expect(stores.sweep(now + 1_000)).toBe(0)
 
     const db = raw()
-    const count = (table: string): unknown =>
-      db.prepare(`SELECT count(*) FROM ${table}`).pluck().get()
+    const count = (table: string): unknown => scalar(db, `SELECT count(*) FROM ${table}`)
     expect(count('authentication_nonces')).toBe(1)
     expect(count('time_locks')).toBe(1)
     expect(await stores.authenticationNonce.consume(liveNonce, now + 1_000)).toBe(identity)
@@ -328,12 +332,10 @@ describe('sweeping', () => {
     await stores.accessNonce.reserve(randomId('lock-'), now + 5_000, now + 999)
     const db = raw()
     const rows = (): unknown =>
-      db
-        .prepare(
-          'SELECT (SELECT count(*) FROM authentication_nonces) + (SELECT count(*) FROM time_locks)',
-        )
-        .pluck()
-        .get()
+      scalar(
+        db,
+        'SELECT (SELECT count(*) FROM authentication_nonces) + (SELECT count(*) FROM time_locks)',
+      )
     expect(rows()).toBe(3)
     // The interval has passed: this write sweeps the two expired rows first.
     await stores.authenticationNonce.put(randomId('nonce-'), identity, now + 5_000, now + 1_000)

@@ -7,9 +7,9 @@ import {
   type ServerRecoveryHashStore,
   type ServerTimeLockStore,
 } from '@better-auth/protocol'
-import Database from 'better-sqlite3'
 import { SqliteAuthenticationKeyStore } from './authentication-key-store.js'
 import { SqliteAuthenticationNonceStore } from './authentication-nonce-store.js'
+import { openDatabase, type Database } from './driver.js'
 import { settle, toStoreError } from './errors.js'
 import { migrate } from './migrations.js'
 import { SqliteRecoveryHashStore } from './recovery-hash-store.js'
@@ -33,7 +33,7 @@ const DEFAULT_BUSY_TIMEOUT_MS = 5_000
 const MAX_BUSY_TIMEOUT_MS = 2 ** 31 - 1
 
 /**
- * Every server store on one better-sqlite3 connection. Several processes may open the same file:
+ * Every server store on one SQLite connection. Several processes may open the same file:
  * WAL lets readers and the writer proceed together, the busy timeout makes writers queue instead
  * of failing, and every check-and-write is one statement or one immediate transaction, so its
  * guarantees hold across processes as well as within one.
@@ -46,10 +46,10 @@ export class SqliteStores implements Closeable {
   readonly accessKeyHash: ServerTimeLockStore
   /** Single use of each access request nonce. */
   readonly accessNonce: ServerTimeLockStore
-  readonly #db: Database.Database
+  readonly #db: Database
   readonly #sweep: (now: number) => number
 
-  private constructor(db: Database.Database, sweepIntervalMs: number) {
+  private constructor(db: Database, sweepIntervalMs: number) {
     this.#db = db
     const sweepNonces = db.prepare<[number]>(
       'DELETE FROM authentication_nonces WHERE expires_at <= ?',
@@ -74,16 +74,17 @@ export class SqliteStores implements Closeable {
    */
   static open(options: SqliteStoresOptions): SqliteStores {
     const { filename, sweepIntervalMs, busyTimeoutMs } = validate(options)
-    let db: Database.Database | undefined
+    let db: Database | undefined
     try {
-      db = new Database(filename, { timeout: busyTimeoutMs })
+      db = openDatabase(filename)
       // WAL: readers never block the writer and a commit is one append. NORMAL synchronisation
       // is durable against process crashes; a power loss may drop the last commits but never
       // corrupts the file. (A ':memory:' database stays in its own 'memory' journal mode.)
+      // The busy timeout first: switching to WAL needs a lock another process may hold.
+      db.pragma(`busy_timeout = ${busyTimeoutMs}`)
       db.pragma('journal_mode = WAL')
       db.pragma('synchronous = NORMAL')
       db.pragma('foreign_keys = ON')
-      db.pragma(`busy_timeout = ${busyTimeoutMs}`)
       migrate(db)
       return new SqliteStores(db, sweepIntervalMs)
     } catch (error) {
