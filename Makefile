@@ -1,5 +1,16 @@
 # Standard targets of every implementation of this protocol.
 SHELL := /bin/bash
+
+# Node 22.13+ runs everything below. When the node on PATH is older, scripts/node.sh unpacks a
+# supported one from npm into .tools/ (once) and says so, and it goes first on PATH for every
+# command this Makefile runs.
+NODE_BIN := $(shell bash scripts/node.sh)
+ifneq ($(.SHELLSTATUS),0)
+$(error no supported Node: see the message above)
+endif
+ifneq ($(NODE_BIN),)
+export PATH := $(NODE_BIN):$(PATH)
+endif
 PNPM ?= $(shell command -v pnpm >/dev/null 2>&1 && echo pnpm || echo npx -y pnpm@10)
 
 .PHONY: setup build test type-check lint format format-check server test-integration clean bench spec-examples check
