@@ -19,12 +19,7 @@ import {
   type TokenEncoder,
   type Verifier,
 } from '@better-auth/protocol'
-import {
-  AccessVerifier,
-  BetterAuthServer,
-  StaticVerificationKeyStore,
-  type ExpiryOptions,
-} from '@better-auth/server'
+import { BetterAuthServer, type AccessVerifier, type ExpiryOptions } from '@better-auth/server'
 import type {
   ServerAuthenticationKeyStore,
   ServerAuthenticationNonceStore,
@@ -96,8 +91,11 @@ interface FooBar {
   bar?: unknown
 }
 
-/** The interop HTTP contract of spec/PROTOCOL.md on fastify. */
-export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+/** The server and its access verifier (which agrees with it by construction), for any framework. */
+export function buildCore(options: AppOptions): {
+  server: BetterAuthServer
+  access: AccessVerifier
+} {
   const hasher = new Blake3Hasher()
   const { verifier, tokenEncoder } = cryptoBackend(options.crypto ?? 'node')
   const timestamper = options.timestamper ?? new Rfc3339Timestamper()
@@ -113,16 +111,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     expiry: options.expiry,
     attributes: () => ATTRIBUTES,
   })
-  const accessVerifier = new AccessVerifier({
-    crypto: { verifier },
-    encoding: { timestamper, tokenEncoder },
-    stores: {
-      accessNonce: options.stores.accessNonce,
-      accessVerificationKeys: new StaticVerificationKeyStore([options.keys.access]),
-    },
-    expiry: options.expiry,
-  })
+  return { server, access: server.accessVerifier({ accessNonce: options.stores.accessNonce }) }
+}
 
+/** What `/foo/bar` answers for the verified application data. */
+export function fooBarAnswer(request: unknown): JsonObject {
+  const data = (request ?? {}) as FooBar
+  return { wasFoo: (data.foo ?? null) as string, wasBar: (data.bar ?? null) as string }
+}
+
+/** The interop HTTP contract of spec/PROTOCOL.md on fastify. */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { server, access: accessVerifier } = buildCore(options)
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts }
   const app = Fastify({
     logger: options.logger ?? false,

@@ -19,7 +19,12 @@ export interface ServerConfig {
   readonly store: StoreKind
   /** The P-256 and gzip implementation (default node: the fastest in Node). */
   readonly crypto: CryptoBackend
+  /** The HTTP framework serving the contract (default fastify). */
+  readonly framework: FrameworkName
 }
+
+export type FrameworkName = 'fastify' | 'express' | 'hono' | 'node'
+const FRAMEWORKS: readonly FrameworkName[] = ['fastify', 'express', 'hono', 'node']
 
 export type StoreKind = 'auto' | 'memory' | 'sqlite'
 export type CryptoBackend = 'node' | 'webcrypto' | 'noble'
@@ -41,6 +46,7 @@ const FLAGS: Record<string, string> = {
   '--log-level': 'LOG_LEVEL',
   '--store': 'STORE',
   '--crypto': 'CRYPTO',
+  '--framework': 'FRAMEWORK',
 }
 
 const EXPIRY_VARIABLES: Record<string, keyof ExpiryOptions> = {
@@ -64,6 +70,7 @@ export const USAGE = `usage: better-auth-example-server [options]
   --store KIND           auto, memory or sqlite (STORE, default auto: PostgreSQL/Redis when their
                          URLs are set, else SQLite; memory keeps nothing across restarts)
   --crypto BACKEND       node, webcrypto or noble (CRYPTO, default node)
+  --framework NAME       fastify, express, hono or node (FRAMEWORK, default fastify)
 lifetimes (ms): ${Object.keys(EXPIRY_VARIABLES).join(', ')}`
 
 /** Flags win over environment variables; both are validated here, before anything starts. */
@@ -109,6 +116,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     logLevel: oneOf('LOG_LEVEL', values.LOG_LEVEL ?? 'info', LOG_LEVELS),
     store: oneOf('STORE', values.STORE ?? 'auto', STORE_KINDS),
     crypto: oneOf('CRYPTO', values.CRYPTO ?? 'node', CRYPTO_BACKENDS),
+    framework: oneOf('FRAMEWORK', values.FRAMEWORK ?? 'fastify', FRAMEWORKS),
   }
 }
 

@@ -1,10 +1,50 @@
 #!/usr/bin/env node
 import { BetterAuthError } from '@better-auth/protocol'
 import { mkdir } from 'node:fs/promises'
-import { buildApp } from './app.js'
-import { USAGE, loadConfig } from './config.js'
+import type { AddressInfo } from 'node:net'
+import { buildApp, type AppOptions } from './app.js'
+import { USAGE, loadConfig, type ServerConfig } from './config.js'
+import { buildServer, type Logger } from './frameworks.js'
 import { loadOrCreateKeys } from './keys.js'
 import { openStores } from './stores.js'
+
+interface Running {
+  readonly log: Logger
+  close(): Promise<void>
+}
+
+/** fastify logs through its own pino logger; the other frameworks get JSON lines like pino's. */
+async function start(config: ServerConfig, options: AppOptions): Promise<Running> {
+  if (config.framework === 'fastify') {
+    const app = await buildApp({ ...options, logger: { level: config.logLevel } })
+    await app.listen({ host: config.host, port: config.port })
+    return {
+      log: (level, message, fields) => app.log[level](fields ?? {}, message),
+      close: () => app.close(),
+    }
+  }
+  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+  const log: Logger = (level, message, fields) => {
+    if (levels.indexOf(level) > levels.indexOf(config.logLevel)) return
+    const pino = level === 'error' ? 50 : 30
+    console.log(JSON.stringify({ level: pino, time: Date.now(), msg: message, ...fields }))
+  }
+  const server = buildServer(config.framework, options, log)
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(config.port, config.host, resolve)
+  })
+  const { port } = server.address() as AddressInfo
+  log('info', `Server listening at http://${config.host}:${port}`, { framework: config.framework })
+  return {
+    log,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error === undefined ? resolve() : reject(error)))
+        server.closeIdleConnections()
+      }),
+  }
+}
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help')) {
@@ -15,12 +55,11 @@ async function main(): Promise<void> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
   const keys = await loadOrCreateKeys(config.keysFile, config.crypto)
   const opened = await openStores(config)
-  const app = await buildApp({
+  const running = await start(config, {
     keys,
     stores: opened.stores,
     expiry: config.expiry,
     corsOrigins: config.corsOrigins,
-    logger: { level: config.logLevel },
     crypto: config.crypto,
   })
 
@@ -28,14 +67,14 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     if (closing) return
     closing = true
-    app.log.info({ signal }, 'shutting down')
-    void app
+    running.log('info', 'shutting down', { signal })
+    void running
       .close()
       .then(() => opened.close())
       .then(
         () => process.exit(0),
         (error: unknown) => {
-          app.log.error({ err: error }, 'shutdown failed')
+          running.log('error', 'shutdown failed', { err: String(error) })
           process.exit(1)
         },
       )
@@ -43,15 +82,12 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'))
   process.on('SIGTERM', () => shutdown('SIGTERM'))
 
-  await app.listen({ host: config.host, port: config.port })
-  app.log.info(
-    {
-      responseKey: await keys.response.public(),
-      stores: opened.description,
-      crypto: config.crypto,
-    },
-    'better-auth example server ready',
-  )
+  running.log('info', 'better-auth example server ready', {
+    responseKey: await keys.response.public(),
+    stores: opened.description,
+    crypto: config.crypto,
+    framework: config.framework,
+  })
 }
 
 main().catch((error: unknown) => {

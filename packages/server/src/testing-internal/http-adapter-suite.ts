@@ -13,7 +13,7 @@ import {
   SecureNoncer,
   WebCryptoP256SigningKey,
 } from '@better-auth/crypto'
-import { clientsOver, pinnedKeys, scenarios } from '@better-auth/integration'
+import { STRICT, clientsOver, pinnedKeys, scenarios } from '@better-auth/integration'
 import { signPayloadText, type JsonValue, type SigningKey } from '@better-auth/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AccessVerifier, VerifiedAccess } from '../access-verifier.js'
@@ -156,7 +156,7 @@ export function httpAdapterSuite(
     it.each(scenarios.filter((s) => s.id !== 'scenario-4').map((s) => [s.id, s] as const))(
       '%s passes',
       async (_id, scenario) => {
-        await scenario.run(clientsOver(network, responseKey))
+        await scenario.run(clientsOver(network, responseKey), STRICT)
       },
     )
 
@@ -268,7 +268,7 @@ export function httpAdapterSuite(
     })
 
     it('still serves after all of the above', async () => {
-      await scenarios[0]!.run(clientsOver(network, responseKey))
+      await scenarios[0]!.run(clientsOver(network, responseKey), STRICT)
     })
   })
 }
