@@ -1,6 +1,6 @@
 import type { Network } from '@better-auth/client'
 import { NobleP256SigningKey } from '@better-auth/crypto'
-import { clientsOver, scenarios } from '@better-auth/integration'
+import { STRICT, clientsOver, scenarios } from '@better-auth/integration'
 import { StorageUnavailableError, protocols, type ServerTimeLockStore } from '@better-auth/protocol'
 import { memoryServerStores } from '@better-auth/server'
 import type { FastifyInstance } from 'fastify'
@@ -54,7 +54,7 @@ function errorCode(body: string): string {
 describe('interop HTTP contract (inject)', () => {
   it.each(scenarios.map((s) => [s.id, s] as const))('%s passes', async (_id, scenario) => {
     const responseKey = (await app.inject({ method: 'POST', url: '/key/response' })).body
-    await scenario.run(clientsOver(injectNetwork(app), responseKey))
+    await scenario.run(clientsOver(injectNetwork(app), responseKey), STRICT)
   })
 
   it('serves the response key as text', async () => {
@@ -134,7 +134,7 @@ describe('interop HTTP contract (inject)', () => {
 
   it('still serves after all of the above', async () => {
     const responseKey = (await app.inject({ method: 'POST', url: '/key/response' })).body
-    await scenarios[0]!.run(clientsOver(injectNetwork(app), responseKey))
+    await scenarios[0]!.run(clientsOver(injectNetwork(app), responseKey), STRICT)
   })
 
   it('answers an unexpected failure with 500 BA000 and no internals', async () => {

@@ -1,6 +1,7 @@
 import type { Network } from '@better-auth/client'
 import { FetchNetwork } from '@better-auth/client'
 import {
+  STRICT,
   fetchResponseKey,
   generateKey,
   hasher,
@@ -30,7 +31,7 @@ describe('the example server process', () => {
   it.each(scenarios.map((s) => [s.id, s] as const))(
     'passes %s over HTTP',
     async (_id, scenario) => {
-      await scenario.run(await httpClients(server.url))
+      await scenario.run(await httpClients(server.url), STRICT)
     },
   )
 

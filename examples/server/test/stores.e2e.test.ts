@@ -1,5 +1,5 @@
 import { FetchNetwork, type Network } from '@better-auth/client'
-import { fetchResponseKey, httpClients, scenarios } from '@better-auth/integration'
+import { STRICT, fetchResponseKey, httpClients, scenarios } from '@better-auth/integration'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -55,7 +55,7 @@ for (const [name, available, env, description] of deployments) {
     it.each(scenarios.map((s) => [s.id, s] as const))(
       'passes %s over HTTP',
       async (_id, scenario) => {
-        await scenario.run(await httpClients(server.url))
+        await scenario.run(await httpClients(server.url), STRICT)
       },
     )
   })
@@ -82,7 +82,7 @@ describe.skipIf(databaseUrl === undefined || redisUrl === undefined)(
           },
         }
         const clients = await httpClients(first.url, { network: alternating })
-        for (const scenario of scenarios) await scenario.run(clients)
+        for (const scenario of scenarios) await scenario.run(clients, STRICT)
         // The challenge was issued by one process and answered on the other, and so on.
         expect(served).toContain('/session/request@0')
         expect(served.some((entry) => entry.endsWith('@1'))).toBe(true)
