@@ -8,6 +8,8 @@ export default tseslint.config(
       '**/node_modules/**',
       '**/coverage/**',
       '**/.turbo/**',
+      // Generated, e.g. the API reference of `pnpm run docs:api`.
+      'test-artifacts/**',
       '**/*.config.ts',
       '**/*.config.js',
       'vitest.shared.ts',
