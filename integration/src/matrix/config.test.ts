@@ -26,6 +26,9 @@ describe('the shipped servers.json', () => {
     const config = await loadConfig(DEFAULT_CONFIG)
     expect(config.servers.map((spec) => [spec.name, spec.expect, spec.build, spec.netns])).toEqual([
       ['ours-node', 'conformant', undefined, true],
+      ['ours-express', 'conformant', undefined, false],
+      ['ours-hono', 'conformant', undefined, false],
+      ['ours-node-http', 'conformant', undefined, false],
       ['ts', 'reference', 'ts', true],
       ['go', 'reference', 'go', true],
       ['rust', 'reference', 'rs', true],
