@@ -55,6 +55,16 @@ async function main(): Promise<void> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
   const keys = await loadOrCreateKeys(config.keysFile, config.crypto)
   const opened = await openStores(config)
+  // Installed before the server listens: a signal that arrives between "listening" and the end of
+  // start-up is then a graceful shutdown as well, not the default abrupt exit.
+  let shutdownNow: ((signal: string) => void) | undefined = undefined
+  let early: string | undefined
+  const onSignal = (signal: string) => {
+    if (shutdownNow === undefined) early ??= signal
+    else shutdownNow(signal)
+  }
+  process.on('SIGINT', () => onSignal('SIGINT'))
+  process.on('SIGTERM', () => onSignal('SIGTERM'))
   const running = await start(config, {
     keys,
     stores: opened.stores,
@@ -79,8 +89,8 @@ async function main(): Promise<void> {
         },
       )
   }
-  process.on('SIGINT', () => shutdown('SIGINT'))
-  process.on('SIGTERM', () => shutdown('SIGTERM'))
+  shutdownNow = shutdown
+  if (early !== undefined) shutdown(early)
 
   running.log('info', 'better-auth example server ready', {
     responseKey: await keys.response.public(),

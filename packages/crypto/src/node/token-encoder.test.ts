@@ -35,12 +35,16 @@ describe('NodeGzipTokenEncoder', () => {
     for (const token of tokens) expect(await node.decode(token)).toBe(await portable.decode(token))
   })
 
-  it('encodes byte for byte what the portable encoder encodes, and round trips', async () => {
+  // Not byte for byte: Node 24 ships Chromium's zlib, whose deflate output differs from fflate's
+  // (and from Node 22's zlib) for the same input. Signatures cover the encoded text, so only
+  // decoding has to agree.
+  it('round trips, and each encoder decodes what the other encodes', async () => {
     await fc.assert(
       fc.asyncProperty(fc.string({ maxLength: 2000 }), async (text) => {
         const encoded = await node.encode(text)
-        expect(encoded).toBe(await portable.encode(text))
         expect(await node.decode(encoded)).toBe(text)
+        expect(await portable.decode(encoded)).toBe(text)
+        expect(await node.decode(await portable.encode(text))).toBe(text)
       }),
     )
   })

@@ -11,8 +11,9 @@ import {
 } from '../token-encoder.js'
 
 /**
- * The token codec of GzipTokenEncoder on Node's native zlib: the same bytes out, the same
- * checks in, about twenty times faster to decode. zlib stops inflating at `maxOutputLength`, so a
+ * The token codec of GzipTokenEncoder on Node's native zlib: the same checks in, about twenty
+ * times faster to decode. What it writes decodes with GzipTokenEncoder and every other gzip
+ * decoder, but the bytes depend on Node's zlib build (Node 24's differs from fflate's). zlib stops inflating at `maxOutputLength`, so a
  * gzip bomb is refused without being inflated past the cap; it also checks the CRC and length.
  */
 export class NodeGzipTokenEncoder implements TokenEncoder {
