@@ -127,7 +127,7 @@ describe('the CLI with a bad config', () => {
     expect(err.join('')).toContain(
       '--only: no "nonexistent" in ' +
         DEFAULT_CONFIG +
-        ' (have: ours-node, ts, go, rust, python, ruby)',
+        ' (have: ours-node, ours-express, ours-hono, ours-node-http, ts, go, rust, python, ruby)',
     )
   })
 })
