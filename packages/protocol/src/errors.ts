@@ -1,12 +1,12 @@
 /**
  * The error taxonomy. Codes are stable and shared with every implementation of the protocol
  * (BA1xx validation, BA2xx cryptographic, BA3xx authentication, BA4xx token, BA5xx temporal,
- * BA6xx storage, BA8xx transport, BA9xx client state). Context never carries private keys.
+ * BA6xx storage, BA7xx server key chain, BA8xx transport, BA9xx client state). Context never carries private keys.
  */
 /**
  * Every error code, the class that carries it and the HTTP status a server answers it with: the one
  * table the code union, `isErrorCode` and every server's status mapping are computed from.
- * Client-side codes (BA203, BA801, BA803) answer 502 should a server ever raise them.
+ * Client-side codes (BA203, BA7xx, BA801, BA803) answer 502 should a server ever raise them.
  */
 export const ERRORS = {
   BA000: { name: 'BetterAuthError', status: 500 },
@@ -27,6 +27,8 @@ export const ERRORS = {
   BA502: { name: 'FutureRequestError', status: 401 },
   BA602: { name: 'AlreadyExistsError', status: 409 },
   BA603: { name: 'StorageUnavailableError', status: 503 },
+  BA701: { name: 'InvalidKeyChainError', status: 502 },
+  BA702: { name: 'InvalidEndorsementError', status: 502 },
   BA801: { name: 'NetworkError', status: 502 },
   BA803: { name: 'ProtocolError', status: 502 },
   BA901: { name: 'InvalidStateError', status: 500 },
@@ -212,6 +214,53 @@ export class StorageUnavailableError extends BetterAuthError {
   override readonly name = 'StorageUnavailableError'
   constructor(backend: string, cause?: unknown) {
     super(`Storage backend is unavailable: ${backend}`, { context: { backend }, cause })
+  }
+}
+
+/** Why a key event log was refused; one value per check `verifyKeyChain` makes. */
+export type KeyChainFault =
+  | 'empty'
+  | 'prefix'
+  | 'identifier'
+  | 'sequence'
+  | 'fork'
+  | 'broken-link'
+  | 'time-regression'
+  | 'uncommitted-key'
+  | 'signature'
+
+/**
+ * A server key event log that does not verify: forked, broken, reordered, signed or committed
+ * wrongly, or not the pinned chain. `context.fault` says which check failed and
+ * `context.sequence` (when known) at which event.
+ */
+export class InvalidKeyChainError extends BetterAuthError {
+  static override readonly code = 'BA701'
+  override readonly name = 'InvalidKeyChainError'
+  constructor(fault: KeyChainFault, details: string, sequence?: number) {
+    super(`Invalid key chain: ${details}`, {
+      context: sequence === undefined ? { fault } : { fault, sequence },
+    })
+  }
+}
+
+/** Why an endorsed service key was refused: by `verifyEndorsement`, or at use by `trustedKey`. */
+export type EndorsementFault =
+  | 'chain'
+  | 'unknown-event'
+  | 'tainted'
+  | 'purpose'
+  | 'not-yet-valid'
+  | 'expired'
+  | 'signature'
+  | 'unknown-key'
+
+/** A service key whose endorsement by the server key chain does not hold now. */
+export class InvalidEndorsementError extends BetterAuthError {
+  static override readonly code = 'BA702'
+  override readonly name = 'InvalidEndorsementError'
+  constructor(fault: EndorsementFault, details: string) {
+    super(`Invalid key endorsement: ${details}`, { context: { fault } })
   }
 }
 

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { DEFAULT_OUT_DIR, USAGE, runCli } from './command.js'
 import { MARKDOWN_FILE, VECTORS_FILE, generateExamples } from './index.js'
+import { KEY_CHAIN_FILE } from './key-chain.js'
 
 let dir: string
 let out: string[]
@@ -25,15 +26,15 @@ describe('generate command', () => {
     expect(DEFAULT_OUT_DIR).toBe(fileURLToPath(new URL('../../examples', import.meta.url)))
   })
 
-  it('writes both files into --out, creating it', async () => {
+  it('writes every file into --out, creating it', async () => {
     const target = join(dir, 'nested', 'examples')
     expect(await runCli(['--out', target], io)).toBe(0)
     const { files } = await generateExamples()
-    expect((await readdir(target)).sort()).toEqual([MARKDOWN_FILE, VECTORS_FILE])
+    expect((await readdir(target)).sort()).toEqual([MARKDOWN_FILE, KEY_CHAIN_FILE, VECTORS_FILE])
     for (const [name, contents] of files) {
       expect(await readFile(join(target, name), 'utf8')).toBe(contents)
     }
-    expect(out).toHaveLength(2)
+    expect(out).toHaveLength(3)
   })
 
   it('leaves files that are already current alone', async () => {
@@ -64,7 +65,7 @@ describe('generate command', () => {
   it('--check fails when the files are missing, without creating them', async () => {
     const target = join(dir, 'missing')
     expect(await runCli(['--check', '--out', target], io)).toBe(1)
-    expect(err).toHaveLength(3)
+    expect(err).toHaveLength(4)
     await expect(readdir(target)).rejects.toMatchObject({ code: 'ENOENT' })
   })
 

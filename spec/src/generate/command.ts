@@ -10,7 +10,8 @@ export const DEFAULT_OUT_DIR = fileURLToPath(new URL('../../examples', import.me
 export const USAGE = `Usage: generate [--out DIR] [--check]
 
 Runs every protocol through @better-auth/client and @better-auth/server in process, with
-deterministic keys, nonces and clock, and writes EXAMPLES.md and spec-examples.json.
+deterministic keys, nonces and clock, and writes EXAMPLES.md and spec-examples.json; and the
+server key chain examples, key-chain.json.
 
   --out DIR  where the files go (default: spec/examples; relative to the current directory)
   --check    write nothing; exit 1 if the files in DIR differ from a fresh generation

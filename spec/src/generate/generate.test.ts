@@ -8,6 +8,7 @@ import { describeVectorSuite, parseVector } from '../testing/vector-suite.js'
 import { isMessageVector, jsonById, messageById, type VectorFile } from '../vectors.js'
 import { FACTS, MESSAGE_VECTOR_IDS, TOKEN_VECTOR_ID, serializeVectorFile } from './build.js'
 import { MARKDOWN_FILE, VECTORS_FILE, generateExamples } from './index.js'
+import { KEY_CHAIN_FILE } from './key-chain.js'
 import { DOCUMENTED_IDS } from './markdown.js'
 
 const first = await generateExamples()
@@ -33,7 +34,7 @@ const auth = (id: string) =>
 
 describe('the generator', () => {
   it('produces byte-identical files on every run', () => {
-    expect([...second.files.keys()]).toEqual([MARKDOWN_FILE, VECTORS_FILE])
+    expect([...second.files.keys()]).toEqual([MARKDOWN_FILE, VECTORS_FILE, KEY_CHAIN_FILE])
     for (const [name, contents] of first.files) expect(second.files.get(name), name).toBe(contents)
   })
 

@@ -1,0 +1,42 @@
+/**
+ * The server key chain: a self-certifying, forward-committed log of the server's root keys, the
+ * endorsements by which root keys vouch for service keys, and the key set a server publishes.
+ * @module
+ */
+export {
+  extendKeyChain,
+  verifyKeyChain,
+  type KeyChain,
+  type KeyChainCrypto,
+  type KeyGeneration,
+  type VerifyKeyChainOptions,
+} from './chain.js'
+export {
+  canonicalKeyEventText,
+  inceptKeyChain,
+  keyEventId,
+  parseKeyEvent,
+  rotateKeyChain,
+  type InceptionOptions,
+  type KeyEvent,
+  type RotationOptions,
+  type SignedKeyEvent,
+} from './event.js'
+export {
+  assertEndorsementHolds,
+  endorseKey,
+  verifyEndorsement,
+  type EndorseOptions,
+  type Endorsement,
+  type KeyPurpose,
+  type VerifiedEndorsement,
+} from './endorsement.js'
+export {
+  parseKeySet,
+  serializeKeySet,
+  trustedKey,
+  verifyKeySet,
+  type KeySet,
+  type KeySetDocument,
+  type VerifyKeySetOptions,
+} from './key-set.js'
