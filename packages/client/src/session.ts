@@ -53,6 +53,12 @@ export interface SessionOptions {
   /** The cross-tab lock; its name is `lockName` (default `better-auth:refresh`). */
   readonly lock?: CrossTabLock
   readonly lockName?: string
+  /**
+   * The BroadcastChannel on which the sessions of one origin tell each other of their changes
+   * (default `better-auth:session`), so a sign-out or refresh in one tab shows in every tab. Give
+   * each set of stores (each browser-store namespace) its own `channelName` and `lockName`.
+   */
+  readonly channelName?: string
   /** Application services by name, each with its own base URL (network) and response keys. */
   readonly services?: Readonly<Record<string, AccessService>>
 }
@@ -67,9 +73,10 @@ const SIGNED_OUT: SessionView = Object.freeze({
 })
 
 /**
- * The session layer over a BetterAuthClient: a view of the session, change notifications,
- * automatic refresh before expiry (single flight within the page and, through a cross-tab lock,
- * across tabs sharing persistent stores), backoff on network failure, and sign-out.
+ * The session layer over a BetterAuthClient: a view of the session, change notifications (the
+ * other tabs' changes too, over a BroadcastChannel), automatic refresh before expiry (single flight
+ * within the page and, through a cross-tab lock, across tabs sharing persistent stores), backoff
+ * on network failure, and sign-out.
  *
  * Errors keep the classes the server throws: an expired refresh is `ExpiredTokenError` with
  * `context.tokenType` `'refresh'`, an access token the server found expired after the one
@@ -87,6 +94,8 @@ export class BetterAuthSession {
   readonly #maxBackoffMs: number
   readonly #lock: CrossTabLock
   readonly #lockName: string
+  readonly #channelName: string
+  #channel: BroadcastChannel | undefined
   readonly #services: Readonly<Record<string, AccessService>>
   readonly #listeners = new Set<SessionListener>()
   #view: SessionView = SIGNED_OUT
@@ -108,7 +117,8 @@ export class BetterAuthSession {
     this.#backoffMs = duration('backoffMs', options.backoffMs, 1_000)
     this.#maxBackoffMs = duration('maxBackoffMs', options.maxBackoffMs, 60_000)
     this.#lock = options.lock ?? defaultLock()
-    this.#lockName = options.lockName ?? 'better-auth:refresh'
+    this.#lockName = name('lockName', options.lockName, 'better-auth:refresh')
+    this.#channelName = name('channelName', options.channelName, 'better-auth:session')
     this.#services = { ...options.services }
   }
 
@@ -117,9 +127,13 @@ export class BetterAuthSession {
     return this.#view
   }
 
-  /** Reads the stored session, schedules its refresh, and resolves the view. */
+  /**
+   * Reads the stored session, schedules its refresh, joins the other tabs' channel, and resolves
+   * the view.
+   */
   async load(): Promise<SessionView> {
     this.#stopped = false
+    this.#join()
     this.#view = await this.#read()
     this.#schedule()
     return this.#view
@@ -130,10 +144,15 @@ export class BetterAuthSession {
     return () => this.#listeners.delete(listener)
   }
 
-  /** Stops the refresh timer (the page is going away, or the session object is dropped). */
+  /**
+   * Stops the refresh timer and leaves the other tabs' channel (the page is going away, or the
+   * session object is dropped).
+   */
   stop(): void {
     this.#stopped = true
     clearTimeout(this.#timer)
+    this.#channel?.close()
+    this.#channel = undefined
   }
 
   async createAccount(recoveryHash: string): Promise<AccountIds> {
@@ -179,10 +198,7 @@ export class BetterAuthSession {
    * for every tab: a tab that finds the token already replaced by another adopts it instead.
    */
   refresh(): Promise<void> {
-    this.#refreshing ??= this.#lock(this.#lockName, () => this.#refreshUnderLock()).finally(
-      () => (this.#refreshing = undefined),
-    )
-    return this.#refreshing
+    return this.#refreshFrom(this.#view.accessExpiry)
   }
 
   /**
@@ -203,14 +219,14 @@ export class BetterAuthSession {
     }
     const view = await this.#read()
     if (view.accessExpiry !== undefined && view.accessExpiry.getTime() <= this.#now()) {
-      await this.refresh()
+      await this.#refreshFrom(view.accessExpiry)
     }
     try {
       return await this.client.makeAccessRequest<T>(path, request, service)
     } catch (error) {
       if (!(error instanceof RemoteError) || error.code !== 'BA401') throw error
     }
-    await this.refresh()
+    await this.#refreshFrom((await this.#read()).accessExpiry)
     try {
       return await this.client.makeAccessRequest<T>(path, request, service)
     } catch (error) {
@@ -230,30 +246,45 @@ export class BetterAuthSession {
    */
   async signOut(options: { forgetDevice?: boolean } = {}): Promise<void> {
     clearTimeout(this.#timer)
-    await this.#stores.accessToken.clear()
-    if (options.forgetDevice === true) {
-      await this.#stores.identity.clear()
-      await this.#stores.device.clear()
-      await this.#stores.authenticationKey.clear()
-      await this.#stores.accessKey.clear()
-    }
-    this.#view = await this.#read()
-    this.#emit('signed-out')
+    // Under the refresh lock, so no tab's refresh in flight stores a token after it is dropped.
+    await this.#lock(this.#lockName, async () => {
+      await this.#stores.accessToken.clear()
+      if (options.forgetDevice === true) {
+        await this.#stores.identity.clear()
+        await this.#stores.device.clear()
+        await this.#stores.authenticationKey.clear()
+        await this.#stores.accessKey.clear()
+      }
+    })
+    await this.#changed('signed-out')
   }
 
   // -- internals --------------------------------------------------------------------------------
 
-  async #refreshUnderLock(): Promise<void> {
-    const before = this.#view
+  /**
+   * Single flight: one refresh at a time in this page, under the cross-tab lock. `seen` is the
+   * expiry of the token the caller found wanting, taken before waiting for the lock: the view may
+   * already show another tab's refresh by the time the lock is held.
+   */
+  #refreshFrom(seen: Date | undefined): Promise<void> {
+    this.#refreshing ??= this.#lock(this.#lockName, () => this.#refreshUnderLock(seen)).finally(
+      () => (this.#refreshing = undefined),
+    )
+    return this.#refreshing
+  }
+
+  async #refreshUnderLock(seen: Date | undefined): Promise<void> {
     const stored = await this.#read()
     // Another tab refreshed while this one waited for the lock: its token is ours too.
     const newer =
-      stored.accessExpiry !== undefined &&
-      (before.accessExpiry === undefined || stored.accessExpiry > before.accessExpiry)
+      stored.accessExpiry !== undefined && (seen === undefined || stored.accessExpiry > seen)
     if (newer && this.#dueAt(stored) > this.#now()) {
+      const known = this.#view.accessExpiry?.getTime() === stored.accessExpiry?.getTime()
       this.#view = stored
+      this.#failures = 0
       this.#schedule()
-      this.#emit('refreshed')
+      // Already announced when this tab heard of that refresh on the channel.
+      if (!known) this.#emit('refreshed')
       return
     }
     try {
@@ -280,6 +311,7 @@ export class BetterAuthSession {
       this.#view = { ...(await this.#read()), status: 'refresh-expired' }
       clearTimeout(this.#timer)
       this.#emit('refresh-impossible')
+      this.#broadcast('refresh-impossible')
       return error.code === 'BA401'
         ? withCause(new ExpiredTokenError('refresh'), error)
         : withCause(new InvalidDeviceError('this device is revoked or unknown'), error)
@@ -291,7 +323,42 @@ export class BetterAuthSession {
     this.#view = await this.#read()
     this.#schedule()
     this.#emit(change)
+    this.#broadcast(change)
     return this.#view
+  }
+
+  /**
+   * Listens to the other tabs' changes. Where BroadcastChannel is missing, each tab still works
+   * on its own and sees the others' changes at its next read of the stores (a refresh, an access
+   * request, `load()`).
+   */
+  #join(): void {
+    const Channel = (globalThis as { BroadcastChannel?: typeof BroadcastChannel }).BroadcastChannel
+    if (this.#channel !== undefined || typeof Channel !== 'function') return
+    const channel = new Channel(this.#channelName)
+    channel.addEventListener('message', (event: MessageEvent<unknown>) => {
+      const change = changeOf(event.data)
+      // A store failing here fails this tab's next operation as well, which reports it.
+      if (change !== undefined) this.#heard(change).catch(() => undefined)
+    })
+    this.#channel = channel
+  }
+
+  #broadcast(change: SessionChange): void {
+    this.#channel?.postMessage({ change })
+  }
+
+  /** Another tab changed the shared stores: read them again and tell this tab's listeners. */
+  async #heard(change: SessionChange): Promise<void> {
+    const stored = await this.#read()
+    // The other tab's verdict: its token can no longer be refreshed, so this tab stops trying.
+    this.#view =
+      change === 'refresh-impossible' && stored.status === 'signed-in'
+        ? { ...stored, status: 'refresh-expired' }
+        : stored
+    if (change === 'refreshed') this.#failures = 0
+    this.#schedule()
+    this.#emit(change)
   }
 
   #emit(change: SessionChange): void {
@@ -345,6 +412,32 @@ function duration(field: string, value: unknown, fallback: number): number {
     throw new ConfigurationError(field, 'expected a non-negative integer of milliseconds')
   }
   return value
+}
+
+function name(field: string, value: unknown, fallback: string): string {
+  if (value === undefined) return fallback
+  if (typeof value !== 'string' || value === '') {
+    throw new ConfigurationError(field, 'expected a non-empty string')
+  }
+  return value
+}
+
+const CHANGES: ReadonlySet<string> = new Set<SessionChange>([
+  'account-created',
+  'session-created',
+  'refreshed',
+  'rotated',
+  'linked',
+  'unlinked',
+  'recovered',
+  'signed-out',
+  'refresh-impossible',
+])
+
+/** The change another tab announced; anything else on the channel is not ours and is ignored. */
+function changeOf(data: unknown): SessionChange | undefined {
+  const change = (data as { change?: unknown } | null)?.change
+  return typeof change === 'string' && CHANGES.has(change) ? (change as SessionChange) : undefined
 }
 
 function withCause<E extends Error>(error: E, cause: unknown): E {

@@ -141,7 +141,7 @@ function memoryStores() {
 async function sessionOf(
   app: Deployment,
   stores = memoryStores(),
-  options: Partial<Pick<SessionOptions, 'lock' | 'backoffMs' | 'services'>> = {},
+  options: Partial<Pick<SessionOptions, 'lock' | 'backoffMs' | 'services' | 'channelName'>> = {},
 ) {
   await stores.responseKeys.add(verificationKey(await app.server.responsePublicKey(), verifier))
   const session = new BetterAuthSession({
@@ -164,6 +164,29 @@ async function signedIn(app: Deployment) {
   await tab.session.createAccount(await hasher.sum(await recovery.public()))
   await tab.session.signIn()
   return tab
+}
+
+let channels = 0
+/** Tabs of one test share a channel no other test's sessions listen on. */
+function channelName(): string {
+  return `better-auth:test-${++channels}`
+}
+
+/** Tabs of one origin: sessions over the same stores, each loaded (listening to the others). */
+async function tabs(
+  app: Deployment,
+  stores: ReturnType<typeof memoryStores>,
+  count: number,
+  lock?: CrossTabLock,
+) {
+  const name = channelName()
+  const opened = []
+  for (let index = 0; index < count; index++) {
+    const tab = await sessionOf(app, stores, { channelName: name, ...(lock && { lock }) })
+    await tab.session.load()
+    opened.push(tab)
+  }
+  return opened
 }
 
 /** Resolves at the next `change`; the work behind it runs on real promises, not fake timers. */
@@ -368,5 +391,123 @@ describe('BetterAuthSession', () => {
     const error = await first.session.refresh().catch((e: unknown) => e)
     expect(error).toBeInstanceOf(InvalidDeviceError)
     expect(first.session.view.status).toBe('refresh-expired')
+  })
+
+  describe('across tabs (BroadcastChannel)', () => {
+    it('sign-out in one tab shows signed out in every other tab, whose refresh stops', async () => {
+      const app = deployment()
+      const first = await signedIn(app)
+      first.session.stop()
+      const [a, b, c] = await tabs(app, first.stores, 3)
+      expect(b!.session.view.status).toBe('signed-in')
+      const heard = Promise.all([next(b!.session, 'signed-out'), next(c!.session, 'signed-out')])
+      await a!.session.signOut()
+      await heard
+      for (const tab of [a, b, c]) {
+        expect(tab!.session.view).toMatchObject({ status: 'signed-out', accessExpiry: undefined })
+        expect(tab!.changes.at(-1)).toBe('signed-out')
+      }
+      await vi.advanceTimersByTimeAsync(ACCESS_MS)
+      expect(app.refreshes()).toBe(0)
+      for (const tab of [a, b, c]) tab!.session.stop()
+    })
+
+    it('a refresh in one tab is seen at once by the others, which do not refresh again', async () => {
+      const app = deployment()
+      const first = await signedIn(app)
+      first.session.stop()
+      // Each tab with its own in-page lock: the channel alone keeps the others from refreshing.
+      const [a, b] = await tabs(app, first.stores, 2)
+      const oldExpiry = b!.session.view.accessExpiry!.getTime()
+      await vi.advanceTimersByTimeAsync(ACCESS_MS - MARGIN_MS - 5_000)
+      const heard = next(b!.session, 'refreshed')
+      await a!.session.refresh()
+      await heard
+      expect(b!.session.view.accessExpiry!.getTime()).toBeGreaterThan(oldExpiry)
+      expect(b!.session.view).toEqual(a!.session.view)
+      // Past the old token's refresh time: nobody refreshes again.
+      await vi.advanceTimersByTimeAsync(10_000)
+      expect(app.refreshes()).toBe(1)
+      expect(b!.changes.filter((change) => change === 'refreshed')).toHaveLength(1)
+      expect(await b!.session.access('/whoami', {})).toEqual({ device: b!.session.view.device })
+      expect(app.refreshes()).toBe(1)
+      a!.session.stop()
+      b!.session.stop()
+    })
+
+    it('a tab that heard of a refresh while waiting for the lock adopts it', async () => {
+      const app = deployment()
+      const first = await signedIn(app)
+      first.session.stop()
+      // The lock is handed on only once the waiting tab heard of the refresh on the channel.
+      let heard: Promise<void> = Promise.resolve()
+      let held: Promise<unknown> = Promise.resolve()
+      const lock: CrossTabLock = (_name, task) => {
+        const run = held.then(task)
+        held = run.then(
+          () => heard,
+          () => heard,
+        )
+        return run
+      }
+      const [a, b] = await tabs(app, first.stores, 2, lock)
+      // A later expiry than the token the tabs loaded.
+      await vi.advanceTimersByTimeAsync(5_000)
+      heard = next(b!.session, 'refreshed')
+      await Promise.all([a!.session.refresh(), b!.session.refresh()])
+      expect(app.refreshes()).toBe(1)
+      expect(b!.session.view).toEqual(a!.session.view)
+      a!.session.stop()
+      b!.session.stop()
+    })
+
+    it('a tab that finds the device revoked stops the other tabs refreshing too', async () => {
+      const app = deployment()
+      const first = await signedIn(app)
+      first.session.stop()
+      const [a, b] = await tabs(app, first.stores, 2)
+      const other = await sessionOf(app)
+      await a!.session.linkDevice(
+        await other.session.client.generateLinkContainer((await first.stores.identity.get())!),
+      )
+      await other.session.signIn()
+      other.session.stop()
+      await other.session.unlinkDevice((await first.stores.device.get())!)
+      const heard = next(b!.session, 'refresh-impossible')
+      await expect(a!.session.refresh()).rejects.toBeInstanceOf(InvalidDeviceError)
+      await heard
+      expect(b!.session.view.status).toBe('refresh-expired')
+      const before = app.refreshes()
+      await vi.advanceTimersByTimeAsync(ACCESS_MS)
+      expect(app.refreshes()).toBe(before)
+      a!.session.stop()
+      b!.session.stop()
+    })
+
+    it('without BroadcastChannel each tab works alone and sees the others at its next load', async () => {
+      vi.stubGlobal('BroadcastChannel', undefined)
+      try {
+        const app = deployment()
+        const first = await signedIn(app)
+        first.session.stop()
+        const [a, b] = await tabs(app, first.stores, 2)
+        await a!.session.signOut()
+        expect(a!.session.view.status).toBe('signed-out')
+        expect(b!.session.view.status).toBe('signed-in')
+        expect((await b!.session.load()).status).toBe('signed-out')
+        a!.session.stop()
+        b!.session.stop()
+      } finally {
+        vi.unstubAllGlobals()
+      }
+    })
+
+    it('rejects an empty channel or lock name', async () => {
+      const app = deployment()
+      await expect(sessionOf(app, memoryStores(), { channelName: '' })).rejects.toMatchObject({
+        code: 'BA001',
+        context: { field: 'channelName' },
+      })
+    })
   })
 })
