@@ -1,6 +1,11 @@
-import { BetterAuthClient, FetchNetwork } from '@better-auth/client'
+import { BetterAuthSession, FetchNetwork } from '@better-auth/client'
 import { openBrowserStores, type BrowserStores } from '@better-auth/client/browser'
-import { Blake3Hasher, Rfc3339Timestamper, SecureNoncer } from '@better-auth/crypto'
+import {
+  Blake3Hasher,
+  GzipTokenEncoder,
+  Rfc3339Timestamper,
+  SecureNoncer,
+} from '@better-auth/crypto'
 import { ConfigurationError, ProtocolError } from '@better-auth/protocol'
 
 export const hasher = new Blake3Hasher()
@@ -8,14 +13,23 @@ export const hasher = new Blake3Hasher()
 export interface Account {
   readonly serverUrl: string
   readonly stores: BrowserStores
-  readonly client: BetterAuthClient
+  readonly session: BetterAuthSession
+}
+
+export interface AccountOptions {
+  /** How long before the access token expires the session refreshes it (see BetterAuthSession). */
+  readonly refreshMarginMs?: number
 }
 
 /**
- * The client for one account slot against one server. The namespace includes the server's origin,
- * so pointing the app at another server never mixes keys, tokens or pinned response keys.
+ * The session for one account slot against one server. The namespace includes the server's
+ * origin, so pointing the app at another server never mixes keys, tokens or pinned response keys.
  */
-export async function openAccount(serverUrl: string, slot: string): Promise<Account> {
+export async function openAccount(
+  serverUrl: string,
+  slot: string,
+  options: AccountOptions = {},
+): Promise<Account> {
   let origin: string
   try {
     origin = new URL(serverUrl).origin
@@ -23,13 +37,17 @@ export async function openAccount(serverUrl: string, slot: string): Promise<Acco
     throw new ConfigurationError('serverUrl', 'expected an absolute http(s) URL')
   }
   const stores = await openBrowserStores({ namespace: `${slot}@${origin}` })
-  const client = new BetterAuthClient({
+  const session = new BetterAuthSession({
     crypto: { hasher, noncer: new SecureNoncer() },
     encoding: { timestamper: new Rfc3339Timestamper() },
     io: { network: new FetchNetwork(origin, { timeoutMs: 10_000 }) },
     stores,
+    tokenEncoder: new GzipTokenEncoder(),
+    // One refresh lock per account: tabs of other accounts refresh independently.
+    lockName: `better-auth:refresh:${stores.namespace}`,
+    ...options,
   })
-  return { serverUrl: origin, stores, client }
+  return { serverUrl: origin, stores, session }
 }
 
 /**

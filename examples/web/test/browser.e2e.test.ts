@@ -1,9 +1,11 @@
 /**
  * The web app in a real Chromium against the real example server: account creation, a reload,
- * device linking by copy and paste, unlinking, and recovery from the saved recovery kit. Proves
- * that non-extractable CryptoKeys survive in IndexedDB, that a rotation interrupted by a reload
- * is retried with the same keys, and that a refused recovery or a failed sign-in leaves the
- * device's stored key chains and session working.
+ * device linking by QR code and by copy and paste, unlinking, and recovery from the saved recovery
+ * kit. Proves that non-extractable CryptoKeys survive in IndexedDB, that a rotation interrupted by
+ * a reload is retried with the same keys, that a refused recovery or a failed sign-in leaves the
+ * device's stored key chains and session working, and (against a server with 6-second access
+ * tokens) that a page left open stays signed in, that two tabs refresh once, not twice, and that
+ * signing out in one tab signs out the other.
  */
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
@@ -11,6 +13,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import jsQR from 'jsqr'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -98,10 +101,32 @@ function inspectChain(
   }, key)
 }
 
+const ACCESS_LIFETIME_MS = 6_000
+const REFRESH_MARGIN_MS = 2_500
+
+/** Every request of `page` that failed or was answered with an error status, as text. */
+function failedRequests(page: Page): string[] {
+  const failed: string[] = []
+  page.on('requestfailed', (request) => {
+    failed.push(`${request.method()} ${request.url()}: ${request.failure()?.errorText}`)
+  })
+  page.on('response', (response) => {
+    if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`)
+  })
+  return failed
+}
+
+/** The access token's expiry the page shows, in epoch milliseconds (0 for none). */
+async function accessExpiry(page: Page): Promise<number> {
+  return Number(await page.getAttribute('#access-expiry', 'data-ms'))
+}
+
 describe.skipIf(!hasChromium)('the web app in Chromium', () => {
   let workDir: string
   let site: StaticSite
   let server: RunningServer
+  /** Access tokens live 6 s here; the app refreshes 2.5 s before expiry. */
+  let shortLived: RunningServer
   let browser: Browser
   const contexts: BrowserContext[] = []
   const pages: Page[] = []
@@ -110,7 +135,12 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     workDir = await mkdtemp(join(tmpdir(), 'better-auth-web-'))
     await buildWebApp(join(workDir, 'dist'))
     site = await serveStatic(join(workDir, 'dist'))
-    server = await startExampleServer(join(workDir, 'data'), site.origin)
+    ;[server, shortLived] = await Promise.all([
+      startExampleServer(join(workDir, 'data'), site.origin),
+      startExampleServer(join(workDir, 'data-short-lived'), site.origin, {
+        env: { ACCESS_LIFETIME_MS: String(ACCESS_LIFETIME_MS) },
+      }),
+    ])
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -133,23 +163,38 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     for (const context of contexts) await context.close().catch(() => undefined)
     await browser?.close()
     await server?.stop()
+    await shortLived?.stop()
     await site?.close()
     if (workDir !== undefined) await rm(workDir, { recursive: true, force: true })
   })
 
-  /** A new browser profile: its own IndexedDB, so a separate device. */
-  async function device(): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1000, height: 1400 } })
+  /**
+   * A new browser profile (its own IndexedDB, so a separate device) with one tab of the app on
+   * `on` (the server with default lifetimes unless told otherwise).
+   */
+  async function device(on: RunningServer = server): Promise<Page> {
+    const context = await browser.newContext({
+      viewport: { width: 1000, height: 1400 },
+      // The Copy button of the link container writes the clipboard; tests read it back.
+      permissions: ['clipboard-read', 'clipboard-write'],
+    })
     contexts.push(context)
     // Only the two local servers may be reached; anything else fails loudly.
     await context.route(
       (url) => url.hostname !== '127.0.0.1',
       (route) => route.abort('blockedbyclient'),
     )
+    return tab(context, on)
+  }
+
+  /** Another tab of the app in `context`: same origin, same IndexedDB, same account. */
+  async function tab(context: BrowserContext, on: RunningServer = server): Promise<Page> {
     const page = await context.newPage()
     pages.push(page)
     page.setDefaultTimeout(20_000)
-    await load(page, `${site.origin}/?server=${encodeURIComponent(server.url)}`)
+    const query = new URLSearchParams({ server: on.url })
+    if (on === shortLived) query.set('refreshMarginMs', String(REFRESH_MARGIN_MS))
+    await load(page, `${site.origin}/?${query.toString()}`)
     return page
   }
 
@@ -272,14 +317,14 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     await ok(e, 'sign-in')
     await e.unroute('**/session/create')
     expect(spentChallenge).toMatch(/^0A[\w-]{22}$/)
-    expect(await e.textContent('#session')).toBe('active')
+    expect(await e.textContent('#session')).toBe('signed-in')
     expect(await ok(e, 'call-foo')).toContain('{"wasFoo":"hello","wasBar":"world"}')
 
     /** Everything a working device needs: access, a refreshed session, a rotation, in that order. */
     async function stillWorks(): Promise<void> {
       expect(await e.textContent('#identity')).toBe(identity)
       expect(await e.textContent('#device')).toBe(deviceE)
-      expect(await e.textContent('#session')).toBe('active')
+      expect(await e.textContent('#session')).toBe('signed-in')
       expect(await ok(e, 'call-foo')).toContain('{"wasFoo":"hello","wasBar":"world"}')
       await ok(e, 'refresh')
       expect(await ok(e, 'call-foo')).toContain('{"wasFoo":"hello","wasBar":"world"}')
@@ -359,10 +404,10 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     expect(await inspectChain(e, namespace, 'accessKey')).toEqual(sessionBefore)
     await e.unroute('**/session/create')
 
-    expect(await e.textContent('#session')).toBe('active')
+    expect(await e.textContent('#session')).toBe('signed-in')
     expect(await ok(e, 'call-foo')).toContain('{"wasFoo":"hello","wasBar":"world"}')
     await load(e)
-    expect(await e.textContent('#session')).toBe('active')
+    expect(await e.textContent('#session')).toBe('signed-in')
     expect(await ok(e, 'call-foo')).toContain('{"wasFoo":"hello","wasBar":"world"}')
     await ok(e, 'refresh')
     expect(await ok(e, 'call-foo')).toContain('{"wasFoo":"hello","wasBar":"world"}')
@@ -371,5 +416,119 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     await ok(e, 'sign-in')
     expect((await inspectChain(e, namespace, 'accessKey')).next).not.toBe(refreshed.next)
     expect(await ok(e, 'call-foo')).toContain('{"wasFoo":"hello","wasBar":"world"}')
+  })
+
+  it('links a second browser context by scanning the QR code of its link container', async ({
+    onTestFailed,
+  }) => {
+    onTestFailed(screenshotEveryDevice)
+    const a = await device()
+    await ok(a, 'create-account')
+    await a.click('#recovery-saved')
+    await ok(a, 'sign-in')
+    const identity = (await a.textContent('#identity'))!
+
+    // The new device (another profile) shows its link container as a QR code.
+    const b = await device()
+    await b.fill('#link-identity', identity)
+    await ok(b, 'prepare-link')
+    await b.waitForSelector('#link-qr[data-drawn="true"]')
+    const meant = (await b.getAttribute('#link-qr', 'data-payload'))!
+    expect(meant).toBe(await b.inputValue('#link-container-out'))
+    // The same text is there to copy and paste.
+    await ok(b, 'copy-link')
+    expect(await b.evaluate(() => navigator.clipboard.readText())).toBe(meant)
+
+    // What a camera would read: the rendered pixels, decoded as a QR code.
+    const image = await b.evaluate(() => {
+      const canvas = document.getElementById('link-qr') as HTMLCanvasElement
+      const { data, width, height } = canvas
+        .getContext('2d')!
+        .getImageData(0, 0, canvas.width, canvas.height)
+      let binary = ''
+      for (const byte of data) binary += String.fromCharCode(byte)
+      return { rgba: btoa(binary), width, height }
+    })
+    const scanned = jsQR.default(
+      new Uint8ClampedArray(Buffer.from(image.rgba, 'base64')),
+      image.width,
+      image.height,
+    )
+    expect(scanned?.data).toBe(meant)
+    expect(scanned!.data).toMatch(/^\{"payload":\{"authentication":/)
+
+    // The existing device links what it scanned; the new device signs in and calls the service.
+    await a.fill('#link-container-in', scanned!.data)
+    expect(await ok(a, 'link-device')).toContain('device linked')
+    await ok(b, 'sign-in')
+    expect(await b.textContent('#identity')).toBe(identity)
+    expect(await b.textContent('#session')).toBe('signed-in')
+    expect(await ok(b, 'call-foo')).toContain('{"wasFoo":"hello","wasBar":"world"}')
+    await mkdir(artifacts, { recursive: true })
+    await b.screenshot({ path: join(artifacts, 'link-qr.png'), fullPage: true })
+  })
+
+  it('stays signed in past the access-token lifetime with no user action', async ({
+    onTestFailed,
+  }) => {
+    onTestFailed(screenshotEveryDevice)
+    const page = await device(shortLived)
+    const failed = failedRequests(page)
+    await ok(page, 'create-account')
+    await page.click('#recovery-saved')
+    await ok(page, 'sign-in')
+    const first = await accessExpiry(page)
+    expect(first).toBeGreaterThan(Date.now())
+    const refreshes = shortLived.requests('/session/refresh')
+
+    // Nobody touches the page for longer than the first token lives.
+    await page.waitForTimeout(first - Date.now() + 1_000)
+    expect(await page.textContent('#session')).toBe('signed-in')
+    expect(await accessExpiry(page)).toBeGreaterThan(Date.now())
+    expect(shortLived.requests('/session/refresh')).toBeGreaterThan(refreshes)
+    expect(failed).toEqual([])
+    // The current token is good: the access request needs no refresh and nothing fails.
+    expect(await ok(page, 'call-foo')).toContain('{"wasFoo":"hello","wasBar":"world"}')
+    expect(failed).toEqual([])
+    // Its refreshes would count in the next test's.
+    await page.context().close()
+  })
+
+  it('refreshes once for two tabs of one origin, not twice', async ({ onTestFailed }) => {
+    onTestFailed(screenshotEveryDevice)
+    const one = await device(shortLived)
+    await ok(one, 'create-account')
+    await one.click('#recovery-saved')
+    await ok(one, 'sign-in')
+    const two = await tab(one.context(), shortLived)
+    const failed = [one, two].map(failedRequests)
+    expect(await two.textContent('#session')).toBe('signed-in')
+
+    // Both tabs schedule each refresh for the same instant; one refreshes, the other adopts its
+    // token. A token both tabs show, then two more: each must have cost exactly one refresh.
+    // (Counted once both tabs show a token, after a moment for the server's log to arrive, and
+    // well before the next refresh is due.)
+    const bothShowNewer = async (than: number) => {
+      let seen: number[] = []
+      await expect
+        .poll(
+          async () => {
+            seen = await Promise.all([one, two].map(accessExpiry))
+            return seen[0]! > than && seen[1] === seen[0]
+          },
+          { timeout: ACCESS_LIFETIME_MS + 10_000, interval: 100 },
+        )
+        .toBe(true)
+      await one.waitForTimeout(500)
+      return { expiry: seen[0]!, refreshes: shortLived.requests('/session/refresh') }
+    }
+    let previous = await bothShowNewer(0)
+    for (const round of [1, 2]) {
+      const next = await bothShowNewer(previous.expiry)
+      expect(next.refreshes - previous.refreshes, `refreshes for token ${round}`).toBe(1)
+      previous = next
+    }
+    expect(failed.flat()).toEqual([])
+    await one.context().close()
   })
 })

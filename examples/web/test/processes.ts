@@ -81,17 +81,23 @@ export async function serveStatic(root: string): Promise<StaticSite> {
 export interface RunningServer {
   readonly url: string
   readonly process: ChildProcess
+  /**
+   * How many `POST path` requests the server has logged so far (fastify's `incoming request`;
+   * CORS preflights are OPTIONS and not counted).
+   */
+  requests(path: string): number
   stop(): Promise<void>
 }
 
 /**
  * Starts the example server from its TypeScript sources (tsx, `dev-source`) on a free port, with
- * CORS allowing `corsOrigin`; resolves once it listens.
+ * CORS allowing `corsOrigin`; resolves once it listens. `env` adds variables such as
+ * `ACCESS_LIFETIME_MS`.
  */
 export function startExampleServer(
   dataDir: string,
   corsOrigin: string,
-  timeoutMs = 30_000,
+  { env = {}, timeoutMs = 30_000 }: { env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<RunningServer> {
   const args = ['--port', '0', '--data-dir', dataDir, '--cors-origins', corsOrigin]
   const child = spawn(
@@ -100,10 +106,23 @@ export function startExampleServer(
     {
       cwd: exampleServerDir,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, LOG_LEVEL: 'info' },
+      env: { ...process.env, ...env, LOG_LEVEL: 'info' },
     },
   )
   let output = ''
+  // POSTed paths in arrival order, from the server's own log (one JSON line per event).
+  const paths: string[] = []
+  let pending = ''
+  const readLog = (chunk: Buffer) => {
+    const lines = (pending + chunk.toString()).split('\n')
+    pending = lines.pop() ?? ''
+    for (const line of lines) {
+      if (!line.includes('"incoming request"')) continue
+      const { req } = JSON.parse(line) as { req?: { method?: string; url?: string } }
+      if (req?.method === 'POST' && req.url !== undefined) paths.push(req.url)
+    }
+  }
+  const requests = (path: string) => paths.filter((url) => url === path).length
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return
@@ -119,12 +138,13 @@ export function startExampleServer(
     }, timeoutMs)
     const onData = (chunk: Buffer) => {
       output += chunk.toString()
+      readLog(chunk)
       const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)
       if (match === null) return
       clearTimeout(timer)
       child.stdout.off('data', onData)
-      child.stdout.resume()
-      resolve({ url: match[1]!, process: child, stop })
+      child.stdout.on('data', readLog)
+      resolve({ url: match[1]!, process: child, requests, stop })
     }
     child.stdout.on('data', onData)
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))

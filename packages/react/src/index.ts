@@ -111,6 +111,10 @@ export function useSession(): SessionState {
 export interface AuthActions {
   createAccount(recoveryHash: string): Promise<AccountIds>
   signIn(): Promise<SessionView>
+  /** Refreshes now (the session also refreshes on its own before the token expires). */
+  refresh(): Promise<void>
+  /** Rotates this device's authentication key. */
+  rotateDevice(): Promise<void>
   /** Local; see BetterAuthSession.signOut. */
   signOut(options?: { forgetDevice?: boolean }): Promise<void>
   /** On the new device: the container to show (as a QR code, or to copy). */
@@ -141,6 +145,8 @@ export function useAuth(): AuthActions {
     return {
       createAccount: run((s, recoveryHash: string) => s.createAccount(recoveryHash)),
       signIn: run((s) => s.signIn()),
+      refresh: run((s) => s.refresh()),
+      rotateDevice: run((s) => s.rotateDevice()),
       signOut: run((s, options?: { forgetDevice?: boolean }) => s.signOut(options)),
       generateLinkContainer: run(async (s, identity: string) => {
         const container = await s.client.generateLinkContainer(identity)
