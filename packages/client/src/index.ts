@@ -1,3 +1,9 @@
+/**
+ * The better-auth client for browsers, edge runtimes and Node: accounts, devices, sessions and
+ * signed access requests, with in-memory stores.
+ *
+ * @module @better-auth/client
+ */
 export {
   BetterAuthClient,
   type AccessService,

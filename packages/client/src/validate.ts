@@ -1,52 +1,17 @@
-import { InvalidMessageError, MAX_JSON_DEPTH, protocols } from '@better-auth/protocol'
+import { InvalidMessageError, MAX_JSON_DEPTH } from '@better-auth/protocol'
 import type { JsonValue, SigningKey } from '@better-auth/protocol'
 
 /**
  * Argument checks for the public methods. They run before any key store or network call, so a
- * wrong argument never initializes a chain or spends a rotation.
- *
- * The protocol package exports its field validators only inside whole request schemas, so a
- * single CESR value is checked by the smallest schema that holds it (all other fields filled with
- * valid zero values) and the error is re-labelled with the caller's argument name. This keeps the
- * CESR rules (length, alphabet, zero pad bits) in one place instead of a second regex here.
+ * wrong argument never initializes a chain or spends a rotation. CESR values are checked by the
+ * protocol's own field validators, so the CESR rules (length, alphabet, zero pad bits) live in
+ * one place.
  */
 
-const ZERO_DIGEST = `E${'A'.repeat(43)}`
-const ZERO_NONCE = `0A${'A'.repeat(22)}`
-
-function relabel(field: string, check: () => unknown): void {
-  try {
-    check()
-  } catch (error) {
-    if (error instanceof InvalidMessageError) {
-      const details = error.context['details']
-      throw new InvalidMessageError(field, typeof details === 'string' ? details : 'invalid', error)
-    }
-    throw error
-  }
-}
-
 /** A CESR BLAKE3-256 digest (`E…`, 44 characters). */
-export function requireDigest(value: unknown, field: string): string {
-  relabel(field, () =>
-    protocols.requestSession.request({ authentication: { identity: value } }, field),
-  )
-  return value as string
-}
-
+export { digestField as requireDigest } from '@better-auth/protocol/internal'
 /** A CESR compressed P-256 public key (`1AAI…`, 48 characters). */
-export function requirePublicKey(value: unknown, field: string): string {
-  relabel(field, () =>
-    protocols.createSession.request(
-      {
-        access: { publicKey: value, rotationHash: ZERO_DIGEST },
-        authentication: { device: ZERO_DIGEST, nonce: ZERO_NONCE },
-      },
-      field,
-    ),
-  )
-  return value as string
-}
+export { publicKeyField as requirePublicKey } from '@better-auth/protocol/internal'
 
 export function requireString(value: unknown, field: string): string {
   if (typeof value !== 'string') throw new InvalidMessageError(field, 'expected a string')

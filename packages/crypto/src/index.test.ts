@@ -14,10 +14,15 @@ describe('public API', () => {
       'WebCryptoP256SigningKey',
       'WebCryptoP256Verifier',
       'blake3Digest',
-      'constantTimeEqualBytes',
       'p256PublicKeyFromJwk',
       'p256PublicKeyToJwk',
-      'verifyP256Raw',
     ])
+  })
+})
+
+describe('conformance helpers', () => {
+  it('are behind @better-auth/crypto/testing and @better-auth/crypto/testing/node', async () => {
+    expect(Object.keys(await import('./testing/index.js'))).toEqual(['verifyP256Raw'])
+    expect(Object.keys(await import('./testing/node/index.js'))).toEqual(['verifyP256RawNode'])
   })
 })

@@ -1,4 +1,9 @@
-export { constantTimeEqualBytes } from './internal/bytes.js'
+/**
+ * The default crypto suite: P-256 (pure JavaScript or Web Crypto), BLAKE3, nonces, RFC 3339
+ * timestamps and access-token encoding. No Node-specific code.
+ *
+ * @module @better-auth/crypto
+ */
 export { Blake3Hasher, blake3Digest } from './hasher.js'
 export { SecureNoncer, type SecureNoncerOptions } from './noncer.js'
 export { Rfc3339Timestamper, type Rfc3339TimestamperOptions } from './timestamper.js'
@@ -12,7 +17,6 @@ export {
   type WebCryptoP256KeyOptions,
   type WebCryptoP256VerifierOptions,
 } from './p256/webcrypto.js'
-export { verifyP256Raw } from './p256/raw.js'
 export {
   p256PublicKeyFromJwk,
   p256PublicKeyToJwk,

@@ -13,9 +13,9 @@ import {
   WebCryptoP256SigningKey,
   WebCryptoP256Verifier,
   blake3Digest,
-  constantTimeEqualBytes,
-  verifyP256Raw,
 } from './index.js'
+import { constantTimeEqualBytes } from './internal/bytes.js'
+import { verifyP256Raw } from './testing/index.js'
 import { WRONG_TYPES } from './testing-internal/vectors.js'
 
 type Outcome = 'returned' | 'typed-error'

@@ -1,3 +1,8 @@
+/**
+ * The Express router and access middleware of better-auth.
+ *
+ * @module @better-auth/express
+ */
 import { ConfigurationError, type JsonValue } from '@better-auth/protocol'
 import type { VerifiedAccess } from '@better-auth/server'
 import {

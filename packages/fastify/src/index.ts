@@ -1,3 +1,8 @@
+/**
+ * The Fastify plugin of better-auth.
+ *
+ * @module @better-auth/fastify
+ */
 export {
   betterAuth,
   type AccessRouteMode,

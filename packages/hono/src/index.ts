@@ -1,3 +1,8 @@
+/**
+ * The Hono routes and access middleware of better-auth.
+ *
+ * @module @better-auth/hono
+ */
 import { ConfigurationError, type JsonValue } from '@better-auth/protocol'
 import type { VerifiedAccess } from '@better-auth/server'
 import { readBody, toResponse, webBody, type BetterAuthHttp } from '@better-auth/server/http'

@@ -23,7 +23,6 @@ it('pins the public runtime exports', async () => {
       "InvalidSignatureError",
       "InvalidStateError",
       "InvalidTokenError",
-      "LruCache",
       "MAX_JSON_DEPTH",
       "MismatchedIdentitiesError",
       "NetworkError",
@@ -38,17 +37,14 @@ it('pins the public runtime exports', async () => {
       "buildAccessResponsePayload",
       "buildRequestPayload",
       "buildResponsePayload",
-      "cesrField",
       "constantTimeEqual",
       "decodeAccessToken",
       "decodeUtf8",
-      "digestField",
       "encodeAccessToken",
       "errorBody",
       "isBetterAuthError",
       "isErrorCode",
       "linkContainerOf",
-      "nonceField",
       "parseAccessRequest",
       "parseAccessResponse",
       "parseEnvelope",
@@ -56,17 +52,27 @@ it('pins the public runtime exports', async () => {
       "parseRequest",
       "parseResponse",
       "protocols",
-      "publicKeyField",
       "serializeEnvelope",
       "signPayload",
       "signPayloadText",
-      "signatureField",
       "storageBackend",
       "storeErrors",
-      "timestampField",
-      "tokenField",
       "verificationKey",
       "verifyEnvelope",
     ]
   `)
+})
+
+it('keeps the helpers the packages share behind @better-auth/protocol/internal', async () => {
+  const exports = Object.keys(await import('./internal/index.js')).sort()
+  expect(exports).toEqual([
+    'LruCache',
+    'cesrField',
+    'digestField',
+    'nonceField',
+    'publicKeyField',
+    'signatureField',
+    'timestampField',
+    'tokenField',
+  ])
 })

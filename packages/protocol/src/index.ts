@@ -1,3 +1,9 @@
+/**
+ * The better-auth rotation-chain protocol: messages, signing over exact bytes, access tokens,
+ * errors, and the interfaces that crypto suites and stores implement.
+ *
+ * @module @better-auth/protocol
+ */
 export * from './errors.js'
 export type * from './interfaces/index.js'
 export {
@@ -44,18 +50,7 @@ export {
 } from './messages/parse.js'
 export { decodeAccessToken, encodeAccessToken, type DecodedAccessToken } from './token.js'
 export { constantTimeEqual } from './constant-time.js'
-export type { JsonObject, JsonValue } from './schema.js'
+export type { JsonObject, JsonValue, Validator } from './schema.js'
 export { verificationKey } from './verification-key.js'
-export {
-  cesr as cesrField,
-  digest as digestField,
-  nonce as nonceField,
-  publicKey as publicKeyField,
-  signature as signatureField,
-  timestamp as timestampField,
-  token as tokenField,
-  type Validator,
-} from './schema.js'
-export { LruCache } from './lru-cache.js'
 export { storageBackend, storeErrors, type StorageBackend } from './stores/store-errors.js'
 export { Sweeper } from './stores/sweeper.js'

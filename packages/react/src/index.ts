@@ -1,3 +1,8 @@
+/**
+ * React bindings for the better-auth client: provider, useSession, useAuth, useAccess.
+ *
+ * @module @better-auth/react
+ */
 import type { AccountIds, BetterAuthSession, SessionChange, SessionView } from '@better-auth/client'
 import { InvalidStateError, type JsonValue, type SigningKey } from '@better-auth/protocol'
 import {

@@ -1,7 +1,6 @@
 import {
   ConfigurationError,
   DEFAULT_MAX_MESSAGE_LENGTH,
-  LruCache,
   type AccessTokenBody,
   ExpiredTokenError,
   FutureRequestError,
@@ -17,6 +16,7 @@ import {
   type JsonValue,
   type SigningKey,
 } from '@better-auth/protocol'
+import { LruCache } from '@better-auth/protocol/internal'
 import {
   accessNonceLockExpiry,
   positiveInteger,

@@ -1,3 +1,8 @@
+/**
+ * The better-auth server: the protocol methods, the access verifier and in-memory stores.
+ *
+ * @module @better-auth/server
+ */
 export { BetterAuthServer } from './server.js'
 export {
   AccessVerifier,

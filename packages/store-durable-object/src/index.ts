@@ -1,3 +1,8 @@
+/**
+ * Cloudflare Durable Object nonce and time-lock stores, shared by every isolate of a Worker.
+ *
+ * @module @better-auth/store-durable-object
+ */
 export { BetterAuthNonceObject } from './object.js'
 export {
   DurableObjectAuthenticationNonceStore,

@@ -1,2 +1,7 @@
+/**
+ * PostgreSQL server stores.
+ *
+ * @module @better-auth/store-postgres
+ */
 export { PostgresStores, type PostgresStoresOptions } from './stores.js'
 export { migrate } from './migrations.js'

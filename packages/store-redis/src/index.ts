@@ -1,2 +1,7 @@
+/**
+ * Redis server stores.
+ *
+ * @module @better-auth/store-redis
+ */
 export { RedisStores, type RedisStoresOptions } from './stores.js'
 export type { PersistenceLogger } from './persistence.js'

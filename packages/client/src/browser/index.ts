@@ -1,3 +1,9 @@
+/**
+ * The client's stores for browsers, in IndexedDB: the rotating key chain, values and pinned
+ * verification keys.
+ *
+ * @module @better-auth/client/browser
+ */
 export {
   IndexedDbRotatingKeyStore,
   type IndexedDbRotatingKeyStoreOptions,

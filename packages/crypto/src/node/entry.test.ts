@@ -34,7 +34,6 @@ describe('@better-auth/crypto/node public API', () => {
       'NodeGzipTokenEncoder',
       'NodeP256SigningKey',
       'NodeP256Verifier',
-      'verifyP256RawNode',
     ])
   })
 })

@@ -20,7 +20,7 @@ import {
   isWellFormedSignature,
   normalizeLowS,
 } from '../p256/curve.js'
-import type { LruCache } from '@better-auth/protocol'
+import type { LruCache } from '@better-auth/protocol/internal'
 import { keyCache } from '../p256/key-cache.js'
 import { pkcs8PemToDer, secretKeyFromJwk } from '../p256/key-formats.js'
 import type { P256PrivateJwk } from '../p256/key-formats.js'

@@ -1,4 +1,4 @@
-import { LruCache } from '@better-auth/protocol'
+import { LruCache } from '@better-auth/protocol/internal'
 
 export const DEFAULT_KEY_CACHE_SIZE = 1024
 

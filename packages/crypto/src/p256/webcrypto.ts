@@ -16,7 +16,7 @@ import {
   normalizeLowS,
   toUncompressedPublicKey,
 } from './curve.js'
-import type { LruCache } from '@better-auth/protocol'
+import type { LruCache } from '@better-auth/protocol/internal'
 import { keyCache } from './key-cache.js'
 import {
   derToPkcs8Pem,

@@ -1,7 +1,7 @@
 /**
  * The server key chain: a self-certifying, forward-committed log of the server's root keys, the
  * endorsements by which root keys vouch for service keys, and the key set a server publishes.
- * @module
+ * @module @better-auth/protocol/key-chain
  */
 export {
   extendKeyChain,

@@ -1,3 +1,9 @@
+/**
+ * The framework-neutral HTTP layer the framework adapters are built on: a fetch-style handler,
+ * body limits, content-type checks and the status table.
+ *
+ * @module @better-auth/server/http
+ */
 export {
   BetterAuthHttp,
   toResponse,

@@ -1,5 +1,9 @@
-// The Node entry, `@better-auth/server/node`: the only part of the package that imports `node:`
-// modules or Node's crypto backend.
+/**
+ * The Node entry, `@better-auth/server/node`: the only part of the package that imports `node:`
+ * modules or Node's crypto backend.
+ *
+ * @module @better-auth/server/node
+ */
 export { createBetterAuth, type BetterAuth, type CreateBetterAuthOptions } from './create.js'
 export {
   nodeAccess,

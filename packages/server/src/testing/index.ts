@@ -1,6 +1,8 @@
 /**
  * `@better-auth/server/testing`: the behavioural contract every server store implementation must
  * satisfy, as vitest suites (vitest is an optional peer dependency, needed only here).
+ *
+ * @module @better-auth/server/testing
  */
 export {
   describeStoreContract,

@@ -1,0 +1,18 @@
+/**
+ * Helpers the better-auth packages share with each other: the bounded cache of the server and the
+ * crypto backends, and the field validators the client checks its arguments with. They are not
+ * part of the protocol's public API and may change in any release; applications use the main
+ * entry.
+ *
+ * @module @better-auth/protocol/internal
+ */
+export { LruCache } from '../lru-cache.js'
+export {
+  cesr as cesrField,
+  digest as digestField,
+  nonce as nonceField,
+  publicKey as publicKeyField,
+  signature as signatureField,
+  timestamp as timestampField,
+  token as tokenField,
+} from '../schema.js'
