@@ -1,0 +1,124 @@
+import { Blake3Hasher } from '@better-auth/crypto'
+import { NodeP256Verifier } from '@better-auth/crypto/node'
+import { ConfigurationError } from '@better-auth/protocol'
+import {
+  endorseKey,
+  inceptKeyChain,
+  rotateKeyChain,
+  verifyKeyChain,
+  type KeyChain,
+  type KeyChainCrypto,
+  type KeyPurpose,
+} from '@better-auth/protocol/key-chain'
+import type { ChainFile } from './chain-file.js'
+import type { RootKeyVault } from './vault.js'
+
+export interface KeyChainOperatorOptions {
+  readonly chain: ChainFile
+  readonly vault: RootKeyVault
+  readonly crypto?: KeyChainCrypto
+  readonly now?: () => Date
+}
+
+export interface EndorseRequest {
+  readonly purpose: KeyPurpose
+  readonly publicKey: string
+  readonly notBefore: Date
+  readonly notAfter: Date
+}
+
+/**
+ * The operator's view of one server key chain: its log in a ChainFile, its root keys in a vault.
+ * Every operation verifies the whole log first and publishes only a log that verifies.
+ */
+export class KeyChainOperator {
+  readonly #chain: ChainFile
+  readonly #vault: RootKeyVault
+  readonly #crypto: KeyChainCrypto
+  readonly #now: () => Date
+
+  constructor(options: KeyChainOperatorOptions) {
+    this.#chain = options.chain
+    this.#vault = options.vault
+    this.#crypto = options.crypto ?? {
+      hasher: new Blake3Hasher(),
+      verifier: new NodeP256Verifier(),
+    }
+    this.#now = options.now ?? (() => new Date())
+  }
+
+  /** The verified chain; ConfigurationError when there is none yet. */
+  async show(): Promise<KeyChain> {
+    const events = await this.#chain.read()
+    if (events === undefined) {
+      throw new ConfigurationError('chain', `${this.#chain.path} does not exist: run init first`)
+    }
+    return verifyKeyChain(events, this.#crypto)
+  }
+
+  /** Starts a chain: keys 0 and 1 in the vault, the inception event in the chain file. */
+  async init(): Promise<KeyChain> {
+    if ((await this.#chain.read()) !== undefined) {
+      throw new ConfigurationError('chain', `${this.#chain.path} exists: a chain is started once`)
+    }
+    const current = await this.#vault.create(0)
+    const next = await this.#vault.create(1)
+    const inception = await inceptKeyChain({
+      signer: current,
+      rotationHash: await this.#crypto.hasher.sum(await next.public()),
+      createdAt: this.#now(),
+      hasher: this.#crypto.hasher,
+    })
+    const chain = await verifyKeyChain([inception.text], this.#crypto)
+    await this.#chain.write([inception.text])
+    return chain
+  }
+
+  /**
+   * Moves the chain to its committed next key and commits to a new one. With `taint`, everything
+   * the current key endorsed stops being trusted: use it when that key may be compromised. The
+   * replaced key is destroyed once the new log is written; an interrupted rotation can be run
+   * again and reuses the next key it already created.
+   */
+  async rotate(options: { readonly taint?: boolean } = {}): Promise<KeyChain> {
+    const chain = await this.show()
+    const { head } = chain
+    const signer = await this.#vault.signer(head.sequence + 1)
+    if ((await this.#crypto.hasher.sum(await signer.public())) !== head.rotationHash) {
+      throw new ConfigurationError(
+        'vault',
+        `the key for sequence ${head.sequence + 1} is not the one the chain committed to`,
+      )
+    }
+    const createdAt = this.#now()
+    if (createdAt.getTime() <= Date.parse(head.createdAt)) {
+      throw new ConfigurationError('clock', 'the clock is not after the last event of the chain')
+    }
+    const next = await this.#vault.create(head.sequence + 2)
+    const rotation = await rotateKeyChain(head, {
+      signer,
+      rotationHash: await this.#crypto.hasher.sum(await next.public()),
+      createdAt,
+      taint: options.taint === true,
+      hasher: this.#crypto.hasher,
+    })
+    const texts = [...chain.events.map(({ text }) => text), rotation.text]
+    const rotated = await verifyKeyChain(texts, this.#crypto, { prefix: chain.prefix })
+    await this.#chain.write(texts)
+    await this.#vault.destroy(head.sequence)
+    return rotated
+  }
+
+  /** An endorsement of a service key by the chain's current key. */
+  async endorse(request: EndorseRequest): Promise<string> {
+    const chain = await this.show()
+    const generation = chain.generations[chain.generations.length - 1]
+    if (generation === undefined) throw new ConfigurationError('chain', 'no generations')
+    return endorseKey({
+      chain,
+      generation,
+      signer: await this.#vault.signer(generation.sequence),
+      ...request,
+    })
+  }
+}
