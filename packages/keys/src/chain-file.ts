@@ -1,3 +1,4 @@
+/// <reference types="node" />
 import { mkdir, open, readFile, rename } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { ConfigurationError } from '@better-auth/protocol'

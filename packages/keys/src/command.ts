@@ -1,3 +1,4 @@
+/// <reference types="node" />
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { BetterAuthError } from '@better-auth/protocol'

@@ -1,3 +1,4 @@
+/// <reference types="node" />
 import { chmod, mkdir, open, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { NodeP256SigningKey } from '@better-auth/crypto/node'
