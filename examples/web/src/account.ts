@@ -43,8 +43,10 @@ export async function openAccount(
     io: { network: new FetchNetwork(origin, { timeoutMs: 10_000 }) },
     stores,
     tokenEncoder: new GzipTokenEncoder(),
-    // One refresh lock per account: tabs of other accounts refresh independently.
+    // One refresh lock and one change channel per account: tabs of other accounts (slots,
+    // servers) neither wait for nor hear each other.
     lockName: `better-auth:refresh:${stores.namespace}`,
+    channelName: `better-auth:session:${stores.namespace}`,
     ...options,
   })
   return { serverUrl: origin, stores, session }

@@ -531,4 +531,32 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     expect(failed.flat()).toEqual([])
     await one.context().close()
   })
+
+  it('signing out in one tab shows signed out in the other', async ({ onTestFailed }) => {
+    onTestFailed(screenshotEveryDevice)
+    // Default lifetimes: no refresh runs during this test, so only the sign-out can be noticed.
+    const one = await device()
+    await ok(one, 'create-account')
+    await one.click('#recovery-saved')
+    await ok(one, 'sign-in')
+    const two = await tab(one.context())
+    expect(await two.textContent('#session')).toBe('signed-in')
+    const twoSeq = await two.getAttribute('#result', 'data-seq')
+
+    await ok(one, 'sign-out')
+    expect(await one.textContent('#session')).toBe('signed-out')
+    // The other tab learns it without a reload or any action of its own.
+    await two.waitForFunction(
+      () => document.getElementById('session')?.textContent === 'signed-out',
+      null,
+      { timeout: 5_000 },
+    )
+    expect(await two.getAttribute('#result', 'data-seq')).toBe(twoSeq)
+    expect(await two.getAttribute('#access-expiry', 'data-ms')).toBe('')
+    // The device stays set up in both tabs: signing in again works from either.
+    expect(await two.textContent('#identity')).toBe(await one.textContent('#identity'))
+    await ok(two, 'sign-in')
+    expect(await ok(two, 'call-foo')).toContain('{"wasFoo":"hello","wasBar":"world"}')
+    await one.context().close()
+  })
 })
