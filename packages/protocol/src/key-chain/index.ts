@@ -40,3 +40,4 @@ export {
   type KeySetDocument,
   type VerifyKeySetOptions,
 } from './key-set.js'
+export { KeySetKeyStore, type KeySetKeyStoreOptions } from './key-set-store.js'

@@ -27,6 +27,14 @@ export interface BetterAuthHttpOptions {
   readonly paths?: Partial<Record<ProtocolName, string>>
   /** Where the response public key is served as text; `false` to not serve it. */
   readonly responseKeyPath?: string | false
+  /**
+   * The key set document (`@better-auth/protocol/key-chain`: the server key chain and the
+   * endorsed service keys) served at `keySetPath`, read on every request so a republished set is
+   * served at once. Clients and services that pin the chain prefix fetch it.
+   */
+  readonly keySet?: () => string | Promise<string>
+  /** Where the key set is served (default `/key/set`, under `prefix`). */
+  readonly keySetPath?: string
   /** Largest accepted body in bytes (default 64 KiB), enforced while the body streams in. */
   readonly bodyLimit?: number
   /** Sees every failure that is answered, for logging. Never given a request body. */
@@ -48,7 +56,9 @@ export interface HttpAnswer {
 }
 
 export type HttpRoute =
-  { readonly kind: 'protocol'; readonly name: ProtocolName } | { readonly kind: 'key' }
+  | { readonly kind: 'protocol'; readonly name: ProtocolName }
+  | { readonly kind: 'key' }
+  | { readonly kind: 'key-set' }
 
 /** What an access route's application code gets: the verified access and the request itself. */
 export type AccessHandler<R, Q> = (
@@ -69,6 +79,8 @@ export class BetterAuthHttp {
   readonly accessVerifier: AccessVerifier | undefined
   readonly #routes = new Map<string, ProtocolName>()
   readonly #keyPath: string | undefined
+  readonly #keySetPath: string | undefined
+  readonly #keySet: (() => string | Promise<string>) | undefined
   readonly #onError: ((failure: Failure) => void) | undefined
 
   constructor(options: BetterAuthHttpOptions) {
@@ -82,8 +94,15 @@ export class BetterAuthHttp {
     if (access !== undefined && typeof access.verify !== 'function') {
       throw new ConfigurationError('access', 'must be an AccessVerifier')
     }
-    if (server === undefined && access === undefined) {
-      throw new ConfigurationError('server', 'or access is required')
+    if (server === undefined && access === undefined && options.keySet === undefined) {
+      throw new ConfigurationError('server', 'or access or keySet is required')
+    }
+    if (options.keySet !== undefined && typeof options.keySet !== 'function') {
+      throw new ConfigurationError('keySet', 'must be a function returning the key set document')
+    }
+    const keySetPath = options.keySetPath ?? '/key/set'
+    if (typeof keySetPath !== 'string' || !keySetPath.startsWith('/')) {
+      throw new ConfigurationError('keySetPath', "must start with '/'")
     }
     const prefix = options.prefix ?? ''
     if (
@@ -103,6 +122,8 @@ export class BetterAuthHttp {
     this.server = server
     this.accessVerifier = access
     this.#onError = options.onError
+    this.#keySet = options.keySet
+    this.#keySetPath = options.keySet === undefined ? undefined : prefix + keySetPath
     if (server !== undefined) {
       for (const name of Object.keys(protocols) as ProtocolName[]) {
         this.#routes.set(prefix + (options.paths?.[name] ?? protocols[name].path), name)
@@ -117,8 +138,9 @@ export class BetterAuthHttp {
       const name = this.#routes.get(pathname)
       if (name !== undefined) return { kind: 'protocol', name }
     }
-    if ((method === 'GET' || method === 'POST') && pathname === this.#keyPath) {
-      return { kind: 'key' }
+    if (method === 'GET' || method === 'POST') {
+      if (pathname === this.#keyPath) return { kind: 'key' }
+      if (pathname === this.#keySetPath) return { kind: 'key-set' }
     }
     return undefined
   }
@@ -126,6 +148,9 @@ export class BetterAuthHttp {
   /** Answers a matched route; failures become the protocol error answer. */
   async serve(route: HttpRoute, body: RequestBody): Promise<HttpAnswer> {
     try {
+      if (route.kind === 'key-set') {
+        return { status: 200, contentType: JSON_TYPE, body: await this.#keySet!() }
+      }
       const server = this.server!
       if (route.kind === 'key') {
         return { status: 200, contentType: 'text/plain', body: await server.responsePublicKey() }

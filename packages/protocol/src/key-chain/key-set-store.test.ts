@@ -1,0 +1,193 @@
+import { describe, expect, it } from 'vitest'
+import { InvalidEndorsementError, InvalidKeyChainError, NetworkError } from '../errors.js'
+import { verifyKeyChain, type KeyChain } from './chain.js'
+import { endorseKey, type KeyPurpose } from './endorsement.js'
+import type { SignedKeyEvent } from './event.js'
+import { serializeKeySet } from './key-set.js'
+import { KeySetKeyStore } from './key-set-store.js'
+import { HOUR, START, buildChain, chainKey, forge } from './testing-internal/chains.js'
+import { crypto, testKey } from './testing-internal/suite.js'
+
+const MINUTE = 60_000
+
+/** An auth service's key set as it changes over a test, and a store that fetches it. */
+async function world(length = 2, taintAt: number[] = []) {
+  let events: SignedKeyEvent[] = await buildChain(length, 'root', taintAt)
+  let chain: KeyChain = await verifyKeyChain(
+    events.map(({ text }) => text),
+    crypto,
+  )
+  let endorsements: string[] = []
+  let fetches = 0
+  let failing = false
+  let clock = START + HOUR
+  const state = {
+    get fetches() {
+      return fetches
+    },
+    set failing(value: boolean) {
+      failing = value
+    },
+    advance(ms: number) {
+      clock += ms
+    },
+    async grow(length: number, taint: number[] = []) {
+      events = await buildChain(length, 'root', taint)
+      chain = await verifyKeyChain(
+        events.map(({ text }) => text),
+        crypto,
+      )
+    },
+    replaceEvents(texts: string[]) {
+      events = texts.map((text) => ({ text, event: (events[0] as SignedKeyEvent).event }))
+    },
+    async endorse(
+      service: string,
+      generation = chain.generations.length - 1,
+      purpose: KeyPurpose = 'response',
+    ) {
+      const text = await endorseKey({
+        chain,
+        generation: chain.generations[generation]!,
+        signer: chainKey('root', generation),
+        purpose,
+        publicKey: await testKey(service).public(),
+        notBefore: new Date(START),
+        notAfter: new Date(START + 48 * HOUR),
+      })
+      endorsements = [...endorsements, text]
+    },
+    store(purpose: KeyPurpose = 'response') {
+      return new KeySetKeyStore({
+        prefix: (events[0] as SignedKeyEvent).event.id,
+        purpose,
+        crypto,
+        now: () => new Date(clock),
+        minRefetchIntervalMs: MINUTE,
+        maxAgeMs: 10 * MINUTE,
+        fetchKeySet: () => {
+          fetches++
+          if (failing) return Promise.reject(new NetworkError('auth service down'))
+          return Promise.resolve(
+            serializeKeySet({ chain: events.map(({ text }) => text), keys: endorsements }),
+          )
+        },
+      })
+    },
+  }
+  return state
+}
+
+async function fault(run: Promise<unknown>): Promise<unknown> {
+  try {
+    await run
+    return 'trusted'
+  } catch (error) {
+    if (error instanceof InvalidEndorsementError || error instanceof InvalidKeyChainError) {
+      return error.context.fault
+    }
+    if (error instanceof NetworkError) return 'network'
+    throw error
+  }
+}
+
+describe('KeySetKeyStore', () => {
+  it('trusts the keys the pinned chain endorses, and verifies with them', async () => {
+    const w = await world()
+    await w.endorse('response-a')
+    const store = w.store()
+    const key = await store.get(await testKey('response-a').public())
+    const signature = await testKey('response-a').sign('hello')
+    expect(await key.verify('hello', signature)).toBe(true)
+    expect(await key.verify('hullo', signature)).toBe(false)
+    expect(await fault(w.store('access').get(await testKey('response-a').public()))).toBe('purpose')
+  })
+
+  it('follows a new service key with one fetch shared by concurrent callers', async () => {
+    const w = await world()
+    await w.endorse('response-a')
+    const store = w.store()
+    await store.get(await testKey('response-a').public())
+    expect(w.fetches).toBe(1)
+    await w.endorse('response-b')
+    const b = await testKey('response-b').public()
+    const keys = await Promise.all(Array.from({ length: 20 }, () => store.get(b)))
+    expect(new Set(await Promise.all(keys.map((key) => key.public())))).toEqual(new Set([b]))
+    expect(w.fetches).toBe(2)
+    // A lookup that found its key does not hold back the next rotation.
+    await w.endorse('response-c')
+    await store.get(await testKey('response-c').public())
+    expect(w.fetches).toBe(3)
+  })
+
+  it('looks an unknown key up at once, then at most once per interval', async () => {
+    const w = await world()
+    const store = w.store()
+    const stranger = await testKey('stranger').public()
+    expect(await fault(store.get(stranger))).toBe('unknown-key')
+    expect(w.fetches).toBe(2)
+    for (let i = 0; i < 5; i++) expect(await fault(store.get(stranger))).toBe('unknown-key')
+    expect(w.fetches).toBe(2)
+    w.advance(MINUTE)
+    expect(await fault(store.get(stranger))).toBe('unknown-key')
+    expect(w.fetches).toBe(3)
+  })
+
+  it('follows root rotations, and drops keys of a tainted root key once the set is old', async () => {
+    const w = await world(2)
+    await w.endorse('old-service', 1)
+    const store = w.store()
+    const old = await testKey('old-service').public()
+    await store.get(old)
+    await w.grow(3, [2])
+    await w.endorse('new-service', 2)
+    // Within maxAge the cached set still answers; after it, the taint applies.
+    expect(await fault(store.get(old))).toBe('trusted')
+    w.advance(10 * MINUTE)
+    expect(await fault(store.get(old))).toBe('unknown-key')
+    expect(await fault(store.get(await testKey('new-service').public()))).toBe('trusted')
+  })
+
+  it('refuses another chain and a re-fetched log that forks, keeping what it knew', async () => {
+    const w = await world(2)
+    await w.endorse('a')
+    const store = w.store()
+    await store.get(await testKey('a').public())
+    const events = await buildChain(2)
+    const sibling = await forge(
+      {
+        ...(events[1] as SignedKeyEvent).event,
+        createdAt: new Date(START + 5 * HOUR).toISOString(),
+      },
+      'root/1',
+    )
+    w.replaceEvents([(events[0] as SignedKeyEvent).text, sibling])
+    w.advance(10 * MINUTE)
+    expect(await fault(store.get(await testKey('a').public()))).toBe('fork')
+
+    const foreign = new KeySetKeyStore({
+      prefix: (await verifyKeyChain([(await buildChain(1, 'elsewhere'))[0]!.text], crypto)).prefix,
+      purpose: 'response',
+      crypto,
+      fetchKeySet: () => Promise.resolve(serializeKeySet({ chain: [], keys: [] })),
+    })
+    expect(await fault(foreign.get('x'))).toBe('empty')
+  })
+
+  it('fails closed while the auth service is down and the set is too old, without hammering it', async () => {
+    const w = await world()
+    await w.endorse('a')
+    const store = w.store()
+    const a = await testKey('a').public()
+    await store.get(a)
+    w.failing = true
+    w.advance(10 * MINUTE)
+    expect(await fault(store.get(a))).toBe('network')
+    expect(await fault(store.get(a))).toBe('network')
+    expect(w.fetches).toBe(2)
+    w.failing = false
+    w.advance(MINUTE)
+    expect(await fault(store.get(a))).toBe('trusted')
+    expect(w.fetches).toBe(3)
+  })
+})

@@ -1,0 +1,133 @@
+import { ConfigurationError, InvalidEndorsementError } from '../errors.js'
+import type { VerificationKey } from '../interfaces/crypto.js'
+import type { VerificationKeyStore } from '../interfaces/client-stores.js'
+import { verificationKey } from '../verification-key.js'
+import type { KeyChainCrypto } from './chain.js'
+import type { KeyPurpose } from './endorsement.js'
+import { trustedKey, verifyKeySet, type KeySet } from './key-set.js'
+
+export interface KeySetKeyStoreOptions {
+  /** The chain prefix this party trusts: the only configuration a client or service needs. */
+  readonly prefix: string
+  /** `response` for a client checking responses, `access` for a service checking tokens. */
+  readonly purpose: KeyPurpose
+  /** Fetches the current key set document (the auth service's `/key/set`). */
+  readonly fetchKeySet: () => Promise<string>
+  readonly crypto: KeyChainCrypto
+  readonly now?: () => Date
+  /**
+   * After a fetch prompted by an unknown key that did not find it, the fewest milliseconds before
+   * the next such fetch (default 30 s). A lookup that finds its key does not count, so rotations
+   * are followed at once, while responses naming random keys cannot make this party fetch more
+   * often than this.
+   */
+  readonly minRefetchIntervalMs?: number
+  /** A set older than this is fetched again before use, so a taint reaches this party in time. */
+  readonly maxAgeMs?: number
+}
+
+const DEFAULT_MIN_REFETCH_MS = 30_000
+const DEFAULT_MAX_AGE_MS = 300_000
+
+/** Faults a newer key set can cure: a key endorsed after our fetch, or endorsed again. */
+const CURABLE = new Set(['unknown-key', 'not-yet-valid', 'expired'])
+
+/**
+ * Trusted keys from a key set, pinned by chain prefix, in the shape clients (`responseKeys`) and
+ * servers (`accessVerificationKeys`) already take. A key the set does not vouch for prompts one
+ * fetch (at most one per `minRefetchIntervalMs`, shared by concurrent callers), so rotated service
+ * keys are followed without configuration; the chain only ever moves forward, and keys of a
+ * tainted root key stop being trusted once a set that says so is fetched (within `maxAgeMs`).
+ * A set that is too old and cannot be fetched again is not used: lookups fail with the fetch's
+ * error until the auth service answers, as a pinned key that may be tainted must not be trusted.
+ */
+export class KeySetKeyStore implements VerificationKeyStore {
+  readonly #options: KeySetKeyStoreOptions
+  readonly #now: () => Date
+  readonly #minRefetchMs: number
+  readonly #maxAgeMs: number
+  #set: KeySet | undefined
+  #fetchedAt = Number.NEGATIVE_INFINITY
+  #attemptedAt = Number.NEGATIVE_INFINITY
+  /** When a fetch prompted by an unknown key last failed to find it. */
+  #probedAt = Number.NEGATIVE_INFINITY
+  /** Why the last fetch failed, answered again until `minRefetchIntervalMs` has passed. */
+  #failure: { readonly error: unknown } | undefined
+  #fetching: Promise<KeySet> | undefined
+
+  constructor(options: KeySetKeyStoreOptions) {
+    if (typeof options.fetchKeySet !== 'function') {
+      throw new ConfigurationError('fetchKeySet', 'must be a function')
+    }
+    if (options.purpose !== 'response' && options.purpose !== 'access') {
+      throw new ConfigurationError('purpose', 'must be "response" or "access"')
+    }
+    this.#options = options
+    this.#now = options.now ?? (() => new Date())
+    this.#minRefetchMs = options.minRefetchIntervalMs ?? DEFAULT_MIN_REFETCH_MS
+    this.#maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS
+  }
+
+  /** The verified set in use, fetching it first when there is none or it is too old. */
+  async current(): Promise<KeySet> {
+    const set = this.#set
+    const now = this.#now().getTime()
+    if (set !== undefined && now - this.#fetchedAt < this.#maxAgeMs) return set
+    if (this.#failure !== undefined && now - this.#attemptedAt < this.#minRefetchMs) {
+      throw this.#failure.error
+    }
+    return this.#refresh()
+  }
+
+  async get(identity: string): Promise<VerificationKey> {
+    const set = await this.current()
+    try {
+      return this.#key(set, identity)
+    } catch (error) {
+      const curable =
+        error instanceof InvalidEndorsementError && CURABLE.has(String(error.context.fault))
+      if (!curable) throw error
+      // A fetch under way (another caller's) answers this caller too; otherwise the interval
+      // bounds how often keys nobody endorsed can make this party fetch.
+      if (this.#fetching !== undefined) return this.#key(await this.#fetching, identity)
+      const now = this.#now().getTime()
+      if (now - this.#probedAt < this.#minRefetchMs) throw error
+      try {
+        return this.#key(await this.#refresh(), identity)
+      } catch (stillUntrusted) {
+        // Only a fruitless lookup counts: each genuine rotation is followed at once.
+        this.#probedAt = now
+        throw stillUntrusted
+      }
+    }
+  }
+
+  #key(set: KeySet, identity: string): VerificationKey {
+    const { endorsement } = trustedKey(set, identity, this.#options.purpose, this.#now())
+    return verificationKey(endorsement.publicKey, this.#options.crypto.verifier)
+  }
+
+  #refresh(): Promise<KeySet> {
+    this.#fetching ??= (async () => {
+      this.#attemptedAt = this.#now().getTime()
+      try {
+        const text = await this.#options.fetchKeySet()
+        const known = this.#set?.chain
+        const set = await verifyKeySet(text, this.#options.crypto, {
+          prefix: this.#options.prefix,
+          ...(known === undefined ? {} : { known }),
+        })
+        this.#set = set
+        this.#fetchedAt = this.#now().getTime()
+        this.#failure = undefined
+        return set
+      } catch (error) {
+        this.#failure = { error }
+        throw error
+      } finally {
+        this.#fetching = undefined
+      }
+    })()
+    return this.#fetching
+  }
+}
