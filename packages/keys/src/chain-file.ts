@@ -31,16 +31,21 @@ export class ChainFile {
     return value
   }
 
-  async write(events: readonly string[]): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true })
-    const temporary = `${this.path}.${process.pid}.tmp`
-    const file = await open(temporary, 'w', 0o644)
-    try {
-      await file.writeFile(JSON.stringify(events, null, 2) + '\n', 'utf8')
-      await file.sync()
-    } finally {
-      await file.close()
-    }
-    await rename(temporary, this.path)
+  write(events: readonly string[]): Promise<void> {
+    return writeFileAtomic(this.path, JSON.stringify(events, null, 2) + '\n')
   }
+}
+
+/** Replaces `path` with `text` so that readers see the old file or the new one, never a mix. */
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true })
+  const temporary = `${path}.${process.pid}.tmp`
+  const file = await open(temporary, 'w', 0o644)
+  try {
+    await file.writeFile(text, 'utf8')
+    await file.sync()
+  } finally {
+    await file.close()
+  }
+  await rename(temporary, path)
 }

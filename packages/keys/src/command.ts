@@ -1,9 +1,10 @@
 /// <reference types="node" />
+import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { BetterAuthError } from '@better-auth/protocol'
 import type { KeyChain, KeyPurpose } from '@better-auth/protocol/key-chain'
-import { ChainFile } from './chain-file.js'
+import { ChainFile, writeFileAtomic } from './chain-file.js'
 import { KeyChainOperator } from './operator.js'
 import { FileKeyVault } from './vault.js'
 
@@ -21,6 +22,10 @@ Commands:
   endorse --purpose response|access --public-key KEY [--days N] [--not-before TIME]
                        print an endorsement of a service key by the current root key,
                        valid from --not-before (default now) for --days (default 30)
+  publish [--out FILE] ENDORSEMENT_FILE...
+                       write the key set servers publish (the log and the endorsements in
+                       the files, one per line); endorsements past their window or by a
+                       tainted root key are left out and listed on stderr
 
 Options:
   --dir DIR            where chain.json lives (KEYS_DIR, default ./keys)
@@ -81,6 +86,7 @@ export async function main(
         'public-key': { type: 'string' },
         days: { type: 'string' },
         'not-before': { type: 'string' },
+        out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -91,7 +97,8 @@ export async function main(
       return 0
     }
     const [command, ...rest] = positionals
-    if (command === undefined || rest.length > 0) throw new UsageError('expected one command')
+    if (command === undefined) throw new UsageError('expected a command')
+    if (command !== 'publish' && rest.length > 0) throw new UsageError('expected one command')
     const dir = resolve(values.dir ?? env.KEYS_DIR ?? 'keys')
     const operator = new KeyChainOperator({
       chain: new ChainFile(join(dir, 'chain.json')),
@@ -133,6 +140,19 @@ export async function main(
             notAfter: new Date(notBefore.getTime() + days * DAY_MS),
           }),
         )
+        return 0
+      }
+      case 'publish': {
+        if (rest.length === 0) throw new UsageError('publish needs endorsement files')
+        const texts: string[] = []
+        for (const file of rest) {
+          const lines = (await readFile(resolve(file), 'utf8')).split('\n')
+          texts.push(...lines.map((line) => line.trim()).filter((line) => line !== ''))
+        }
+        const { document, leftOut } = await operator.publish(texts)
+        for (const { publicKey, reason } of leftOut) io.err(`left out (${reason}): ${publicKey}`)
+        if (values.out === undefined) io.out(document)
+        else await writeFileAtomic(resolve(values.out), document + '\n')
         return 0
       }
       default:

@@ -4,7 +4,12 @@
  *
  * @module @better-auth/keys
  */
-export { ChainFile } from './chain-file.js'
+export { ChainFile, writeFileAtomic } from './chain-file.js'
 export { main as runKeysCommand, USAGE as KEYS_USAGE, type CommandIo } from './command.js'
-export { KeyChainOperator, type EndorseRequest, type KeyChainOperatorOptions } from './operator.js'
+export {
+  KeyChainOperator,
+  type EndorseRequest,
+  type KeyChainOperatorOptions,
+  type PublishedKeySet,
+} from './operator.js'
 export { FileKeyVault, type RootKeyVault } from './vault.js'

@@ -8,6 +8,7 @@ import {
   assertEndorsementHolds,
   verifyEndorsement,
   verifyKeyChain,
+  verifyKeySet,
 } from '@better-auth/protocol/key-chain'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ChainFile } from './chain-file.js'
@@ -182,6 +183,45 @@ describe('better-auth-keys', () => {
     expect(endorsed.status).toBe(0)
     const { endorsement } = await verifyEndorsement(endorsed.out[0] ?? '', chain, crypto.verifier)
     expect(Date.parse(endorsement.notAfter) - Date.parse(endorsement.notBefore)).toBe(7 * DAY)
+  })
+
+  it('publishes the key set: live endorsements in, tainted and expired ones left out', async () => {
+    await run('init')
+    const publicKey = async (label: string) =>
+      (await new FileKeyVault(join(dir, 'services')).create(label.length)).public()
+    const endorse = async (label: string, ...extra: string[]) =>
+      (
+        await run(
+          'endorse',
+          '--purpose',
+          'response',
+          '--public-key',
+          await publicKey(label),
+          ...extra,
+        )
+      ).out[0] as string
+    const stolen = await endorse('a')
+    clock += DAY
+    await run('rotate', '--taint')
+    const brief = await endorse('bb', '--days', '1')
+    const fresh = await endorse('ccc')
+    await writeFile(join(dir, 'endorsements.txt'), `${stolen}\n${brief}\n\n${fresh}\n`)
+    clock += DAY
+    const published = await run(
+      'publish',
+      '--out',
+      join(dir, 'keyset.json'),
+      join(dir, 'endorsements.txt'),
+    )
+    expect(published.status).toBe(0)
+    expect(published.err.map((line) => line.replace(/: .*/, ''))).toEqual([
+      'left out (tainted)',
+      'left out (expired)',
+    ])
+    const document = (await readFile(join(dir, 'keyset.json'), 'utf8')).trim()
+    const set = await verifyKeySet(document, crypto)
+    expect([...set.keys.keys()]).toEqual([await publicKey('ccc')])
+    expect((await run('publish')).status).toBe(2)
   })
 
   it('answers misuse with usage and status 2, protocol refusals with their code and status 1', async () => {

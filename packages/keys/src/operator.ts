@@ -1,10 +1,12 @@
 import { Blake3Hasher } from '@better-auth/crypto'
 import { NodeP256Verifier } from '@better-auth/crypto/node'
-import { ConfigurationError } from '@better-auth/protocol'
+import { ConfigurationError, InvalidEndorsementError } from '@better-auth/protocol'
 import {
   endorseKey,
   inceptKeyChain,
   rotateKeyChain,
+  serializeKeySet,
+  verifyEndorsement,
   verifyKeyChain,
   type KeyChain,
   type KeyChainCrypto,
@@ -121,4 +123,45 @@ export class KeyChainOperator {
       ...request,
     })
   }
+
+  /**
+   * The key set document servers publish: the log and the given endorsements, each verified
+   * against it. Endorsements by a tainted root key or past their window are left out and
+   * reported; any other faulty one refuses the whole set.
+   */
+  async publish(endorsements: readonly string[]): Promise<PublishedKeySet> {
+    const chain = await this.show()
+    const now = this.#now().getTime()
+    const keys: string[] = []
+    const left: { publicKey: string; reason: 'tainted' | 'expired' }[] = []
+    for (const text of endorsements) {
+      try {
+        const { endorsement } = await verifyEndorsement(text, chain, this.#crypto.verifier)
+        if (Date.parse(endorsement.notAfter) <= now) {
+          left.push({ publicKey: endorsement.publicKey, reason: 'expired' })
+          continue
+        }
+        keys.push(text)
+      } catch (error) {
+        if (!(error instanceof InvalidEndorsementError) || error.context.fault !== 'tainted') {
+          throw error
+        }
+        left.push({ publicKey: '(endorsed by a tainted root key)', reason: 'tainted' })
+      }
+    }
+    return {
+      document: serializeKeySet({ chain: chain.events.map(({ text }) => text), keys }),
+      leftOut: left,
+    }
+  }
+}
+
+export interface PublishedKeySet {
+  /** The key set document, as `BetterAuthHttp`'s `keySet` serves it. */
+  readonly document: string
+  /** Endorsements not published, and why. */
+  readonly leftOut: readonly {
+    readonly publicKey: string
+    readonly reason: 'tainted' | 'expired'
+  }[]
 }
