@@ -4,6 +4,7 @@ import { BetterAuthError, InvalidMessageError } from '@better-auth/protocol'
 import { useCallback, useEffect, useState, type ReactNode } from 'react'
 import { hasher, openAccount, pinResponseKey, type Account } from './account.js'
 import { LinkQrCode } from './link-qr-code.js'
+import { readQrCode } from './scan-qr-code.js'
 import { formatRecoveryKit, generateRecoverySecret, parseRecoveryKit } from './recovery.js'
 
 export interface AppProps {
@@ -278,9 +279,29 @@ function AccountPanels({
           </div>
         )}
         <p>
-          On the <em>existing</em> device: paste the container (or what a QR scanner read from the
-          code) and link it.
+          On the <em>existing</em> device: scan the QR code (a photo or screenshot of it) or paste
+          the copied text, then link it.
         </p>
+        <label>
+          Scan a picture of its QR code{' '}
+          <input
+            id="scan-qr-picture"
+            type="file"
+            accept="image/*"
+            // On phones this offers the camera: a photo of the other screen is enough.
+            capture="environment"
+            onChange={(event) => {
+              const picture = event.target.files?.[0]
+              event.target.value = ''
+              if (picture === undefined) return
+              report(async () => {
+                const container = await readQrCode(picture)
+                setContainerIn(container)
+                return 'QR code read: check it is the new device, then link it'
+              })
+            }}
+          />
+        </label>
         <textarea
           id="link-container-in"
           rows={4}
