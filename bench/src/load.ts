@@ -2,7 +2,7 @@
 // the server benchmarks report. Every loop here is bounded in count and time and targets only the
 // loopback servers the benchmark started itself.
 import { Agent, request } from 'node:http'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 
 export interface Target {
   readonly host: string
@@ -70,9 +70,12 @@ export interface LoadOptions {
   readonly onResponse?: (index: number, status: number, body: string) => void
 }
 
+const SIGNED = '"signature"'
+
 export interface LoadResult {
   readonly requests: number
   readonly ok: number
+  /** Refused: a non-2xx status, or a 2xx without a signed payload. */
   readonly non2xx: number
   readonly errors: number
   readonly elapsedMs: number
@@ -114,7 +117,9 @@ export async function runLoad(client: Client, options: LoadOptions): Promise<Loa
       try {
         const response = await client.post(slot, path, bodies[index]!)
         latencies[index] = performance.now() - sent
-        if (response.status >= 200 && response.status < 300) {
+        // Every accepted protocol request is answered with a signed payload; a 2xx without one is
+        // a refusal (the Go reference answers refusals with 200 {"error": …}).
+        if (response.status >= 200 && response.status < 300 && response.body.includes(SIGNED)) {
           ok++
         } else {
           non2xx++
@@ -201,4 +206,22 @@ export function machineCpu(): { busy: number; total: number } {
   const total = values.reduce((sum, value) => sum + value, 0)
   const idle = (values[3] ?? 0) + (values[4] ?? 0)
   return { busy: total - idle, total }
+}
+
+/** The pids of process group `pgid` (a server and whatever it forked), from /proc. */
+export function processGroup(pgid: number): number[] {
+  const pids: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+    } catch {
+      continue // exited since the listing
+    }
+    // After the command name: state, ppid, pgrp.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    if (Number(fields[2]) === pgid) pids.push(Number(entry))
+  }
+  return pids
 }

@@ -9,17 +9,11 @@
 //   DATABASE_URL, REDIS_URL  enable the pg groups (scripts/services.sh start prints them)
 //   BENCH_SERVER_NODE_FLAGS  extra node flags for the server processes
 import { mkdtempSync, rmSync } from 'node:fs'
-import { loadavg, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { environment, writeResults, type Environment } from './harness.js'
-import {
-  Client,
-  machineCpu,
-  processCpuMicros,
-  processRssMiB,
-  runLoad,
-  type LoadResult,
-} from './load.js'
+import { Client, processCpuMicros, processRssMiB } from './load.js'
+import { assertValid, measureEndpoint, type Measured } from './measure.js'
 import { ENDPOINTS, setUp, type Endpoint, type EndpointName, type Fixture } from './endpoints.js'
 import { HAS_TASKSET, ensureBuilt, pinSelf, startServer, type RunningServer } from './servers.js'
 
@@ -32,6 +26,7 @@ const settings = {
   connections: 32,
   /** Requests of the warm-up run that also estimates how many to pre-sign. */
   warmupRequests: smoke ? 300 : 5000,
+  warmupMs: seconds * 1000,
   /** Pre-signed requests per measured run: the estimated rate × time × 2, within these bounds. */
   minRequests: smoke ? 500 : 5000,
   maxRequests: smoke ? 6000 : 250_000,
@@ -131,24 +126,13 @@ function endpointsOf(group: Group): readonly Endpoint[] {
   )
 }
 
-export interface CaseResult extends LoadResult {
+export interface CaseResult extends Measured {
   readonly group: string
   readonly store: string
   readonly processes: number
   readonly crypto: string
   readonly endpoint: string
   readonly path: string
-  readonly loadAverage: number
-  /** Server CPU (utime + stime, all server processes) per request, in µs. */
-  readonly serverCpuMicrosPerRequest: number
-  /** Server CPU over the run as a share of one core, per process. */
-  readonly serverCpu: readonly number[]
-  /** The whole machine's busy share over the run (2 cores = 1.0). */
-  readonly machineBusy: number
-  readonly rssBeforeMiB: readonly number[]
-  readonly rssAfterMiB: readonly number[]
-  /** Seconds from the first signed request to the end of the run (timestamps' age). */
-  readonly oldestRequestAgeS: number
 }
 
 async function measure(
@@ -157,41 +141,17 @@ async function measure(
   fixture: Fixture,
   endpoint: Endpoint,
 ): Promise<CaseResult> {
-  const { client } = fixture
-  // Warm-up: JIT-compiles both sides and estimates the rate, so the measured run pre-signs enough.
-  const warmupBodies = await endpoint.prepare(fixture, settings.warmupRequests)
-  const warmup = await runLoad(client, {
-    path: endpoint.path,
-    bodies: warmupBodies,
-    connections: settings.connections,
-    durationMs: settings.durationMs,
-  })
-  assertValid(`${group.name} ${endpoint.path} warm-up`, warmup)
-  const count = Math.min(
-    settings.maxRequests,
-    Math.max(
-      settings.minRequests,
-      Math.ceil(warmup.requestsPerSecond * (settings.durationMs / 1000) * 2),
-    ),
+  const measured = await measureEndpoint(
+    `${group.name} ${endpoint.path}`,
+    fixture.client,
+    fixture,
+    endpoint,
+    {
+      cpuMicros: () => servers.map((server) => processCpuMicros(server.pid)),
+      rssMiB: () => servers.map((server) => processRssMiB(server.pid)),
+    },
+    settings,
   )
-  const signedAt = Date.now()
-  const bodies = await endpoint.prepare(fixture, count)
-  await new Promise((resolve) => setTimeout(resolve, 200))
-
-  const loadAverage = loadavg()[0] ?? 0
-  const rssBeforeMiB = servers.map((server) => processRssMiB(server.pid))
-  const cpuBefore = servers.map((server) => processCpuMicros(server.pid))
-  const machineBefore = machineCpu()
-  const result = await runLoad(client, {
-    path: endpoint.path,
-    bodies,
-    connections: settings.connections,
-    durationMs: settings.durationMs,
-  })
-  const machineAfter = machineCpu()
-  const cpuDelta = servers.map((server, i) => processCpuMicros(server.pid) - cpuBefore[i]!)
-  const rssAfterMiB = servers.map((server) => processRssMiB(server.pid))
-  const totalCpu = cpuDelta.reduce((sum, value) => sum + value, 0)
   return {
     group: group.name,
     store: group.storeLabel,
@@ -199,25 +159,7 @@ async function measure(
     crypto: group.crypto,
     endpoint: endpoint.name,
     path: endpoint.path,
-    ...result,
-    loadAverage,
-    serverCpuMicrosPerRequest: totalCpu / Math.max(1, result.requests),
-    serverCpu: cpuDelta.map((micros) => micros / 1000 / result.elapsedMs),
-    machineBusy:
-      (machineAfter.busy - machineBefore.busy) /
-      Math.max(1, machineAfter.total - machineBefore.total),
-    rssBeforeMiB,
-    rssAfterMiB,
-    oldestRequestAgeS: (Date.now() - signedAt) / 1000,
-  }
-}
-
-function assertValid(what: string, result: LoadResult): void {
-  if (result.non2xx > 0 || result.errors > 0) {
-    throw new Error(
-      `${what}: ${result.non2xx} non-2xx, ${result.errors} errors of ${result.requests}; ` +
-        `a benchmark full of refusals is invalid:\n${result.sampleFailures.join('\n')}`,
-    )
+    ...measured,
   }
 }
 

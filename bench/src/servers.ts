@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { Client, type Target } from './load.js'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const MAIN = join(ROOT, 'examples/server/dist/main.js')
+export const MAIN = join(ROOT, 'examples/server/dist/main.js')
 
 /** Whether util-linux `taskset` is here to pin processes to cores. */
 export const HAS_TASKSET = spawnSync('taskset', ['--version']).status === 0

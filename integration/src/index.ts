@@ -48,3 +48,15 @@ export {
   type ServerVerdict,
 } from './matrix/run.js'
 export { runScenarios, type ScenarioResult } from './matrix/scenarios.js'
+// Building and starting the reference servers, for the side-by-side benchmark (bench/src/across.ts).
+export { buildReference, type BuildOutcome } from './matrix/builds.js'
+export { openNamespace, type Namespace } from './matrix/netns.js'
+export {
+  startServer,
+  UnavailableError,
+  type Launcher,
+  type Placeholders,
+  type RunningServer,
+} from './matrix/process.js'
+export { cacheDir } from './matrix/run.js'
+export { DEFAULT_CONFIG } from './matrix/main.js'
