@@ -21,6 +21,7 @@ import {
 } from '@better-auth/protocol'
 import { BetterAuthServer, type AccessVerifier, type ExpiryOptions } from '@better-auth/server'
 import type {
+  ServerAccountEventStore,
   ServerAuthenticationKeyStore,
   ServerAuthenticationNonceStore,
   ServerRecoveryHashStore,
@@ -41,6 +42,8 @@ export interface AppStores {
   readonly recoveryHash: ServerRecoveryHashStore
   readonly accessKeyHash: ServerTimeLockStore
   readonly accessNonce: ServerTimeLockStore
+  /** The account event log that `authenticationKey` records into. */
+  readonly accountEvents?: ServerAccountEventStore
 }
 
 export interface AppOptions {

@@ -14,6 +14,8 @@ export {
 export { DEFAULT_EXPIRY, resolveExpiry, type ExpiryOptions } from './config.js'
 export type {
   AccessVerifierOptions,
+  AccountEventListener,
+  AttributesContext,
   AttributesProvider,
   BetterAuthServerOptions,
   SessionSubject,
@@ -21,6 +23,14 @@ export type {
 export { errorResponse } from './error-response.js'
 export { StaticVerificationKeyStore } from './stores/static-verification-keys.js'
 export {
+  AccountHistory,
+  devicesOf,
+  keyAt,
+  type DeviceState,
+  type DeviceSummary,
+} from './history.js'
+export {
+  MemoryAccountEventStore,
   MemoryAuthenticationKeyStore,
   MemoryAuthenticationNonceStore,
   MemoryRecoveryHashStore,

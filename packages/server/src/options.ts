@@ -1,8 +1,10 @@
 import type {
+  AccountEvent,
   Hasher,
   IdentityVerifier,
   JsonValue,
   Noncer,
+  ServerAccountEventStore,
   ServerAuthenticationKeyStore,
   ServerAuthenticationNonceStore,
   ServerRecoveryHashStore,
@@ -20,8 +22,24 @@ export interface SessionSubject {
   readonly device: string
 }
 
-/** Supplies the attributes of a new session's token (roles, permissions…). */
-export type AttributesProvider = (subject: SessionSubject) => JsonValue | Promise<JsonValue>
+/** Which token the attributes are for: a new session's, or a refreshed one's. */
+export type AttributesContext =
+  | { readonly session: 'create' }
+  /** `current`: the attributes of the token being refreshed. */
+  | { readonly session: 'refresh'; readonly current: JsonValue }
+
+/**
+ * Supplies the attributes of a session's tokens (roles, permissions…). Called when a session is
+ * created and again at every refresh, so a role change reaches the device within one access
+ * token lifetime; return `context.current` to keep a session's attributes as they were.
+ */
+export type AttributesProvider = (
+  subject: SessionSubject,
+  context: AttributesContext,
+) => JsonValue | Promise<JsonValue>
+
+/** Hears each committed account event, in process. */
+export type AccountEventListener = (event: AccountEvent) => void
 
 export interface BetterAuthServerOptions {
   readonly crypto: {
@@ -51,9 +69,14 @@ export interface BetterAuthServerOptions {
      * server's own access key only; add retired keys here during a key rotation.
      */
     readonly accessVerificationKeys?: VerificationKeyStore
+    /**
+     * The account event log, kept by the same backend as `authenticationKey` (the pair a stores
+     * class gives): given, every change and session is recorded, and `server.history` answers.
+     */
+    readonly accountEvents?: ServerAccountEventStore
   }
   readonly expiry?: Partial<ExpiryOptions>
-  /** Token attributes for a new session; default `{}`. */
+  /** Token attributes at session creation and refresh; default `{}`, kept at refresh. */
   readonly attributes?: AttributesProvider
   /** Largest accepted message, in UTF-16 code units (default 64 KiB). */
   readonly maxMessageLength?: number

@@ -17,6 +17,8 @@ import {
   signPayload,
   verifyEnvelope,
   type AccessTokenBody,
+  type AccountEvent,
+  type AccountEventType,
   type DeviceKey,
   type Envelope,
   type JsonValue,
@@ -24,6 +26,7 @@ import {
   type RequestEnvelope,
   type ResponseBody,
   type RotationChange,
+  type ServerAccountEventStore,
   type VerificationKeyStore,
 } from '@better-auth/protocol'
 import { AccessVerifier, signAccessResponse } from './access-verifier.js'
@@ -34,8 +37,10 @@ import {
   spentAccessKeyLockExpiry,
   type ExpiryOptions,
 } from './config.js'
+import { AccountHistory } from './history.js'
 import type {
   AccessVerifierOptions,
+  AccountEventListener,
   AttributesProvider,
   BetterAuthServerOptions,
 } from './options.js'
@@ -44,6 +49,12 @@ import { verificationKeyFailure } from './stores/verification-key-failure.js'
 
 type Authentication = Omit<DeviceKey, never>
 
+/** What the server knows of a change when it builds its event. */
+type EventFacts = Pick<AccountEvent, 'type' | 'identity' | 'device' | 'target'> & {
+  readonly publicKey: string
+  readonly rotationHash: string
+}
+
 /**
  * The protocol's server side: one method per protocol, raw request text in, signed response text
  * out. Every method parses and validates before any crypto, verifies signatures over the received
@@ -51,7 +62,11 @@ type Authentication = Omit<DeviceKey, never>
  */
 export class BetterAuthServer {
   readonly expiry: ExpiryOptions
+  /** The account event log's queries; undefined when no `stores.accountEvents` is configured. */
+  readonly history: AccountHistory | undefined
   readonly #options: BetterAuthServerOptions
+  readonly #events: ServerAccountEventStore | undefined
+  readonly #listeners = new Set<AccountEventListener>()
   readonly #attributes: AttributesProvider
   readonly #maxLength: number
   readonly #accessKeys: VerificationKeyStore
@@ -63,7 +78,9 @@ export class BetterAuthServer {
     validateOptions(options)
     this.#options = options
     this.expiry = resolveExpiry(options.expiry)
-    this.#attributes = options.attributes ?? (() => ({}))
+    this.#attributes = options.attributes ?? defaultAttributes
+    this.#events = options.stores.accountEvents
+    this.history = this.#events === undefined ? undefined : new AccountHistory(this.#events)
     this.#maxLength = positiveInteger(
       'maxMessageLength',
       options.maxMessageLength,
@@ -125,6 +142,22 @@ export class BetterAuthServer {
     )
   }
 
+  /**
+   * Calls `listener` with each account event once it is committed, in this process. Delivery is
+   * best effort (a listener that throws is skipped, and a crash loses what was not yet handed
+   * over); for delivery that survives restarts read the log (`stores.accountEvents.feed`), as
+   * the webhooks do. Returns the unsubscribe function.
+   */
+  subscribe(listener: AccountEventListener): () => void {
+    if (typeof listener !== 'function') {
+      throw new ConfigurationError('listener', 'must be a function')
+    }
+    this.#listeners.add(listener)
+    return () => {
+      this.#listeners.delete(listener)
+    }
+  }
+
   /** Dispatches by protocol name (as in `protocols`) — handy for routers. */
   handle(protocol: ProtocolName, message: string): Promise<string> {
     switch (protocol) {
@@ -163,14 +196,17 @@ export class BetterAuthServer {
     )
     await this.#checkDeviceDerivation(auth)
     const { authenticationKey, recoveryHash } = this.#options.stores
-    await authenticationKey.registerIdentity(deviceKey(auth))
+    // The recovery hash first: the key store's write, which records the event, is the commit.
+    await recoveryHash.register(auth.identity, auth.recoveryHash)
+    const event = await this.#event(request, { type: 'account-created', ...auth })
     try {
-      await recoveryHash.register(auth.identity, auth.recoveryHash)
+      await authenticationKey.registerIdentity(deviceKey(auth), event)
     } catch (error) {
       // Undo the half-created account so the same request can be retried.
-      await authenticationKey.deleteIdentity(auth.identity).catch(() => undefined)
+      await recoveryHash.delete(auth.identity).catch(() => undefined)
       throw error
     }
+    this.#publish(event)
     return this.#respond('createAccount', request, {})
   }
 
@@ -184,14 +220,16 @@ export class BetterAuthServer {
     const presentedHash = await hasher.sum(auth.recoveryKey)
     // The compare-and-set makes the recovery key single use even under concurrent requests.
     await recoveryHash.rotate(auth.identity, presentedHash, auth.recoveryHash)
+    const event = await this.#event(request, { type: 'account-recovered', ...auth })
     try {
-      await authenticationKey.replaceAllDevices(deviceKey(auth))
+      await authenticationKey.replaceAllDevices(deviceKey(auth), event)
     } catch (error) {
       await recoveryHash
         .rotate(auth.identity, auth.recoveryHash, presentedHash)
         .catch(() => undefined)
       throw error
     }
+    this.#publish(event)
     return this.#respond('recoverAccount', request, {})
   }
 
@@ -199,7 +237,7 @@ export class BetterAuthServer {
     const request = this.#parse('deleteAccount', message)
     const auth = request.payload.request.authentication
     await this.#verify(request, auth.publicKey)
-    await this.#rotate(auth, { kind: 'delete-identity' })
+    await this.#rotate(request, 'account-deleted', auth, { kind: 'delete-identity' })
     // Only once the devices are gone: a refused request must not touch the recovery hash.
     await this.#options.stores.recoveryHash.delete(auth.identity)
     return this.#respond('deleteAccount', request, {})
@@ -209,7 +247,7 @@ export class BetterAuthServer {
     const request = this.#parse('rotateDevice', message)
     const auth = request.payload.request.authentication
     await this.#verify(request, auth.publicKey)
-    await this.#rotate(auth)
+    await this.#rotate(request, 'device-rotated', auth)
     return this.#respond('rotateDevice', request, {})
   }
 
@@ -229,10 +267,13 @@ export class BetterAuthServer {
     await this.#checkDeviceDerivation(linked)
     if (!constantTimeEqual(linked.identity, auth.identity)) throw new MismatchedIdentitiesError()
     const { device, publicKey, rotationHash } = linked
-    await this.#rotate(auth, {
-      kind: 'register-device',
-      device: { device, publicKey, rotationHash },
-    })
+    await this.#rotate(
+      request,
+      'device-linked',
+      auth,
+      { kind: 'register-device', device: { device, publicKey, rotationHash } },
+      { device, publicKey, rotationHash },
+    )
     return this.#respond('linkDevice', request, {})
   }
 
@@ -240,7 +281,13 @@ export class BetterAuthServer {
     const request = this.#parse('unlinkDevice', message)
     const { authentication: auth, link } = request.payload.request
     await this.#verify(request, auth.publicKey)
-    await this.#rotate(auth, { kind: 'revoke-device', device: link.device })
+    await this.#rotate(
+      request,
+      'device-unlinked',
+      auth,
+      { kind: 'revoke-device', device: link.device },
+      { device: link.device },
+    )
     return this.#respond('unlinkDevice', request, {})
   }
 
@@ -250,7 +297,7 @@ export class BetterAuthServer {
     // The recovery hash lives in another store, so this cannot be one atomic step; the only
     // refusal `replace` has (no recovery hash) is impossible for an account the server created.
     await this.#verify(request, auth.publicKey)
-    await this.#rotate(auth)
+    await this.#rotate(request, 'recovery-key-changed', auth)
     await this.#options.stores.recoveryHash.replace(auth.identity, auth.recoveryHash)
     return this.#respond('changeRecoveryKey', request, {})
   }
@@ -283,7 +330,10 @@ export class BetterAuthServer {
       authentication.device,
     )
     await this.#verify(request, publicKey)
-    const attributes = await this.#attributes({ identity, device: authentication.device })
+    const subject = { identity, device: authentication.device }
+    const attributes = await this.#attributes(subject, { session: 'create' })
+    // Recorded before the token exists: every issued session is in the log (see the README).
+    await this.#appendSessionEvent(request, 'session-created', { ...subject, ...access })
     const token = await this.#issueToken(
       {
         device: authentication.device,
@@ -325,13 +375,18 @@ export class BetterAuthServer {
       now,
     )
     if (!reserved) throw new ReplayError('access-key')
+    const subject = { identity: body.identity, device: body.device }
+    const attributes = await this.#attributes(subject, {
+      session: 'refresh',
+      current: body.attributes,
+    })
+    await this.#appendSessionEvent(request, 'session-refreshed', { ...subject, ...access })
     const token = await this.#issueToken(
       {
-        device: body.device,
-        identity: body.identity,
+        ...subject,
         publicKey: access.publicKey,
         rotationHash: access.rotationHash,
-        attributes: body.attributes,
+        attributes,
       },
       now,
       refreshExpiry,
@@ -367,11 +422,69 @@ export class BetterAuthServer {
    * not the device exists, and the store answers an unknown, revoked or out-of-step device alike
    * (BA104): a stranger learns nothing about which devices are live.
    */
-  async #rotate(auth: Authentication, change?: RotationChange): Promise<void> {
+  async #rotate(
+    request: RequestEnvelope<ProtocolName>,
+    type: AccountEventType,
+    auth: Authentication,
+    change?: RotationChange,
+    target?: AccountEvent['target'],
+  ): Promise<void> {
     const revealedHash = await this.#options.crypto.hasher.sum(auth.publicKey)
     const store = this.#options.stores.authenticationKey
-    if (change === undefined) await store.rotate(deviceKey(auth), revealedHash)
-    else await store.rotateAndApply(deviceKey(auth), revealedHash, change)
+    const event = await this.#event(request, { type, ...auth, target })
+    if (change === undefined) await store.rotate(deviceKey(auth), revealedHash, event)
+    else await store.rotateAndApply(deviceKey(auth), revealedHash, change, event)
+    this.#publish(event)
+  }
+
+  /**
+   * The event of a change, for the key store to record with it; undefined without a log, so a
+   * deployment without one passes nothing and pays nothing.
+   */
+  async #event(
+    request: RequestEnvelope<ProtocolName>,
+    facts: EventFacts,
+  ): Promise<AccountEvent | undefined> {
+    if (this.#events === undefined) return undefined
+    const { type, identity, device, publicKey, rotationHash, target } = facts
+    return {
+      id: await this.#options.crypto.noncer.generate128(),
+      type,
+      at: this.#now(),
+      identity,
+      device,
+      publicKey,
+      rotationHash,
+      nonce: request.payload.access.nonce,
+      ...(target === undefined ? {} : { target }),
+    }
+  }
+
+  /**
+   * Session changes live in the challenge and access-key stores, maybe another backend than the
+   * log: the event is appended once the single-use check has passed and before the token is
+   * issued, so a failed append fails the request and no token exists without its event.
+   */
+  async #appendSessionEvent(
+    request: RequestEnvelope<ProtocolName>,
+    type: 'session-created' | 'session-refreshed',
+    facts: Omit<EventFacts, 'type'>,
+  ): Promise<void> {
+    const event = await this.#event(request, { type, ...facts })
+    if (event === undefined) return
+    await this.#events!.append(event)
+    this.#publish(event)
+  }
+
+  #publish(event: AccountEvent | undefined): void {
+    if (event === undefined) return
+    for (const listener of this.#listeners) {
+      try {
+        listener(event)
+      } catch {
+        // A listener's failure must not turn a committed change into an error response.
+      }
+    }
   }
 
   async #verifyToken(decoded: Awaited<ReturnType<typeof decodeAccessToken>>): Promise<void> {
@@ -421,6 +534,9 @@ export class BetterAuthServer {
   }
 }
 
+const defaultAttributes: AttributesProvider = (_subject, context) =>
+  context.session === 'refresh' ? context.current : {}
+
 function deviceKey(auth: Authentication): DeviceKey {
   return {
     identity: auth.identity,
@@ -465,6 +581,14 @@ function validateOptions(options: BetterAuthServerOptions): void {
     'delete',
   ])
   requireMethods('stores.accessKeyHash', options.stores.accessKeyHash, ['reserve'])
+  if (options.stores.accountEvents !== undefined) {
+    requireMethods('stores.accountEvents', options.stores.accountEvents, [
+      'append',
+      'history',
+      'feed',
+      'erase',
+    ])
+  }
   if (options.stores.accessVerificationKeys !== undefined) {
     requireMethods('stores.accessVerificationKeys', options.stores.accessVerificationKeys, ['get'])
   }

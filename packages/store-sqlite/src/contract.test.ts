@@ -21,6 +21,7 @@ describeStoreContract('sqlite, one connection', {
   recoveryHash: () => shared.recoveryHash,
   authenticationNonce: () => shared.authenticationNonce,
   timeLock: () => shared.accessKeyHash,
+  accountEvents: () => shared,
 })
 
 // A new connection to one file for every store, as separate server processes would have, and
@@ -31,6 +32,11 @@ describeStoreContract('sqlite, a connection per store', {
   recoveryHash: () => open({ filename: perStore }).recoveryHash,
   authenticationNonce: () => open({ filename: perStore, sweepIntervalMs: 0 }).authenticationNonce,
   timeLock: () => open({ filename: perStore, sweepIntervalMs: 0 }).accessNonce,
+  // The log read through another connection than the one that wrote it.
+  accountEvents: () => ({
+    authenticationKey: open({ filename: perStore }).authenticationKey,
+    accountEvents: open({ filename: perStore }).accountEvents,
+  }),
 })
 
 describeStoreContract('sqlite, :memory:', {
@@ -38,6 +44,7 @@ describeStoreContract('sqlite, :memory:', {
   recoveryHash: () => open({ filename: ':memory:' }).recoveryHash,
   authenticationNonce: () => open({ filename: ':memory:' }).authenticationNonce,
   timeLock: () => open({ filename: ':memory:' }).accessKeyHash,
+  accountEvents: () => open({ filename: ':memory:' }),
 })
 
 afterAll(async () => {

@@ -23,6 +23,7 @@ export interface Statement<P extends unknown[] = unknown[], R = unknown> {
   run(...params: P): { readonly changes: number }
   /** The first row, or undefined; a `… RETURNING` statement completes all its changes. */
   get(...params: P): R | undefined
+  all(...params: P): R[]
 }
 
 /**
@@ -91,6 +92,7 @@ export function wrap(db: DatabaseSync): Database {
           return { changes: Number(changes) }
         },
         get: (...params) => statement.get(...(params as SQLInputValue[])) as R | undefined,
+        all: (...params) => statement.all(...(params as SQLInputValue[])) as R[],
       }
     },
     exec: (sql) => db.exec(sql),

@@ -20,6 +20,7 @@ interface Migration {
  *   rows are written before the identity's first device.
  * - expiring rows carry `expires_at` in epoch milliseconds with an index, so sweeping is a range
  *   delete; access key hashes and access nonces share one table under different namespaces.
+ * - account events are append-only rows ordered by `sequence`, outliving their identity.
  */
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -57,6 +58,28 @@ const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (namespace, value)
       ) STRICT, WITHOUT ROWID;
       CREATE INDEX time_locks_expires_at ON time_locks (expires_at);
+    `,
+  },
+  {
+    // The account event log: no reference to identities, so a deleted account keeps its history.
+    // AUTOINCREMENT: a sequence is never reused, not even after the newest events are erased.
+    version: 2,
+    sql: `
+      CREATE TABLE account_events (
+        sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        identity TEXT NOT NULL,
+        device TEXT NOT NULL,
+        public_key TEXT,
+        rotation_hash TEXT,
+        nonce TEXT,
+        target_device TEXT,
+        target_public_key TEXT,
+        target_rotation_hash TEXT
+      ) STRICT;
+      CREATE INDEX account_events_identity ON account_events (identity, sequence);
     `,
   },
 ]

@@ -55,7 +55,7 @@ describe('SqliteStores.open', () => {
     open()
     const db = raw()
     expect(scalar(db, 'PRAGMA journal_mode')).toBe('wal')
-    expect(scalar(db, 'PRAGMA user_version')).toBe(1)
+    expect(scalar(db, 'PRAGMA user_version')).toBe(2)
   })
 
   it('opens a private in-memory database', async () => {
@@ -150,28 +150,30 @@ describe('durability', () => {
     migrate(db)
     migrate(db)
     expect(schema()).toEqual(tables)
-    expect(scalar(db, 'PRAGMA user_version')).toBe(1)
+    expect(scalar(db, 'PRAGMA user_version')).toBe(2)
 
     const reopened = open()
     expect(await reopened.authenticationKey.publicKey(key.identity, key.device)).toBe(key.publicKey)
-    expect(scalar(db, 'PRAGMA user_version')).toBe(1)
+    expect(scalar(db, 'PRAGMA user_version')).toBe(2)
   })
 
   it('migrates a fresh connection it did not open itself', () => {
     const db = raw()
     expect(scalar(db, 'PRAGMA user_version')).toBe(0)
     migrate(db)
-    expect(scalar(db, 'PRAGMA user_version')).toBe(1)
+    expect(scalar(db, 'PRAGMA user_version')).toBe(2)
     const names = db
       .prepare("SELECT name FROM sqlite_schema WHERE type = 'table'")
       .all()
       .map(({ name }) => name)
       .sort()
     expect(names).toEqual([
+      'account_events',
       'authentication_nonces',
       'devices',
       'identities',
       'recovery_hashes',
+      'sqlite_sequence',
       'time_locks',
     ])
   })

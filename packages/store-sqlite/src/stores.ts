@@ -2,11 +2,13 @@ import {
   ConfigurationError,
   Sweeper,
   type Closeable,
+  type ServerAccountEventStore,
   type ServerAuthenticationKeyStore,
   type ServerAuthenticationNonceStore,
   type ServerRecoveryHashStore,
   type ServerTimeLockStore,
 } from '@better-auth/protocol'
+import { SqliteAccountEventStore } from './account-event-store.js'
 import { SqliteAuthenticationKeyStore } from './authentication-key-store.js'
 import { SqliteAuthenticationNonceStore } from './authentication-nonce-store.js'
 import { openDatabase, type Database } from './driver.js'
@@ -40,6 +42,8 @@ const MAX_BUSY_TIMEOUT_MS = 2 ** 31 - 1
  */
 export class SqliteStores implements Closeable {
   readonly authenticationKey: ServerAuthenticationKeyStore
+  /** The account event log `authenticationKey` records into, in the same transactions. */
+  readonly accountEvents: ServerAccountEventStore
   readonly recoveryHash: ServerRecoveryHashStore
   readonly authenticationNonce: ServerAuthenticationNonceStore
   /** Single use of each access key hash on refresh. */
@@ -62,6 +66,7 @@ export class SqliteStores implements Closeable {
     const sweeper = new Sweeper(sweepIntervalMs, this.#sweep)
 
     this.authenticationKey = new SqliteAuthenticationKeyStore(db)
+    this.accountEvents = new SqliteAccountEventStore(db)
     this.recoveryHash = new SqliteRecoveryHashStore(db)
     this.authenticationNonce = new SqliteAuthenticationNonceStore(db, sweeper)
     this.accessKeyHash = new SqliteTimeLockStore(db, 'access-key-hash', sweeper)

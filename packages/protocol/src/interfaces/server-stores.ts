@@ -21,17 +21,102 @@ export type RotationChange =
   | { readonly kind: 'revoke-device'; readonly device: string }
   | { readonly kind: 'delete-identity' }
 
+/** What happened to an account: one event per state change. */
+export type AccountEventType =
+  | 'account-created'
+  | 'device-rotated'
+  | 'device-linked'
+  | 'device-unlinked'
+  | 'account-recovered'
+  | 'recovery-key-changed'
+  | 'account-deleted'
+  | 'session-created'
+  | 'session-refreshed'
+  /** An operator revoked a device (no request of the account's own). */
+  | 'device-revoked'
+
+/**
+ * One immutable entry of an account's history. Stores keep it verbatim; the server builds it.
+ * `publicKey` and `rotationHash` are what the change established for `device`: its next
+ * authentication key and commitment, or for session events the session's access key. They and
+ * `nonce` are absent only for an operator's change, which has no request of the account's own.
+ */
+export interface AccountEvent {
+  /** Unique, so that receivers of a redelivered event can drop the copy. */
+  readonly id: string
+  readonly type: AccountEventType
+  /** Server time of the change, in epoch milliseconds. */
+  readonly at: number
+  readonly identity: string
+  /** The device that made the change; after a recovery, the new device. */
+  readonly device: string
+  readonly publicKey?: string
+  readonly rotationHash?: string
+  /** The nonce of the request that made the change. */
+  readonly nonce?: string
+  /**
+   * The other device the change was about: `device-linked` the new device with its key,
+   * `device-unlinked` and `device-revoked` the revoked device.
+   */
+  readonly target?: {
+    readonly device: string
+    readonly publicKey?: string
+    readonly rotationHash?: string
+  }
+}
+
+/** An event as the log holds it. */
+export interface RecordedAccountEvent extends AccountEvent {
+  /**
+   * Its position in the store's log: increasing in commit order across every identity, never
+   * reused. A reader that remembers the last sequence it saw misses nothing with `feed`.
+   */
+  readonly sequence: number
+}
+
+export interface AccountHistoryOptions {
+  /** Only events with a larger sequence (default: from the start). */
+  readonly after?: number
+  /** At most this many events (default: all). */
+  readonly limit?: number
+}
+
+/**
+ * The account event log. Changes of the authentication key store carry their event (the optional
+ * `event` argument of its writes), and a store that keeps a log records it in the same atomic
+ * step as the change: committed together or not at all. `append` is for the changes that live
+ * in other stores (sessions: the challenge and access-key stores). Deleting an identity keeps its
+ * events (a tombstone); only `erase` removes them.
+ */
+export interface ServerAccountEventStore {
+  /** Records an event whose change another store made. */
+  append(event: AccountEvent): Promise<void>
+  /** The identity's events, oldest first. */
+  history(
+    identity: string,
+    options?: AccountHistoryOptions,
+  ): Promise<readonly RecordedAccountEvent[]>
+  /** Every identity's events with a sequence above `after`, oldest first, at most `limit`. */
+  feed(after: number, limit: number): Promise<readonly RecordedAccountEvent[]>
+  /** Erases every event of the identity (an operator's decision); resolves how many went. */
+  erase(identity: string): Promise<number>
+}
+
+/**
+ * Every write takes the change's `event` (see ServerAccountEventStore); a store with a log records
+ * it atomically with the change, and only when the change happens: a refused call records nothing.
+ */
 export interface ServerAuthenticationKeyStore {
   /**
    * Registers the first device of a new identity. AlreadyExistsError('identity') when the
    * identity exists (including with all devices revoked).
    */
-  registerIdentity(key: DeviceKey): Promise<void>
+  registerIdentity(key: DeviceKey, event?: AccountEvent): Promise<void>
   /**
    * Registers a further device of an existing identity. InvalidIdentityError when the identity
    * does not exist, AlreadyExistsError('device') when the device id was ever used in it.
    */
-  registerDevice(key: DeviceKey): Promise<void>
+  registerDevice(key: DeviceKey, event?: AccountEvent): Promise<void>
   /**
    * Compare-and-set: replaces (publicKey, rotationHash) only if the active device's stored
    * rotationHash equals `revealedHash` (= hash(key.publicKey)). InvalidHashError('rotation')
@@ -39,7 +124,7 @@ export interface ServerAuthenticationKeyStore {
    * revoked (which has no commitment to match), so the answer does not tell a stranger whether a
    * device is live. Of concurrent calls revealing the same key, exactly one succeeds.
    */
-  rotate(key: DeviceKey, revealedHash: string): Promise<void>
+  rotate(key: DeviceKey, revealedHash: string, event?: AccountEvent): Promise<void>
   /**
    * `rotate` and `change` as one atomic step: both happen, or neither does. The rotation is checked
    * first (InvalidHashError('rotation') as for `rotate`), then the change:
@@ -50,19 +135,24 @@ export interface ServerAuthenticationKeyStore {
    * A refused call changes nothing, the commitment included, so the device can still rotate with
    * the same key. Of concurrent calls revealing the same key, at most one succeeds.
    */
-  rotateAndApply(key: DeviceKey, revealedHash: string, change: RotationChange): Promise<void>
+  rotateAndApply(
+    key: DeviceKey,
+    revealedHash: string,
+    change: RotationChange,
+    event?: AccountEvent,
+  ): Promise<void>
   /** The active device's current public key; InvalidDeviceError when unknown or revoked. */
   publicKey(identity: string, device: string): Promise<string>
   /** Revokes one device; InvalidDeviceError when it is not active. */
-  revokeDevice(identity: string, device: string): Promise<void>
+  revokeDevice(identity: string, device: string, event?: AccountEvent): Promise<void>
   /**
    * Atomically revokes every device of the identity and registers `key` as its only active device.
    * InvalidIdentityError when the identity does not exist; AlreadyExistsError('device') when the
    * device id was ever used in the identity, and then nothing changes.
    */
-  replaceAllDevices(key: DeviceKey): Promise<void>
+  replaceAllDevices(key: DeviceKey, event?: AccountEvent): Promise<void>
   /** Removes the identity and all of its devices; a no-op when it does not exist. */
-  deleteIdentity(identity: string): Promise<void>
+  deleteIdentity(identity: string, event?: AccountEvent): Promise<void>
 }
 
 export interface ServerRecoveryHashStore {

@@ -6,6 +6,7 @@ import {
   type ServerTimeLockStore,
 } from '@better-auth/protocol'
 import { afterAll, describe } from 'vitest'
+import { describeAccountEvents, type AccountEventStores } from './account-events.js'
 import { describeAuthenticationKeyStore } from './authentication-key-store.js'
 import { describeAuthenticationNonceStore } from './authentication-nonce-store.js'
 import { describeRecoveryHashStore } from './recovery-hash-store.js'
@@ -22,6 +23,8 @@ export interface StoreContractTarget {
   readonly recoveryHash?: StoreFactory<ServerRecoveryHashStore>
   readonly authenticationNonce?: StoreFactory<ServerAuthenticationNonceStore>
   readonly timeLock?: StoreFactory<ServerTimeLockStore>
+  /** A key store with the event log it records into (one backend). */
+  readonly accountEvents?: StoreFactory<AccountEventStores>
   /** Releases what the factories opened (connections, temporary files); runs after all tests. */
   readonly cleanup?: () => Promise<void>
 }
@@ -49,8 +52,9 @@ export function describeStoreContract(
   if (!Number.isSafeInteger(concurrency) || concurrency < 2) {
     throw new ConfigurationError('concurrency', 'must be an integer of at least 2')
   }
-  const { authenticationKey, recoveryHash, authenticationNonce, timeLock, cleanup } = target
-  if (!authenticationKey && !recoveryHash && !authenticationNonce && !timeLock) {
+  const { authenticationKey, recoveryHash, authenticationNonce, timeLock, accountEvents, cleanup } =
+    target
+  if (!authenticationKey && !recoveryHash && !authenticationNonce && !timeLock && !accountEvents) {
     throw new ConfigurationError('target', 'provide at least one store factory')
   }
 
@@ -66,5 +70,6 @@ export function describeStoreContract(
       describeTimeLockStore(timeLock, concurrency)
       describeReplayAcrossClocks(timeLock)
     }
+    if (accountEvents) describeAccountEvents(accountEvents, concurrency)
   })
 }

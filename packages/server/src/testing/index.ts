@@ -10,6 +10,7 @@ export {
   type StoreContractTarget,
   type StoreFactory,
 } from './contract.js'
+export type { AccountEventStores } from './account-events.js'
 export {
   expectBetterAuthError,
   expectRejection,

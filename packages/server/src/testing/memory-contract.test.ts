@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
+  MemoryAccountEventStore,
   MemoryAuthenticationKeyStore,
   MemoryAuthenticationNonceStore,
   MemoryRecoveryHashStore,
@@ -12,6 +13,10 @@ describeStoreContract('memory stores', {
   recoveryHash: () => new MemoryRecoveryHashStore(),
   authenticationNonce: () => new MemoryAuthenticationNonceStore(),
   timeLock: () => new MemoryTimeLockStore(),
+  accountEvents: () => {
+    const accountEvents = new MemoryAccountEventStore()
+    return { authenticationKey: new MemoryAuthenticationKeyStore(accountEvents), accountEvents }
+  },
 })
 
 describe('@better-auth/server/testing', () => {

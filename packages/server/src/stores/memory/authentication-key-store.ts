@@ -1,10 +1,12 @@
 import {
   constantTimeEqual,
   storeErrors,
+  type AccountEvent,
   type DeviceKey,
   type RotationChange,
   type ServerAuthenticationKeyStore,
 } from '@better-auth/protocol'
+import type { MemoryAccountEventStore } from './account-event-store.js'
 
 interface DeviceRecord {
   publicKey: string
@@ -14,31 +16,44 @@ interface DeviceRecord {
 
 /**
  * Each method runs to completion without awaiting between its check and its write, which is
- * what makes it atomic on JavaScript's single thread.
+ * what makes it atomic on JavaScript's single thread. Given a log, each write records its event
+ * in that same synchronous step, after every check has passed.
  */
 export class MemoryAuthenticationKeyStore implements ServerAuthenticationKeyStore {
   readonly #identities = new Map<string, Map<string, DeviceRecord>>()
+  readonly #log: MemoryAccountEventStore | undefined
 
-  registerIdentity(key: DeviceKey): Promise<void> {
-    if (this.#identities.has(key.identity)) return Promise.reject(storeErrors.identityExists())
-    this.#identities.set(key.identity, new Map([[key.device, record(key)]]))
-    return Promise.resolve()
+  constructor(log?: MemoryAccountEventStore) {
+    this.#log = log
   }
 
-  registerDevice(key: DeviceKey): Promise<void> {
-    const devices = this.#identities.get(key.identity)
-    if (devices === undefined) return Promise.reject(storeErrors.unknownIdentity())
-    if (devices.has(key.device)) return Promise.reject(storeErrors.deviceExists())
-    devices.set(key.device, record(key))
-    return Promise.resolve()
+  registerIdentity(key: DeviceKey, event?: AccountEvent): Promise<void> {
+    return this.#settle(event, () => {
+      if (this.#identities.has(key.identity)) throw storeErrors.identityExists()
+      this.#identities.set(key.identity, new Map([[key.device, record(key)]]))
+    })
   }
 
-  rotate(key: DeviceKey, revealedHash: string): Promise<void> {
-    return this.#settle(() => this.#rotate(key, revealedHash)())
+  registerDevice(key: DeviceKey, event?: AccountEvent): Promise<void> {
+    return this.#settle(event, () => {
+      const devices = this.#identities.get(key.identity)
+      if (devices === undefined) throw storeErrors.unknownIdentity()
+      if (devices.has(key.device)) throw storeErrors.deviceExists()
+      devices.set(key.device, record(key))
+    })
   }
 
-  rotateAndApply(key: DeviceKey, revealedHash: string, change: RotationChange): Promise<void> {
-    return this.#settle(() => {
+  rotate(key: DeviceKey, revealedHash: string, event?: AccountEvent): Promise<void> {
+    return this.#settle(event, () => this.#rotate(key, revealedHash)())
+  }
+
+  rotateAndApply(
+    key: DeviceKey,
+    revealedHash: string,
+    change: RotationChange,
+    event?: AccountEvent,
+  ): Promise<void> {
+    return this.#settle(event, () => {
       // Every check before the first write: a refusal leaves the commitment as it was.
       const apply = this.#rotate(key, revealedHash)
       const devices = this.#identities.get(key.identity)!
@@ -70,25 +85,28 @@ export class MemoryAuthenticationKeyStore implements ServerAuthenticationKeyStor
     return Promise.resolve(current.publicKey)
   }
 
-  revokeDevice(identity: string, device: string): Promise<void> {
-    const current = this.#active(identity, device)
-    if (current === undefined) return Promise.reject(storeErrors.unknownDevice())
-    current.active = false
-    return Promise.resolve()
+  revokeDevice(identity: string, device: string, event?: AccountEvent): Promise<void> {
+    return this.#settle(event, () => {
+      const current = this.#active(identity, device)
+      if (current === undefined) throw storeErrors.unknownDevice()
+      current.active = false
+    })
   }
 
-  replaceAllDevices(key: DeviceKey): Promise<void> {
-    const devices = this.#identities.get(key.identity)
-    if (devices === undefined) return Promise.reject(storeErrors.unknownIdentity())
-    if (devices.has(key.device)) return Promise.reject(storeErrors.deviceExists())
-    for (const device of devices.values()) device.active = false
-    devices.set(key.device, record(key))
-    return Promise.resolve()
+  replaceAllDevices(key: DeviceKey, event?: AccountEvent): Promise<void> {
+    return this.#settle(event, () => {
+      const devices = this.#identities.get(key.identity)
+      if (devices === undefined) throw storeErrors.unknownIdentity()
+      if (devices.has(key.device)) throw storeErrors.deviceExists()
+      for (const device of devices.values()) device.active = false
+      devices.set(key.device, record(key))
+    })
   }
 
-  deleteIdentity(identity: string): Promise<void> {
-    this.#identities.delete(identity)
-    return Promise.resolve()
+  deleteIdentity(identity: string, event?: AccountEvent): Promise<void> {
+    return this.#settle(event, () => {
+      this.#identities.delete(identity)
+    })
   }
 
   /**
@@ -106,10 +124,14 @@ export class MemoryAuthenticationKeyStore implements ServerAuthenticationKeyStor
     }
   }
 
-  /** Runs `operation` now, synchronously; what it throws becomes the rejection. */
-  #settle(operation: () => void): Promise<void> {
+  /**
+   * Runs `operation` now, synchronously, then records `event`: only a change that happened is
+   * recorded. What `operation` throws becomes the rejection.
+   */
+  #settle(event: AccountEvent | undefined, operation: () => void): Promise<void> {
     return new Promise((resolve) => {
       operation()
+      if (event !== undefined) this.#log?.record(event)
       resolve()
     })
   }
