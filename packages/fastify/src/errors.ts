@@ -1,10 +1,11 @@
+import { BetterAuthError, InvalidMessageError } from '@better-auth/protocol'
+import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import {
-  BetterAuthError,
-  InvalidMessageError,
-  StorageUnavailableError,
-} from '@better-auth/protocol'
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { mapError as mapCore, type MappedError } from '@better-auth/server/http'
+  failureKind,
+  mapError as mapCore,
+  type Failure,
+  type MappedError,
+} from '@better-auth/server/http'
 
 /** Fastify's own request failures (body too large, bad media type…) are malformed messages. */
 function fromFastify(error: FastifyError): BetterAuthError | undefined {
@@ -49,20 +50,36 @@ export function sendError(
   reply: FastifyReply,
 ): FastifyReply {
   const mapped = mapError(error)
-  if (clientGone(error, request)) {
-    // Routine on any public server; an error line with a stack for each would bury real failures.
-    request.log.info('better-auth: client disconnected before the request was read')
-  } else if (!mapped.known) {
-    request.log.error({ err: error }, 'better-auth: unexpected failure')
-  } else if (error instanceof StorageUnavailableError) {
-    request.log.error(
-      { code: mapped.body.error.code, cause: error.cause },
-      'better-auth: storage unavailable',
-    )
-  } else {
-    request.log.info({ code: mapped.body.error.code }, 'better-auth: request refused')
-  }
+  logFailure(request.log, {
+    error,
+    kind: clientGone(error, request) ? 'disconnected' : failureKind(error),
+    status: mapped.status,
+    code: mapped.body.error.code,
+  })
+  // Unread bytes past the limit are not drained: the connection closes instead.
+  if (mapped.status === 413) void reply.header('connection', 'close')
   return reply.code(mapped.status).type('application/json').send(JSON.stringify(mapped.body))
+}
+
+/** Logs a failure the plugin answered, at a level by kind; never the request body. */
+export function logFailure(log: FastifyBaseLogger, failure: Failure): void {
+  switch (failure.kind) {
+    case 'disconnected':
+      // Routine on any public server; an error line with a stack for each would bury real failures.
+      log.info('better-auth: client disconnected before the request was read')
+      return
+    case 'unexpected':
+      log.error({ err: failure.error }, 'better-auth: unexpected failure')
+      return
+    case 'storage':
+      log.error(
+        { code: failure.code, cause: (failure.error as { cause?: unknown }).cause },
+        'better-auth: storage unavailable',
+      )
+      return
+    case 'refused':
+      log.info({ code: failure.code }, 'better-auth: request refused')
+  }
 }
 
 /** The client closed the connection mid-request: nothing is wrong on our side. */
@@ -70,6 +87,6 @@ function clientGone(error: unknown, request: FastifyRequest): boolean {
   return (
     request.raw.readableAborted ||
     request.raw.socket?.destroyed === true ||
-    (error as { code?: unknown } | null)?.code === 'ECONNRESET'
+    failureKind(error) === 'disconnected'
   )
 }

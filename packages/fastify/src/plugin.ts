@@ -1,12 +1,11 @@
 import {
   ConfigurationError,
-  DEFAULT_MAX_MESSAGE_LENGTH,
-  decodeUtf8,
   protocols,
   type JsonValue,
   type ProtocolName,
 } from '@better-auth/protocol'
 import type { AccessVerifier, BetterAuthServer, VerifiedAccess } from '@better-auth/server'
+import { BetterAuthHttp, readBody, type HttpAnswer } from '@better-auth/server/http'
 import type {
   FastifyInstance,
   FastifyPluginAsync,
@@ -16,8 +15,9 @@ import type {
   RouteOptions,
 } from 'fastify'
 import fp from 'fastify-plugin'
-import { sendError } from './errors.js'
-import { captureRawBody, rawBodyOf } from './raw-body.js'
+import type { Readable } from 'node:stream'
+import { fastifyBody, transformedBody } from './body.js'
+import { logFailure, sendError } from './errors.js'
 
 export type AccessRouteMode = 'access' | 'access-text'
 
@@ -70,7 +70,7 @@ declare module 'fastify' {
   }
 }
 
-function validate(options: BetterAuthPluginOptions) {
+function validate(options: BetterAuthPluginOptions): void {
   if (typeof options !== 'object' || options === null) {
     throw new ConfigurationError('options', 'must be an object')
   }
@@ -80,30 +80,22 @@ function validate(options: BetterAuthPluginOptions) {
   if (options.accessVerifier !== undefined && typeof options.accessVerifier.verify !== 'function') {
     throw new ConfigurationError('accessVerifier', 'must be an AccessVerifier')
   }
-  const prefix = options.prefix ?? ''
-  if (
-    typeof prefix !== 'string' ||
-    (prefix !== '' && (!prefix.startsWith('/') || prefix.endsWith('/')))
-  ) {
-    throw new ConfigurationError('prefix', "must be '' or start with '/' and not end with '/'")
-  }
-  const bodyLimit = options.bodyLimit ?? DEFAULT_MAX_MESSAGE_LENGTH
-  if (!Number.isInteger(bodyLimit) || bodyLimit <= 0) {
-    throw new ConfigurationError('bodyLimit', 'must be a positive integer')
-  }
-  const responseKeyPath = options.responseKeyPath ?? '/key/response'
-  if (
-    responseKeyPath !== false &&
-    (typeof responseKeyPath !== 'string' || !responseKeyPath.startsWith('/'))
-  ) {
-    throw new ConfigurationError('responseKeyPath', "must start with '/' or be false")
-  }
-  return { prefix, bodyLimit, responseKeyPath }
 }
 
 const betterAuthPlugin: FastifyPluginAsync<BetterAuthPluginOptions> = async (fastify, options) => {
-  const { prefix, bodyLimit, responseKeyPath } = validate(options)
+  validate(options)
   const { server, accessVerifier } = options
+  // The framework-neutral core: it reads bodies (content type, limit while streaming, UTF-8),
+  // serves the protocol routes and maps failures to the protocol's error answers.
+  const http = new BetterAuthHttp({
+    server,
+    access: accessVerifier,
+    prefix: options.prefix,
+    paths: options.paths,
+    responseKeyPath: options.responseKeyPath,
+    bodyLimit: options.bodyLimit,
+    onError: (failure) => logFailure(fastify.log, failure),
+  })
 
   const decorator: BetterAuthDecorator = {
     server,
@@ -133,14 +125,14 @@ const betterAuthPlugin: FastifyPluginAsync<BetterAuthPluginOptions> = async (fas
     if (accessVerifier === undefined) {
       throw new ConfigurationError('accessVerifier', `is required by access route ${route.url}`)
     }
-    asAccessRoute(route, decorator, bodyLimit, mode)
+    asAccessRoute(route, http, decorator, mode)
   })
   // A route declared before this plugin loaded (ahead of `register`, or right after it without
   // `await`) never passed through onRoute, so nothing would verify it. Hooks added here still
   // reach such routes: refuse their requests rather than serve them unverified.
   fastify.addHook('onRequest', (request, _reply, done) => {
     const { config, url } = request.routeOptions
-    if (isAccessRoute(config.betterAuth) && (config as unknown as Marked)[WRAPPED] !== true) {
+    if (isAccessRoute(config.betterAuth) && (config as unknown as Marked)[ACCESS_ROUTE] !== true) {
       done(
         new ConfigurationError(
           'betterAuth',
@@ -153,70 +145,83 @@ const betterAuthPlugin: FastifyPluginAsync<BetterAuthPluginOptions> = async (fas
     done()
   })
 
-  // Protocol routes live in their own context: they read bodies as raw text whatever the
-  // content type, without changing how the application's own routes parse theirs.
+  // Protocol routes live in their own context, so their parser does not change how the
+  // application's own routes parse bodies: it hands the core the request stream unread, and the
+  // core reads it (content type, limit, UTF-8) and answers.
   await fastify.register((routes, _options, done) => {
     routes.removeAllContentTypeParsers()
-    // Bytes, not fastify's string parsing: that replaces invalid UTF-8 with U+FFFD, and a
-    // signature must verify exactly the bytes received.
-    routes.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => {
-      try {
-        done(null, decodeUtf8(body as Buffer))
-      } catch (error) {
-        done(error as Error, undefined)
-      }
-    })
+    routes.addContentTypeParser('*', (_request, payload, parsed) => parsed(null, payload))
     routes.setErrorHandler((error, request, reply) => sendError(error, request, reply))
-    for (const name of Object.keys(protocols) as ProtocolName[]) {
-      const path = prefix + (options.paths?.[name] ?? protocols[name].path)
-      routes.post(path, async (request, reply) => {
-        const response = await server.handle(name, request.body as string)
-        return reply.type('application/json').send(response)
-      })
-    }
-    if (responseKeyPath !== false) {
+    const key = options.responseKeyPath ?? '/key/response'
+    const prefix = options.prefix ?? ''
+    const paths = [
+      ...(Object.keys(protocols) as ProtocolName[]).map(
+        (name) => ['POST', prefix + (options.paths?.[name] ?? protocols[name].path)] as const,
+      ),
+      ...(key === false ? [] : [['GET', prefix + key] as const, ['POST', prefix + key] as const]),
+    ]
+    for (const [method, url] of paths) {
+      const route = http.match(method, url)!
       routes.route({
-        method: ['GET', 'POST'],
-        url: prefix + responseKeyPath,
-        handler: async (_request, reply) =>
-          reply.type('text/plain').send(await server.responsePublicKey()),
+        method,
+        url,
+        handler: async (request, reply) =>
+          sendAnswer(
+            reply,
+            await http.serve(route, fastifyBody(request, (request.body as Readable) ?? null)),
+          ),
       })
     }
     done()
   })
 }
 
-// Marks the config of the routes asAccessRoute wrapped; requests to any other access route are
-// refused.
-const WRAPPED = Symbol('better-auth.wrapped')
-type Marked = Partial<Record<typeof WRAPPED, true>>
+function sendAnswer(reply: FastifyReply, answer: HttpAnswer): FastifyReply {
+  // Unread bytes past the limit are not drained: the connection closes instead.
+  if (answer.status === 413) reply.header('connection', 'close')
+  return reply.code(answer.status).type(answer.contentType).send(answer.body)
+}
+
+// Marks the config of the routes asAccessRoute set up; requests to any other access route are
+// refused (see the onRequest hook).
+const ACCESS_ROUTE = Symbol('better-auth.access-route')
+type Marked = Partial<Record<typeof ACCESS_ROUTE, true>>
 
 /**
- * Access routes keep fastify's whole lifecycle, so application hooks run as on any route. The raw
- * body is captured in preParsing (signatures cover the received bytes) and fastify's parser gets a
- * stand-in instead of parsing the envelope a second time. The route's first preValidation hook
- * verifies the request, so body schemas, later preValidation hooks and preHandler hooks all see the
- * verified request: `request.body` is the envelope's `request` member and `request.betterAuth`
- * the token's claims and the nonce. The handler's return value is signed as the response.
+ * Access routes keep fastify's whole lifecycle, so application hooks run as on any route. The
+ * route's last preParsing hook hands the request stream to the core, which reads it (content
+ * type, body limit while streaming, strict UTF-8: signatures cover the received bytes), and
+ * verifies it; like a decompressing hook, it then hands fastify's parser the verified application
+ * data in place of the envelope. The route's first preValidation hook makes `request.body` the
+ * verified data exactly as the verifier read it, so body schemas, later preValidation hooks and
+ * preHandler hooks all see the verified request. The handler's return value is signed as the
+ * response.
  */
 function asAccessRoute(
   route: RouteOptions,
+  http: BetterAuthHttp,
   betterAuth: BetterAuthDecorator,
-  bodyLimit: number,
   mode: AccessRouteMode,
 ) {
   const preParsing = route.preParsing === undefined ? [] : [route.preParsing].flat()
-  route.preParsing = [...preParsing, captureRawBody(bodyLimit)]
-  const preValidation = route.preValidation === undefined ? [] : [route.preValidation].flat()
-  route.preValidation = [
-    async (request: FastifyRequest) => {
-      const message = rawBodyOf(request) ?? ''
+  route.preParsing = [
+    ...preParsing,
+    async (request: FastifyRequest, _reply: FastifyReply, payload: Readable) => {
+      const message = await readBody(fastifyBody(request, payload), http.bodyLimit)
       const verified =
         mode === 'access-text'
           ? await betterAuth.verifyAccess(message, { request: 'text' })
           : await betterAuth.verifyAccess(message)
       request.betterAuth = verified
-      request.body = verified.request
+      const data = mode === 'access-text' ? (verified.request as string) : verified.request
+      return transformedBody(JSON.stringify(data), Buffer.byteLength(message))
+    },
+  ]
+  const preValidation = route.preValidation === undefined ? [] : [route.preValidation].flat()
+  route.preValidation = [
+    (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
+      request.body = request.betterAuth!.request
+      done()
     },
     ...preValidation,
   ]
@@ -239,7 +244,7 @@ function asAccessRoute(
     return reply.type('application/json').send(response)
   }
   // fastify copies the config, symbol keys included, into what request.routeOptions reads.
-  route.config = Object.assign({}, route.config, { [WRAPPED]: true })
+  route.config = Object.assign({}, route.config, { [ACCESS_ROUTE]: true })
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

@@ -25,6 +25,7 @@ export {
 export {
   HttpRefusal,
   STATUS_BY_CODE,
+  failureKind,
   mapError,
   type FailureKind,
   type MappedError,

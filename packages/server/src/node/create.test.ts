@@ -29,6 +29,7 @@ it('pins the public runtime exports of /http and /node', () => {
       "STATUS_BY_CODE",
       "checkContentType",
       "decodeBody",
+      "failureKind",
       "mapError",
       "readBody",
       "toResponse",
