@@ -41,30 +41,106 @@ export async function readBody(body: RequestBody, limit: number): Promise<string
     if (Number.isInteger(length) && length > limit) throw tooLarge(limit)
   }
   if (body.stream === null) return ''
-  const chunks: Uint8Array[] = []
-  let size = 0
-  const keep = (chunk: Uint8Array) => {
-    size += chunk.byteLength
-    if (size > limit) throw tooLarge(limit)
-    chunks.push(chunk)
-  }
-  if (isWebStream(body.stream)) {
-    const reader = body.stream.getReader()
-    try {
-      for (;;) {
-        const { done, value } = await reader.read()
-        if (done) break
-        keep(value)
-      }
-    } catch (error) {
-      void reader.cancel().catch(() => undefined)
-      throw error
-    }
-  } else {
-    // Leaving the loop early (throw) destroys a Node stream: nothing more is read.
-    for await (const chunk of body.stream) keep(chunk)
-  }
+  const { chunks, size } = isWebStream(body.stream)
+    ? await readWebStream(body.stream, limit)
+    : isEmitter(body.stream)
+      ? await readEmitter(body.stream, limit)
+      : await readIterable(body.stream, limit)
   return decode(chunks, size)
+}
+
+interface Received {
+  readonly chunks: Uint8Array[]
+  size: number
+}
+
+function receive(received: Received, chunk: Uint8Array, limit: number): void {
+  received.size += chunk.byteLength
+  if (received.size > limit) throw tooLarge(limit)
+  received.chunks.push(chunk)
+}
+
+async function readWebStream(stream: ReadableStream<Uint8Array>, limit: number) {
+  const received: Received = { chunks: [], size: 0 }
+  const reader = stream.getReader()
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return received
+      receive(received, value, limit)
+    }
+  } catch (error) {
+    void reader.cancel().catch(() => undefined)
+    throw error
+  }
+}
+
+async function readIterable(stream: AsyncIterable<Uint8Array>, limit: number) {
+  const received: Received = { chunks: [], size: 0 }
+  for await (const chunk of stream) receive(received, chunk, limit)
+  return received
+}
+
+/** What a Node readable stream (an `IncomingMessage`, say) offers, without importing Node. */
+interface Emitter extends AsyncIterable<Uint8Array> {
+  on(event: string, listener: (value: never) => void): unknown
+  removeListener(event: string, listener: (value: never) => void): unknown
+  pause(): unknown
+  readonly readableEnded?: boolean
+}
+
+function ignore(): void {}
+
+function isEmitter(stream: BodySource): stream is Emitter {
+  const candidate = stream as Partial<Emitter>
+  return typeof candidate.on === 'function' && typeof candidate.pause === 'function'
+}
+
+/**
+ * A Node stream read through its events rather than an async iterator: this runs on every request
+ * of the Node adapters, and the iterator costs a promise per chunk and a destroy at the end.
+ */
+function readEmitter(stream: Emitter, limit: number): Promise<Received> {
+  return new Promise((resolve, reject) => {
+    const received: Received = { chunks: [], size: 0 }
+    const settle = (error: Error | undefined) => {
+      stream.removeListener('data', onData)
+      stream.removeListener('end', onEnd)
+      stream.removeListener('error', settle)
+      stream.removeListener('close', onClose)
+      if (error === undefined) {
+        resolve(received)
+        return
+      }
+      // A late error of a stream given up on (a socket reset after a refusal) has no one to hear it.
+      stream.on('error', ignore)
+      reject(error)
+    }
+    const onData = (chunk: Uint8Array | string) => {
+      const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk
+      received.size += bytes.byteLength
+      if (received.size > limit) {
+        settle(tooLarge(limit))
+        // Read no further: paused, the stream stops pulling from the socket (the adapters answer
+        // 413 with `connection: close`). Not destroyed: that would reset the socket before the
+        // answer goes out.
+        stream.pause()
+        return
+      }
+      received.chunks.push(bytes)
+    }
+    const onEnd = () => settle(undefined)
+    // Closed before its end without an error: the client went away mid-body.
+    const onClose = () => settle(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }))
+    if (stream.readableEnded === true) {
+      resolve(received)
+      return
+    }
+    stream.on('data', onData)
+    stream.on('end', onEnd)
+    stream.on('error', settle)
+    stream.on('close', onClose)
+  })
 }
 
 /** Decodes bytes already read (e.g. by a framework) with the same limit and UTF-8 rules. */
