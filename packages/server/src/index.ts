@@ -30,6 +30,11 @@ export {
   type DeviceSummary,
 } from './history.js'
 export {
+  DeviceLivenessCache,
+  type DeviceLivenessCacheOptions,
+} from './revocation/device-liveness-cache.js'
+export { MemoryRevocationFeed } from './revocation/memory-feed.js'
+export {
   MemoryAccountEventStore,
   MemoryAuthenticationKeyStore,
   MemoryAuthenticationNonceStore,

@@ -9,6 +9,7 @@ import type {
   ServerAuthenticationNonceStore,
   ServerRecoveryHashStore,
   ServerTimeLockStore,
+  RevocationFeed,
   SigningKey,
   Timestamper,
   TokenEncoder,
@@ -80,6 +81,12 @@ export interface BetterAuthServerOptions {
   readonly attributes?: AttributesProvider
   /** Largest accepted message, in UTF-16 code units (default 64 KiB). */
   readonly maxMessageLength?: number
+  /**
+   * Announces unlinked devices and recovered or deleted accounts once the change is stored, for
+   * verifiers that keep device state in memory (`DeviceLivenessCache`). A failed announcement does
+   * not fail the request: those verifiers re-read the store within their cache lifetime.
+   */
+  readonly revocations?: RevocationFeed
 }
 
 export interface AccessVerifierOptions {

@@ -24,6 +24,7 @@ import {
   type JsonValue,
   type ProtocolName,
   type RequestEnvelope,
+  type Revocation,
   type ResponseBody,
   type RotationChange,
   type ServerAccountEventStore,
@@ -230,6 +231,7 @@ export class BetterAuthServer {
       throw error
     }
     this.#publish(event)
+    await this.#announce({ identity: auth.identity })
     return this.#respond('recoverAccount', request, {})
   }
 
@@ -238,6 +240,7 @@ export class BetterAuthServer {
     const auth = request.payload.request.authentication
     await this.#verify(request, auth.publicKey)
     await this.#rotate(request, 'account-deleted', auth, { kind: 'delete-identity' })
+    await this.#announce({ identity: auth.identity })
     // Only once the devices are gone: a refused request must not touch the recovery hash.
     await this.#options.stores.recoveryHash.delete(auth.identity)
     return this.#respond('deleteAccount', request, {})
@@ -288,6 +291,7 @@ export class BetterAuthServer {
       { kind: 'revoke-device', device: link.device },
       { device: link.device },
     )
+    await this.#announce({ identity: auth.identity, device: link.device })
     return this.#respond('unlinkDevice', request, {})
   }
 
@@ -405,6 +409,11 @@ export class BetterAuthServer {
 
   #verify(envelope: Envelope<unknown>, publicKey: string): Promise<void> {
     return verifyEnvelope(envelope, this.#options.crypto.verifier, publicKey, 'request')
+  }
+
+  /** Best effort by design: the change is stored, and verifiers' caches expire on their own. */
+  async #announce(revocation: Revocation): Promise<void> {
+    await this.#options.revocations?.publish(revocation).catch(() => undefined)
   }
 
   async #checkDeviceDerivation(auth: { device: string; publicKey: string; rotationHash: string }) {
@@ -591,6 +600,9 @@ function validateOptions(options: BetterAuthServerOptions): void {
   }
   if (options.stores.accessVerificationKeys !== undefined) {
     requireMethods('stores.accessVerificationKeys', options.stores.accessVerificationKeys, ['get'])
+  }
+  if (options.revocations !== undefined) {
+    requireMethods('revocations', options.revocations, ['publish', 'subscribe'])
   }
   if (options.attributes !== undefined && typeof options.attributes !== 'function') {
     throw new ConfigurationError('attributes', 'must be a function')

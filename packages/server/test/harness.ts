@@ -66,7 +66,7 @@ export interface Harness {
 const ATTRIBUTES: JsonObject = { permissionsByRole: { admin: ['read', 'write'] } }
 
 export async function createHarness(
-  overrides: Partial<Pick<BetterAuthServerOptions, 'expiry' | 'attributes'>> & {
+  overrides: Partial<Pick<BetterAuthServerOptions, 'expiry' | 'attributes' | 'revocations'>> & {
     accessKey?: SigningKey
     responseKey?: SigningKey
   } = {},
@@ -86,6 +86,7 @@ export async function createHarness(
     encoding: { timestamper, tokenEncoder, identityVerifier: new DefaultIdentityVerifier(hasher) },
     stores,
     expiry: overrides.expiry,
+    revocations: overrides.revocations,
     attributes: overrides.attributes ?? (() => ATTRIBUTES),
   }
   const server = new BetterAuthServer(serverOptions)

@@ -191,3 +191,29 @@ export interface ServerTimeLockStore {
 export interface Closeable {
   close(): Promise<void>
 }
+
+/** A device (or, without `device`, every device of an identity) that stopped being active. */
+export interface Revocation {
+  readonly identity: string
+  readonly device?: string
+}
+
+export interface RevocationListener {
+  revoked(revocation: Revocation): void
+  /** Revocations may have been missed (a lost connection): forget everything learned so far. */
+  reset(): void
+}
+
+/**
+ * Carries revocations from the service that makes them to every verifier, so verifiers can keep
+ * device state in memory instead of reading a store per request. Delivery is best effort and
+ * quick (a message bus); verifiers bound staleness with a cache lifetime for anything missed.
+ */
+export interface RevocationFeed {
+  publish(revocation: Revocation): Promise<void>
+  /**
+   * Delivers revocations published from now on, until the returned function is called. Calls
+   * `reset` whenever delivery was interrupted and messages may have been lost.
+   */
+  subscribe(listener: RevocationListener): Promise<() => Promise<void>>
+}
