@@ -1,6 +1,6 @@
 import { requestPersistentStorage } from '@better-auth/client/browser'
 import { BetterAuthProvider, useAccess, useAuth, useSession } from '@better-auth/react'
-import { BetterAuthError, InvalidMessageError } from '@better-auth/protocol'
+import { BetterAuthError, InvalidMessageError, InvalidStateError } from '@better-auth/protocol'
 import { useCallback, useEffect, useState, type ReactNode } from 'react'
 import { hasher, openAccount, pinResponseKey, type Account } from './account.js'
 import { LinkQrCode } from './link-qr-code.js'
@@ -159,7 +159,8 @@ function AccountPanels({
   const act = (task: (active: Account) => Promise<string>) => () =>
     report(async () => {
       const active = account
-      if (active === undefined || loading) throw new InvalidMessageError('account', 'not loaded')
+      if (active === undefined || loading)
+        throw new InvalidStateError('the account is not loaded yet')
       const lock = `better-auth:${active.stores.namespace}`
       return navigator.locks === undefined
         ? task(active)
