@@ -80,6 +80,47 @@ describe('the example server process', () => {
     }
   }, 60_000)
 
+  it('refuses an access request replayed after a crash: its nonce was on disk before the answer', async () => {
+    const crashDir = await mkdtemp(join(tmpdir(), 'better-auth-crash-'))
+    let current = await startServer(['--data-dir', crashDir])
+    const sent: { path: string; message: string }[] = []
+    const network: Network = {
+      sendRequest: (path, message) => {
+        sent.push({ path, message })
+        return new FetchNetwork(current.url).sendRequest(path, message)
+      },
+    }
+    const clients = await httpClients(current.url, {
+      network,
+      responseKey: await fetchResponseKey(current.url),
+    })
+    try {
+      const client = clients.newClient()
+      await client.createAccount(await hasher.sum(await (await generateKey()).public()))
+      await client.createSession()
+      expect(await client.makeAccessRequest('/foo/bar', { foo: 1, bar: 2 })).toEqual({
+        wasFoo: 1,
+        wasBar: 2,
+      })
+      const access = sent.at(-1)!
+      expect(access.path).toBe('/foo/bar')
+
+      // Killed right after the answer: an acknowledged nonce must already be committed.
+      expect(await current.stop('SIGKILL')).toBe(null)
+      current = await startServer(['--data-dir', crashDir])
+      const replay = await fetch(`${current.url}/foo/bar`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: access.message,
+      })
+      expect(replay.status).toBe(409)
+      expect(await replay.json()).toMatchObject({ error: { code: 'BA205' } })
+    } finally {
+      await current.stop()
+      await rm(crashDir, { recursive: true, force: true })
+    }
+  }, 60_000)
+
   it('shuts down gracefully on SIGTERM', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'better-auth-term-'))
     const running = await startServer(['--data-dir', dir])

@@ -179,6 +179,44 @@ describe('durability', () => {
   })
 })
 
+describe('time locks of one event-loop turn', () => {
+  it('are committed together before any of them answers; a repeated value is granted once', async () => {
+    const stores = open()
+    const now = Date.now()
+    const values = Array.from({ length: 20 }, () => randomId('nonce-'))
+    const pending = [...values, values[0]!].map((value) =>
+      stores.accessNonce.reserve(value, now + 30_000, now),
+    )
+    await pending[0]
+    // Another connection (another process) already sees every reservation of the turn.
+    expect(scalar(raw(), "SELECT count(*) FROM time_locks WHERE namespace = 'access-nonce'")).toBe(
+      values.length,
+    )
+    expect(await Promise.all(pending)).toEqual([...values.map(() => true), false])
+  })
+
+  it('write none of their reservations when the turn cannot commit', async () => {
+    const stores = open({ busyTimeoutMs: 0 })
+    const blocker = raw()
+    const now = Date.now()
+    const values = Array.from({ length: 3 }, () => randomId('nonce-'))
+    blocker.exec('BEGIN IMMEDIATE')
+    const failed = await Promise.allSettled(
+      values.map((value) => stores.accessNonce.reserve(value, now + 30_000, now)),
+    )
+    blocker.exec('ROLLBACK')
+    for (const result of failed) {
+      expect(result.status).toBe('rejected')
+      expect((result as PromiseRejectedResult).reason).toBeInstanceOf(StorageUnavailableError)
+    }
+    expect(
+      await Promise.all(
+        values.map((value) => stores.accessNonce.reserve(value, now + 30_000, now)),
+      ),
+    ).toEqual([true, true, true])
+  })
+})
+
 describe('two connections to one file', () => {
   const n = 50
 

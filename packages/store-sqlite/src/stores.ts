@@ -16,6 +16,7 @@ import { settle, toStoreError } from './errors.js'
 import { migrate } from './migrations.js'
 import { SqliteRecoveryHashStore } from './recovery-hash-store.js'
 import { SqliteTimeLockStore } from './time-lock-store.js'
+import { WriteBatch } from './write-batch.js'
 
 export interface SqliteStoresOptions {
   /** Path of the database file (created when missing), or ':memory:' for a private database. */
@@ -69,8 +70,9 @@ export class SqliteStores implements Closeable {
     this.accountEvents = new SqliteAccountEventStore(db)
     this.recoveryHash = new SqliteRecoveryHashStore(db)
     this.authenticationNonce = new SqliteAuthenticationNonceStore(db, sweeper)
-    this.accessKeyHash = new SqliteTimeLockStore(db, 'access-key-hash', sweeper)
-    this.accessNonce = new SqliteTimeLockStore(db, 'access-nonce', sweeper)
+    const batch = new WriteBatch(db)
+    this.accessKeyHash = new SqliteTimeLockStore(db, 'access-key-hash', sweeper, batch)
+    this.accessNonce = new SqliteTimeLockStore(db, 'access-nonce', sweeper, batch)
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { ServerTimeLockStore, Sweeper } from '@better-auth/protocol'
 import type * as Database from './driver.js'
 import { settle } from './errors.js'
+import type { WriteBatch } from './write-batch.js'
 
 export type TimeLockNamespace = 'access-key-hash' | 'access-nonce'
 
@@ -8,10 +9,17 @@ export class SqliteTimeLockStore implements ServerTimeLockStore {
   readonly #reserve: Database.Statement<[string, string, number, number]>
   readonly #namespace: TimeLockNamespace
   readonly #sweeper: Sweeper<number>
+  readonly #batch: WriteBatch
 
-  constructor(db: Database.Database, namespace: TimeLockNamespace, sweeper: Sweeper<number>) {
+  constructor(
+    db: Database.Database,
+    namespace: TimeLockNamespace,
+    sweeper: Sweeper<number>,
+    batch: WriteBatch,
+  ) {
     this.#namespace = namespace
     this.#sweeper = sweeper
+    this.#batch = batch
     // One statement decides and writes: a fresh value is inserted, a lapsed reservation is
     // overwritten, a live one is left alone and the statement changes no row. Exactly one of
     // racing callers, in any process, sees `changes === 1`.
@@ -25,7 +33,10 @@ export class SqliteTimeLockStore implements ServerTimeLockStore {
   reserve(value: string, expiresAt: number, now: number): Promise<boolean> {
     return settle(() => {
       this.#sweeper.maybeSweep(now)
-      return this.#reserve.run(this.#namespace, value, expiresAt, now).changes === 1
+      // One reservation per access request: committed with the rest of this loop turn's.
+      return this.#batch.add(
+        () => this.#reserve.run(this.#namespace, value, expiresAt, now).changes === 1,
+      )
     })
   }
 }
