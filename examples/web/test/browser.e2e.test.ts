@@ -346,7 +346,7 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     await e.unroute('**/account/recover')
     expect(refusedRecovery.state).toBe('error')
     expect(refusedRecovery.text).toMatch(
-      /^error BA104 RemoteError: Hash validation failed \(recovery\)/,
+      /^error BA104 InvalidHashError: Hash validation failed \(recovery\)/,
     )
     // It was the server that refused, not the client before sending.
     expect(recovered).toHaveLength(1)
@@ -389,7 +389,7 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
 
     const spent = await act(e, 'sign-in')
     expect(spent).toMatchObject({ state: 'error' })
-    expect(spent.text).toMatch(/^error BA204 RemoteError: .*challenge/)
+    expect(spent.text).toMatch(/^error BA204 ExpiredNonceError: .*challenge/)
     expect(answered).toEqual([401])
     expect(await inspectChain(e, namespace, 'accessKey')).toEqual(sessionBefore)
     expect(await ok(e, 'call-foo')).toContain('"wasFoo":"hello"')

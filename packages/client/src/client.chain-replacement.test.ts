@@ -9,7 +9,8 @@ import {
   ConfigurationError,
   InvalidStateError,
   NetworkError,
-  RemoteError,
+  AlreadyExistsError,
+  InvalidHashError,
 } from '@better-auth/protocol'
 import type { ClientRotatingKeyStore, PreparedChain, SigningKey } from '@better-auth/protocol'
 import { describe, expect, it } from 'vitest'
@@ -111,7 +112,7 @@ describe('recoverAccount on a device whose chain still works', () => {
     const error = await setup.client
       .recoverAccount(setup.ids.identity, wrong.key, (await recoveryPair()).hash)
       .catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(RemoteError)
+    expect(error).toBeInstanceOf(InvalidHashError)
     expect(error).toMatchObject({ code: 'BA104' })
     expect(await snapshot(setup)).toEqual(before)
     await expectWorking(setup)
@@ -174,7 +175,7 @@ describe('createAccount and generateLinkContainer keep a previous chain', () => 
     )
     network.refuse = { path: '/account/create', code: 'BA602' }
     await expect(client.createAccount((await recoveryPair()).hash)).rejects.toBeInstanceOf(
-      RemoteError,
+      AlreadyExistsError,
     )
     expect(await snapshot(setup)).toEqual(before)
 
@@ -230,7 +231,7 @@ describe('createSession keeps the previous session when it fails', () => {
     const before = await snapshot(setup)
     setup.network.refuse = { path, code: 'BA103' }
     await expect(setup.client.createSession()).rejects.toMatchObject({
-      name: 'RemoteError',
+      name: 'InvalidDeviceError',
       code: 'BA103',
     })
     expect(await snapshot(setup)).toEqual(before)

@@ -5,7 +5,8 @@ import {
   InvalidStateError,
   NetworkError,
   ProtocolError,
-  RemoteError,
+  ERRORS,
+  InvalidHashError,
 } from '@better-auth/protocol'
 import { describe, expect, it } from 'vitest'
 import type { BetterAuthClient } from './client.js'
@@ -218,7 +219,7 @@ describe('network failures', () => {
     expect(await currentAuthKey(stores)).toBe(before)
 
     const retry = await client.rotateDevice().catch((e: unknown) => e)
-    expect(retry).toBeInstanceOf(RemoteError)
+    expect(retry).toBeInstanceOf(InvalidHashError)
     expect(retry).toMatchObject({ code: 'BA104' })
 
     // The recovery key resolves it.
@@ -232,7 +233,7 @@ describe('network failures', () => {
     server.inject('lose-response')
     await expect(client.refreshSession()).rejects.toBeInstanceOf(NetworkError)
     await expect(client.refreshSession()).rejects.toMatchObject({
-      name: 'RemoteError',
+      name: 'ReplayError',
       code: 'BA205',
     })
     await client.createSession()
@@ -242,15 +243,15 @@ describe('network failures', () => {
 })
 
 describe('error bodies', () => {
-  it.each(['BA101', 'BA104', 'BA203', 'BA401'])(
-    '%s becomes a RemoteError with that code',
+  it.each(['BA101', 'BA104', 'BA203', 'BA401'] as const)(
+    '%s becomes the class of that code',
     async (code) => {
       const { server, client, stores } = await setup()
       const before = await currentAuthKey(stores)
       server.rawResponse = JSON.stringify({ error: { code, message: 'refused' } })
       const error = await client.rotateDevice().catch((e: unknown) => e)
-      expect(error).toBeInstanceOf(RemoteError)
-      expect(error).toMatchObject({ code, message: 'refused' })
+      expect(error).toBeInstanceOf(ERRORS[code].class)
+      expect(error).toMatchObject({ code, message: 'refused', context: { remote: true } })
       expect(await currentAuthKey(stores)).toBe(before)
     },
   )
@@ -262,7 +263,7 @@ describe('error bodies', () => {
     await stores.device.store(`E${'A'.repeat(43)}`)
     await stores.authenticationKey.initialize()
     await expect(client.rotateDevice()).rejects.toMatchObject({
-      name: 'RemoteError',
+      name: 'InvalidIdentityError',
       code: 'BA102',
     })
   })

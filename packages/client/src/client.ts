@@ -396,7 +396,7 @@ export class BetterAuthClient {
       return { nonce, message: await signPayload(await stores.accessKey.signer(), payload) }
     })
     const text = await this.#send(network, path, message)
-    throwIfErrorBody(text)
+    throwIfErrorBody(text, 'access')
     const envelope = parseAccessResponse(text)
     await verifyResponse(envelope, responseKeys, nonce)
     return envelope.payload.response as T
@@ -553,7 +553,7 @@ export class BetterAuthClient {
         ? serializeEnvelope(payloadText)
         : await signPayloadText(signer, payloadText)
     const text = await this.#send(network, paths[kind], message)
-    throwIfErrorBody(text)
+    throwIfErrorBody(text, kind === 'refreshSession' ? 'refresh' : undefined)
     return parseResponse(kind, text)
   }
 

@@ -247,7 +247,7 @@ describe('BetterAuthClient over FetchNetwork and HTTP', () => {
     // A protocol failure over HTTP 400 arrives as the server's error.
     await stores.accessKey.initialize()
     await expect(client.refreshSession()).rejects.toMatchObject({
-      name: 'RemoteError',
+      name: 'InvalidHashError',
       code: 'BA104',
     })
   })

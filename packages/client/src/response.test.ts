@@ -1,4 +1,10 @@
-import { DEFAULT_MAX_MESSAGE_LENGTH, ProtocolError, RemoteError } from '@better-auth/protocol'
+import {
+  DEFAULT_MAX_MESSAGE_LENGTH,
+  ExpiredTokenError,
+  InvalidMessageError,
+  MismatchedIdentitiesError,
+  ProtocolError,
+} from '@better-auth/protocol'
 import { describe, expect, it } from 'vitest'
 import { throwIfErrorBody } from './response.js'
 
@@ -12,18 +18,35 @@ function caught(run: () => void): unknown {
 }
 
 describe('throwIfErrorBody', () => {
-  it('turns a known code into a RemoteError with the code and message', () => {
+  it('turns a known code into the class the server threw, with the code and message', () => {
     const error = caught(() =>
       throwIfErrorBody(
         '{"error":{"code":"BA302","message":"Link container identity does not match"}}',
       ),
     )
-    expect(error).toBeInstanceOf(RemoteError)
+    expect(error).toBeInstanceOf(MismatchedIdentitiesError)
     expect(error).toMatchObject({
       code: 'BA302',
+      name: 'MismatchedIdentitiesError',
       message: 'Link container identity does not match',
+      context: { remote: true },
     })
-    expect((error as RemoteError).context['remote']).toBe(true)
+  })
+
+  it("says which token expired, as the server's ExpiredTokenError does", () => {
+    const body = '{"error":{"code":"BA401","message":"Token has expired"}}'
+    for (const token of ['access', 'refresh'] as const) {
+      const error = caught(() => throwIfErrorBody(body, token))
+      expect(error).toBeInstanceOf(ExpiredTokenError)
+      expect(error).toMatchObject({ code: 'BA401', context: { remote: true, tokenType: token } })
+    }
+    // Only an expiry names the token.
+    const other = caught(() =>
+      throwIfErrorBody('{"error":{"code":"BA101","message":"bad"}}', 'access'),
+    )
+    expect(other).toBeInstanceOf(InvalidMessageError)
+    expect(other).toMatchObject({ context: { remote: true } })
+    expect((other as InvalidMessageError).context).not.toHaveProperty('tokenType')
   })
 
   it('tolerates context and a missing message', () => {
@@ -36,8 +59,8 @@ describe('throwIfErrorBody', () => {
     const long = caught(() =>
       throwIfErrorBody(JSON.stringify({ error: { code: 'BA101', message: 'x'.repeat(5000) } })),
     )
-    expect(long).toBeInstanceOf(RemoteError)
-    expect((long as RemoteError).message.length).toBeLessThan(600)
+    expect(long).toBeInstanceOf(InvalidMessageError)
+    expect((long as InvalidMessageError).message.length).toBeLessThan(600)
     const unknown = caught(() =>
       throwIfErrorBody(JSON.stringify({ error: { code: 'Z'.repeat(500), message: 'm' } })),
     )

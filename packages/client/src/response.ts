@@ -2,9 +2,9 @@ import {
   DEFAULT_MAX_MESSAGE_LENGTH,
   IncorrectNonceError,
   ProtocolError,
-  RemoteError,
   constantTimeEqual,
   isErrorCode,
+  remoteError,
   verifyEnvelope,
 } from '@better-auth/protocol'
 import type { Envelope, ServerAccess, VerificationKeyStore } from '@better-auth/protocol'
@@ -20,10 +20,12 @@ function clip(text: string, length: number): string {
 
 /**
  * Servers answer protocol failures with `{"error":{"code","message"}}` and no `payload`. Such a
- * body is reported as the server's error: a RemoteError carrying its code when the code is one
- * of the protocol's, a ProtocolError otherwise. Anything else is left to the response parser.
+ * body is reported as the server's error: the class the server threw for a code of the protocol's
+ * (`remoteError`, `context.remote` true), a ProtocolError otherwise. Anything else is left to the
+ * response parser. `token` is the token the request presented: an ExpiredTokenError (BA401) says
+ * which one expired in `context.tokenType`, as the server's own instance does.
  */
-export function throwIfErrorBody(text: unknown): void {
+export function throwIfErrorBody(text: unknown, token?: 'access' | 'refresh'): void {
   // Oversized or non-string input is rejected by the parser before anything is parsed.
   if (typeof text !== 'string' || text.length > DEFAULT_MAX_MESSAGE_LENGTH) return
   let body: unknown
@@ -40,7 +42,9 @@ export function throwIfErrorBody(text: unknown): void {
   const code = error['code']
   const message =
     typeof error['message'] === 'string' ? clip(error['message'], 500) : `Remote error ${code}`
-  if (isErrorCode(code)) throw new RemoteError(code, message)
+  if (isErrorCode(code)) {
+    throw remoteError(code, message, code === 'BA401' && token ? { tokenType: token } : {})
+  }
   throw new ProtocolError('unknown remote error code', { code: clip(code, 32), message })
 }
 

@@ -3,7 +3,6 @@ import {
   ExpiredTokenError,
   InvalidDeviceError,
   NetworkError,
-  RemoteError,
   decodeAccessToken,
 } from '@better-auth/protocol'
 import type { JsonValue, SigningKey, TokenEncoder } from '@better-auth/protocol'
@@ -78,10 +77,10 @@ const SIGNED_OUT: SessionView = Object.freeze({
  * within the page and, through a cross-tab lock, across tabs sharing persistent stores), backoff
  * on network failure, and sign-out.
  *
- * Errors keep the classes the server throws: an expired refresh is `ExpiredTokenError` with
- * `context.tokenType` `'refresh'`, an access token the server found expired after the one
- * refresh-and-retry is `ExpiredTokenError` `'access'`, a revoked device `InvalidDeviceError`
- * (BA103), a failed connection `NetworkError` (BA801).
+ * Errors are the classes the server throws (the client maps error bodies back to them): an
+ * expired refresh is `ExpiredTokenError` with `context.tokenType` `'refresh'`, an access token the
+ * server found expired after the one refresh-and-retry is `ExpiredTokenError` `'access'`, a
+ * revoked device `InvalidDeviceError` (BA103), a failed connection `NetworkError` (BA801).
  */
 export class BetterAuthSession {
   /** The protocol client, for what the session layer does not wrap. */
@@ -224,17 +223,12 @@ export class BetterAuthSession {
     try {
       return await this.client.makeAccessRequest<T>(path, request, service)
     } catch (error) {
-      if (!(error instanceof RemoteError) || error.code !== 'BA401') throw error
+      if (!(error instanceof ExpiredTokenError)) throw error
     }
-    await this.#refreshFrom((await this.#read()).accessExpiry)
-    try {
-      return await this.client.makeAccessRequest<T>(path, request, service)
-    } catch (error) {
-      if (error instanceof RemoteError && error.code === 'BA401') {
-        throw withCause(new ExpiredTokenError('access'), error)
-      }
-      throw error
-    }
+    // The token read before the request: callers whose refusal arrives after another caller's
+    // refresh then adopt that refresh instead of starting a second one.
+    await this.#refreshFrom(view.accessExpiry)
+    return this.client.makeAccessRequest<T>(path, request, service)
   }
 
   /**
@@ -307,14 +301,11 @@ export class BetterAuthSession {
       this.#schedule()
       return error
     }
-    if (error instanceof RemoteError && (error.code === 'BA401' || error.code === 'BA103')) {
+    if (error instanceof ExpiredTokenError || error instanceof InvalidDeviceError) {
       this.#view = { ...(await this.#read()), status: 'refresh-expired' }
       clearTimeout(this.#timer)
       this.#emit('refresh-impossible')
       this.#broadcast('refresh-impossible')
-      return error.code === 'BA401'
-        ? withCause(new ExpiredTokenError('refresh'), error)
-        : withCause(new InvalidDeviceError('this device is revoked or unknown'), error)
     }
     return error
   }
@@ -438,11 +429,6 @@ const CHANGES: ReadonlySet<string> = new Set<SessionChange>([
 function changeOf(data: unknown): SessionChange | undefined {
   const change = (data as { change?: unknown } | null)?.change
   return typeof change === 'string' && CHANGES.has(change) ? (change as SessionChange) : undefined
-}
-
-function withCause<E extends Error>(error: E, cause: unknown): E {
-  Object.defineProperty(error, 'cause', { value: cause, configurable: true, writable: true })
-  return error
 }
 
 interface LockManagerLike {

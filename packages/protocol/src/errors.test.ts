@@ -5,17 +5,19 @@ import {
   ConfigurationError,
   ExpiredTokenError,
   InvalidMessageError,
-  RemoteError,
   StorageUnavailableError,
+  ERRORS,
   errorBody,
   isErrorCode,
+  remoteError,
+  type ErrorCode,
 } from './errors.js'
 
 describe('errors', () => {
   it('has exactly one class per code of the ERRORS table, named as the table says', () => {
     const classes = Object.values(errors).filter(
       (value): value is typeof BetterAuthError =>
-        typeof value === 'function' && value.prototype instanceof Error && value !== RemoteError,
+        typeof value === 'function' && value.prototype instanceof Error,
     )
     const byCode = Object.fromEntries(classes.map((Class) => [Class.code, Class.name]))
     expect(byCode).toEqual(
@@ -61,10 +63,31 @@ describe('errors', () => {
     })
   })
 
-  it('remote errors keep the server code', () => {
-    const error = new RemoteError('BA204', 'challenge expired')
-    expect(error.code).toBe('BA204')
+  it("the table names each code's class", () => {
+    for (const [code, entry] of Object.entries(ERRORS)) {
+      expect(entry.class.code).toBe(code)
+      expect(entry.class.name).toBe(entry.name)
+    }
+  })
+
+  it.each(Object.keys(ERRORS) as ErrorCode[])(
+    'remoteError(%s) is the class the server threw, with its code, name and message',
+    (code) => {
+      const error = remoteError(code, 'as the server said', { tokenType: 'access' })
+      expect(error).toBeInstanceOf(ERRORS[code].class)
+      expect(error).toBeInstanceOf(BetterAuthError)
+      expect(error).toBeInstanceOf(Error)
+      expect(error).toMatchObject({ code, name: ERRORS[code].name, message: 'as the server said' })
+      expect(error.context).toEqual({ tokenType: 'access', remote: true })
+      expect(String(error)).toBe(`${ERRORS[code].name}: as the server said`)
+      expect(error.toJSON().error.code).toBe(code)
+    },
+  )
+
+  it('remote errors are marked remote whatever context the caller passes', () => {
+    const error = remoteError('BA204', 'challenge expired', { remote: false })
     expect(error.context).toEqual({ remote: true })
+    expect(isErrorCode('BA204')).toBe(true)
     expect(isErrorCode('BA204')).toBe(true)
     expect(isErrorCode('BA999')).toBe(false)
     expect(isErrorCode(42)).toBe(false)

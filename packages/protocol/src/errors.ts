@@ -3,37 +3,6 @@
  * (BA1xx validation, BA2xx cryptographic, BA3xx authentication, BA4xx token, BA5xx temporal,
  * BA6xx storage, BA7xx server key chain, BA8xx transport, BA9xx client state). Context never carries private keys.
  */
-/**
- * Every error code, the class that carries it and the HTTP status a server answers it with: the one
- * table the code union, `isErrorCode` and every server's status mapping are computed from.
- * Client-side codes (BA203, BA7xx, BA801, BA803) answer 502 should a server ever raise them.
- */
-export const ERRORS = {
-  BA000: { name: 'BetterAuthError', status: 500 },
-  BA001: { name: 'ConfigurationError', status: 500 },
-  BA101: { name: 'InvalidMessageError', status: 400 },
-  BA102: { name: 'InvalidIdentityError', status: 401 },
-  BA103: { name: 'InvalidDeviceError', status: 401 },
-  BA104: { name: 'InvalidHashError', status: 401 },
-  BA201: { name: 'InvalidSignatureError', status: 401 },
-  BA203: { name: 'IncorrectNonceError', status: 502 },
-  BA204: { name: 'ExpiredNonceError', status: 401 },
-  BA205: { name: 'ReplayError', status: 409 },
-  BA302: { name: 'MismatchedIdentitiesError', status: 403 },
-  BA401: { name: 'ExpiredTokenError', status: 401 },
-  BA402: { name: 'InvalidTokenError', status: 401 },
-  BA403: { name: 'FutureTokenError', status: 401 },
-  BA501: { name: 'StaleRequestError', status: 401 },
-  BA502: { name: 'FutureRequestError', status: 401 },
-  BA602: { name: 'AlreadyExistsError', status: 409 },
-  BA603: { name: 'StorageUnavailableError', status: 503 },
-  BA701: { name: 'InvalidKeyChainError', status: 502 },
-  BA702: { name: 'InvalidEndorsementError', status: 502 },
-  BA801: { name: 'NetworkError', status: 502 },
-  BA803: { name: 'ProtocolError', status: 502 },
-  BA901: { name: 'InvalidStateError', status: 500 },
-} as const satisfies Readonly<Record<`BA${number}`, { name: string; status: number }>>
-
 export type ErrorCode = keyof typeof ERRORS
 
 export type ErrorContextValue = string | number | boolean | null
@@ -309,14 +278,66 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 }
 
 /**
- * An error reported by a remote server. `code` is the server's code, so callers can switch on it
- * exactly as they would on a local error.
+ * Every error code, the class that carries it and the HTTP status a server answers it with: the one
+ * table the code union, `isErrorCode`, every server's status mapping and the client's mapping of
+ * error bodies back to classes (`remoteError`) are computed from. `name` is the class name as a
+ * string, which survives minification. Client-side codes (BA203, BA7xx, BA801, BA803) answer 502
+ * should a server ever raise them.
  */
-export class RemoteError extends BetterAuthError {
-  override readonly name = 'RemoteError'
-  override readonly code: ErrorCode
-  constructor(code: ErrorCode, message: string) {
-    super(message, { context: { remote: true } })
-    this.code = code
-  }
+export const ERRORS = {
+  BA000: { name: 'BetterAuthError', status: 500, class: BetterAuthError },
+  BA001: { name: 'ConfigurationError', status: 500, class: ConfigurationError },
+  BA101: { name: 'InvalidMessageError', status: 400, class: InvalidMessageError },
+  BA102: { name: 'InvalidIdentityError', status: 401, class: InvalidIdentityError },
+  BA103: { name: 'InvalidDeviceError', status: 401, class: InvalidDeviceError },
+  BA104: { name: 'InvalidHashError', status: 401, class: InvalidHashError },
+  BA201: { name: 'InvalidSignatureError', status: 401, class: InvalidSignatureError },
+  BA203: { name: 'IncorrectNonceError', status: 502, class: IncorrectNonceError },
+  BA204: { name: 'ExpiredNonceError', status: 401, class: ExpiredNonceError },
+  BA205: { name: 'ReplayError', status: 409, class: ReplayError },
+  BA302: { name: 'MismatchedIdentitiesError', status: 403, class: MismatchedIdentitiesError },
+  BA401: { name: 'ExpiredTokenError', status: 401, class: ExpiredTokenError },
+  BA402: { name: 'InvalidTokenError', status: 401, class: InvalidTokenError },
+  BA403: { name: 'FutureTokenError', status: 401, class: FutureTokenError },
+  BA501: { name: 'StaleRequestError', status: 401, class: StaleRequestError },
+  BA502: { name: 'FutureRequestError', status: 401, class: FutureRequestError },
+  BA602: { name: 'AlreadyExistsError', status: 409, class: AlreadyExistsError },
+  BA603: { name: 'StorageUnavailableError', status: 503, class: StorageUnavailableError },
+  BA701: { name: 'InvalidKeyChainError', status: 502, class: InvalidKeyChainError },
+  BA702: { name: 'InvalidEndorsementError', status: 502, class: InvalidEndorsementError },
+  BA801: { name: 'NetworkError', status: 502, class: NetworkError },
+  BA803: { name: 'ProtocolError', status: 502, class: ProtocolError },
+  BA901: { name: 'InvalidStateError', status: 500, class: InvalidStateError },
+} as const satisfies Readonly<
+  Record<
+    `BA${number}`,
+    { name: string; status: number; class: abstract new (...args: never[]) => BetterAuthError }
+  >
+>
+
+/**
+ * The error a server reported in an error body, as the class the server threw: `code`'s class in
+ * ERRORS, with the server's message and `context` `{ remote: true, ...context }` (a server sends no
+ * context; the caller adds what it knows, such as which token expired). Subclass constructors
+ * compose their own messages, so the base constructor builds the instance, with the subclass as its
+ * class.
+ */
+export function remoteError(
+  code: ErrorCode,
+  message: string,
+  context: ErrorContext = {},
+): BetterAuthError {
+  const entry = ERRORS[code]
+  const error = Reflect.construct<[string, ErrorOptions], BetterAuthError>(
+    BetterAuthError,
+    [message, { context: { ...context, remote: true } }],
+    entry.class,
+  )
+  Object.defineProperty(error, 'name', {
+    value: entry.name,
+    writable: true,
+    enumerable: true,
+    configurable: true,
+  })
+  return error
 }

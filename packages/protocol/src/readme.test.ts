@@ -22,7 +22,6 @@ import {
   MismatchedIdentitiesError,
   NetworkError,
   ProtocolError,
-  RemoteError,
   ReplayError,
   StaleRequestError,
   StorageUnavailableError,
@@ -30,6 +29,7 @@ import {
   errorBody,
   parseRequest,
   protocols,
+  remoteError,
   signPayload,
   signPayloadText,
   verifyEnvelope,
@@ -313,7 +313,12 @@ describe('README: errors', () => {
     })
     expect(storage.toJSON().error.context).toEqual({ backend: 'postgres' })
 
-    const remote = new RemoteError('BA204', 'challenge expired')
-    expect(remote).toMatchObject({ code: 'BA204', context: { remote: true } })
+    const remote = remoteError('BA401', 'Token has expired (refresh)', { tokenType: 'refresh' })
+    expect(remote).toBeInstanceOf(ExpiredTokenError)
+    expect(remote).toMatchObject({
+      code: 'BA401',
+      name: 'ExpiredTokenError',
+      context: { remote: true, tokenType: 'refresh' },
+    })
   })
 })

@@ -26,7 +26,7 @@ import {
 } from '@better-auth/crypto/node'
 import {
   InvalidMessageError,
-  RemoteError,
+  InvalidHashError,
   protocols,
   verificationKey,
   type ProtocolName,
@@ -168,7 +168,7 @@ describe('the server rotates its response key during a rotation', () => {
 
     // The server did accept it: sending the same rotation again is refused, and changes nothing.
     const retry = await rejectionOf(client.rotateDevice())
-    expect(retry).toBeInstanceOf(RemoteError)
+    expect(retry).toBeInstanceOf(InvalidHashError)
     expect(retry).toMatchObject({ code: 'BA104' })
     expect(await currentKey('authenticationKey')).toBe(before)
 

@@ -22,6 +22,7 @@ import {
 } from '@better-auth/crypto'
 import { NodeP256SigningKey, NodeP256Verifier } from '@better-auth/crypto/node'
 import {
+  BetterAuthError,
   ExpiredTokenError,
   InvalidDeviceError,
   InvalidMessageError,
@@ -67,9 +68,12 @@ function deployment() {
     expiry: { accessMs: ACCESS_MS, refreshMs: REFRESH_MS },
     attributes: () => ({ role: 'user' }),
   })
+  // The application service's clock, which may run ahead of the client's and the auth server's.
+  let verifierAheadMs = 0
+  const verifierTimestamper = new Rfc3339Timestamper({ clock: () => Date.now() + verifierAheadMs })
   const accessVerifier = new AccessVerifier({
     crypto: { verifier },
-    encoding: { timestamper, tokenEncoder },
+    encoding: { timestamper: verifierTimestamper, tokenEncoder },
     stores: {
       accessNonce: stores.accessNonce,
       accessVerificationKeys: new StaticVerificationKeyStore([accessKey]),
@@ -120,7 +124,9 @@ function deployment() {
     orders,
     serviceKey,
     refreshes: () => calls.get('/session/refresh') ?? 0,
+    calls: (path: string) => calls.get(path) ?? 0,
     setOffline: (value: boolean) => (offline = value),
+    setVerifierAhead: (ms: number) => (verifierAheadMs = ms),
   }
 }
 
@@ -308,6 +314,104 @@ describe('BetterAuthSession', () => {
     expect(session.view.status).toBe('signed-in')
     expect(await session.access('/whoami', {})).toEqual({ device: session.view.device })
     session.stop()
+  })
+
+  describe('an access token the server finds expired (ExpiredTokenError access)', () => {
+    /** Signed in, the refresh timer off, 49 s later: the service, 20 s ahead, sees it expired. */
+    async function expiredAtService() {
+      const app = deployment()
+      const tab = await signedIn(app)
+      tab.session.stop()
+      await vi.advanceTimersByTimeAsync(ACCESS_MS - MARGIN_MS - 1_000)
+      app.setVerifierAhead(20_000)
+      const client = tab.session.client
+      const refused = await client.makeAccessRequest('/whoami', {}).catch((e: unknown) => e)
+      expect(refused).toBeInstanceOf(ExpiredTokenError)
+      expect(refused).toMatchObject({
+        code: 'BA401',
+        name: 'ExpiredTokenError',
+        context: { tokenType: 'access', remote: true },
+      })
+      expect(app.calls('/whoami')).toBe(1)
+      return { app, ...tab }
+    }
+
+    it('is refreshed once and the request retried once', async () => {
+      const { app, session, changes } = await expiredAtService()
+      const before = session.view.accessExpiry!.getTime()
+      expect(await session.access('/whoami', {})).toEqual({ device: session.view.device })
+      expect(app.refreshes()).toBe(1)
+      expect(app.calls('/whoami')).toBe(1 + 2)
+      expect(session.view.accessExpiry!.getTime()).toBeGreaterThan(before)
+      expect(changes.at(-1)).toBe('refreshed')
+    })
+
+    it('100 concurrent access calls that meet it refresh once', async () => {
+      const { app, session } = await expiredAtService()
+      const results = await Promise.all(
+        Array.from({ length: 100 }, () => session.access('/whoami', {})),
+      )
+      expect(app.refreshes()).toBe(1)
+      expect(new Set(results.map((result) => JSON.stringify(result)))).toEqual(
+        new Set([JSON.stringify({ device: session.view.device })]),
+      )
+      expect(app.calls('/whoami')).toBe(1 + 200)
+    })
+
+    it('still refused after the refresh, it surfaces as ExpiredTokenError (access)', async () => {
+      const { app, session } = await expiredAtService()
+      // Even a fresh token is past its expiry by this clock.
+      app.setVerifierAhead(ACCESS_MS + 1_000)
+      const error = await session.access('/whoami', {}).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(ExpiredTokenError)
+      expect(error).toMatchObject({ code: 'BA401', context: { tokenType: 'access' } })
+      expect(app.refreshes()).toBe(1)
+      expect(app.calls('/whoami')).toBe(1 + 2)
+      // The session itself is fine: only the service's clock disagrees.
+      expect(session.view.status).toBe('signed-in')
+    })
+  })
+
+  it('access expiry, refresh expiry, revoked device and no connection are told apart by type and code', async () => {
+    const app = deployment()
+    const kinds: Record<string, { name: string; code: string; tokenType?: unknown }> = {}
+    const record = (kind: string, error: unknown) => {
+      expect(error).toBeInstanceOf(BetterAuthError)
+      const { name, code, context } = error as BetterAuthError
+      kinds[kind] = { name, code, ...(context['tokenType'] && { tokenType: context['tokenType'] }) }
+    }
+
+    const expired = await signedIn(app)
+    expired.session.stop()
+    app.setVerifierAhead(ACCESS_MS + 1_000)
+    record(
+      'access expiry',
+      await expired.session.client.makeAccessRequest('/whoami', {}).catch((e: unknown) => e),
+    )
+    app.setVerifierAhead(0)
+    app.setOffline(true)
+    record('no connection', await expired.session.access('/whoami', {}).catch((e: unknown) => e))
+    app.setOffline(false)
+    vi.setSystemTime(Date.now() + REFRESH_MS + 1_000)
+    record('refresh expiry', await expired.session.refresh().catch((e: unknown) => e))
+
+    const revoked = await signedIn(app)
+    revoked.session.stop()
+    const other = await sessionOf(app)
+    await revoked.session.linkDevice(
+      await other.session.client.generateLinkContainer((await revoked.stores.identity.get())!),
+    )
+    await other.session.signIn()
+    other.session.stop()
+    await other.session.unlinkDevice((await revoked.stores.device.get())!)
+    record('revoked device', await revoked.session.refresh().catch((e: unknown) => e))
+
+    expect(kinds).toEqual({
+      'access expiry': { name: 'ExpiredTokenError', code: 'BA401', tokenType: 'access' },
+      'refresh expiry': { name: 'ExpiredTokenError', code: 'BA401', tokenType: 'refresh' },
+      'revoked device': { name: 'InvalidDeviceError', code: 'BA103' },
+      'no connection': { name: 'NetworkError', code: 'BA801' },
+    })
   })
 
   it('an expired refresh surfaces ExpiredTokenError (refresh) and "refresh-impossible"', async () => {

@@ -110,7 +110,7 @@ describe('openBrowserStores with BetterAuthClient', () => {
     const wrongKey = NobleP256SigningKey.generate()
     await expect(
       page.client.recoverAccount(ids.identity, wrongKey, await recoveryHash()),
-    ).rejects.toMatchObject({ name: 'RemoteError', code: 'BA104' })
+    ).rejects.toMatchObject({ name: 'InvalidHashError', code: 'BA104' })
     world.server.inject('offline', '/session/create')
     await expect(page.client.createSession()).rejects.toBeInstanceOf(NetworkError)
 
