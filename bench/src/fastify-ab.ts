@@ -1,0 +1,166 @@
+// The access path of @better-auth/fastify, two builds side by side in one process (no sockets):
+// the workspace's plugin ("after") and the plugin of another checkout ("before"), each serving
+// `/foo/bar` as the example server does, in alternating rounds (ABBA) so that the load of a
+// shared machine falls on both alike. Reported per build: server-side CPU µs per request
+// (process.cpuUsage, user + system, over the round) and wall µs, the median over rounds, and the
+// ratio after ÷ before per round.
+//
+//   FASTIFY_BEFORE=/path/to/checkout/packages/fastify/src/index.ts (required; its node_modules
+//   must resolve, e.g. a worktree whose packages/fastify/node_modules links to this one's)
+//   FASTIFY_AB_ROUNDS=10 (per build), FASTIFY_AB_REQUESTS=2000 (per round; BENCH_SMOKE=1: 2, 200)
+import { Blake3Hasher, DefaultIdentityVerifier, Rfc3339Timestamper } from '@better-auth/crypto'
+import {
+  NodeGzipTokenEncoder,
+  NodeP256SigningKey,
+  NodeP256Verifier,
+} from '@better-auth/crypto/node'
+import { ATTRIBUTES } from '@better-auth/example-server'
+import { encodeAccessToken } from '@better-auth/protocol'
+import { BetterAuthServer, memoryServerStores } from '@better-auth/server'
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify'
+import { pathToFileURL } from 'node:url'
+import { environment, writeResults } from './harness.js'
+import { accessMessage, newKeyPair, randomDigest } from './messages.js'
+
+const smoke = process.env.BENCH_SMOKE === '1'
+const rounds = Number(process.env.FASTIFY_AB_ROUNDS ?? (smoke ? 2 : 10))
+const perRound = Number(process.env.FASTIFY_AB_REQUESTS ?? (smoke ? 200 : 2000))
+const beforePath = process.env.FASTIFY_BEFORE
+if (beforePath === undefined) throw new Error('FASTIFY_BEFORE must name the other build')
+
+type Plugin = FastifyPluginAsync<{
+  server: BetterAuthServer
+  accessVerifier: ReturnType<BetterAuthServer['accessVerifier']>
+}>
+const builds: Record<'before' | 'after', Plugin> = {
+  before: ((await import(pathToFileURL(beforePath).href)) as { betterAuth: Plugin }).betterAuth,
+  after: (
+    (await import(new URL('../../packages/fastify/src/index.ts', import.meta.url).href)) as {
+      betterAuth: Plugin
+    }
+  ).betterAuth,
+}
+
+const keys = { response: NodeP256SigningKey.generate(), access: NodeP256SigningKey.generate() }
+const verifier = new NodeP256Verifier()
+const timestamper = new Rfc3339Timestamper()
+const tokenEncoder = new NodeGzipTokenEncoder()
+const hasher = new Blake3Hasher()
+
+/** The example server's `/foo/bar` on one build of the plugin, with its own stores. */
+async function app(plugin: Plugin): Promise<FastifyInstance> {
+  const stores = memoryServerStores()
+  const server = new BetterAuthServer({
+    crypto: {
+      hasher,
+      noncer: { generate128: () => Promise.resolve('') },
+      verifier,
+      keyPairs: keys,
+    },
+    encoding: { timestamper, tokenEncoder, identityVerifier: new DefaultIdentityVerifier(hasher) },
+    stores,
+    attributes: () => ATTRIBUTES,
+  })
+  const fastify = Fastify()
+  await fastify.register(plugin, {
+    server,
+    accessVerifier: server.accessVerifier({ accessNonce: stores.accessNonce }),
+  })
+  fastify.post('/foo/bar', { config: { betterAuth: 'access' } }, (request) => {
+    const data = request.betterAuth!.request as { foo?: unknown; bar?: unknown }
+    return { wasFoo: (data.foo ?? null) as string, wasBar: (data.bar ?? null) as string }
+  })
+  await fastify.ready()
+  return fastify
+}
+
+const client = await newKeyPair()
+const now = Date.now()
+const token = await encodeAccessToken(
+  {
+    serverIdentity: await keys.access.public(),
+    device: randomDigest(),
+    identity: randomDigest(),
+    publicKey: client.publicKey,
+    rotationHash: randomDigest(),
+    issuedAt: new Date(now).toISOString(),
+    expiry: new Date(now + 15 * 60_000).toISOString(),
+    refreshExpiry: new Date(now + 12 * 3_600_000).toISOString(),
+    attributes: ATTRIBUTES,
+  },
+  keys.access,
+  tokenEncoder,
+)
+
+// Signed per round, just before it: each is valid once and within the 30 s access window.
+async function messages(n: number): Promise<string[]> {
+  const list: string[] = []
+  for (let i = 0; i < n; i++) list.push(await accessMessage(token, client.key))
+  return list
+}
+
+interface Round {
+  readonly cpuMicros: number
+  readonly wallMicros: number
+}
+
+async function round(fastify: FastifyInstance, inputs: readonly string[]): Promise<Round> {
+  const cpu = process.cpuUsage()
+  const started = performance.now()
+  for (const payload of inputs) {
+    const response = await fastify.inject({
+      method: 'POST',
+      url: '/foo/bar',
+      payload,
+      headers: { 'content-type': 'application/json' },
+    })
+    if (response.statusCode !== 200) throw new Error(response.body)
+  }
+  const wall = performance.now() - started
+  const { user, system } = process.cpuUsage(cpu)
+  return { cpuMicros: (user + system) / inputs.length, wallMicros: (wall * 1000) / inputs.length }
+}
+
+const apps = { before: await app(builds.before), after: await app(builds.after) }
+// Warm-up: both builds compiled before anything is counted.
+for (const name of ['before', 'after'] as const) await round(apps[name], await messages(perRound))
+
+const results: Record<'before' | 'after', Round[]> = { before: [], after: [] }
+for (let r = 0; r < rounds; r++) {
+  const order = r % 2 === 0 ? (['before', 'after'] as const) : (['after', 'before'] as const)
+  for (const name of order) {
+    const measured = await round(apps[name], await messages(perRound))
+    results[name].push(measured)
+    console.error(
+      `round ${r + 1} ${name}: ${measured.cpuMicros.toFixed(1)} µs CPU, ${measured.wallMicros.toFixed(1)} µs wall`,
+    )
+  }
+}
+for (const fastify of Object.values(apps)) await fastify.close()
+
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
+const ratios = results.after.map((after, i) => after.cpuMicros / results.before[i]!.cpuMicros)
+const env = environment()
+const row = (name: 'before' | 'after') =>
+  `| ${name} | ${median(results[name].map((x) => x.cpuMicros)).toFixed(1)} | ${median(
+    results[name].map((x) => x.wallMicros),
+  ).toFixed(1)} | ${results[name].map((x) => x.cpuMicros.toFixed(0)).join(', ')} |`
+console.log(`# @better-auth/fastify access path, before/after (app.inject POST /foo/bar, no socket)
+
+- date: ${env.date}; node ${env.node}, OpenSSL ${env.openssl}; ${env.cpu} × ${env.cpuCount}; load ${env.loadAverage.toFixed(2)}
+- ${rounds} rounds per build of ${perRound} requests, alternating (ABBA), after a warm-up round each
+
+| build | CPU µs/req (median) | wall µs/req (median) | CPU µs/req per round |
+| --- | --: | --: | --- |
+${row('before')}
+${row('after')}
+
+after ÷ before, CPU per round: median ${median(ratios).toFixed(3)} (${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)})
+`)
+console.error(
+  `wrote ${writeResults('fastify-ab', { environment: env, rounds, perRound, beforePath, results, ratios })}`,
+)
