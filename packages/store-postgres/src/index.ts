@@ -5,3 +5,4 @@
  */
 export { PostgresStores, type PostgresStoresOptions } from './stores.js'
 export { migrate } from './migrations.js'
+export { PostgresRevocationFeed, type PostgresRevocationFeedOptions } from './revocation-feed.js'

@@ -16,3 +16,4 @@ export {
   timestamp as timestampField,
   token as tokenField,
 } from '../schema.js'
+export { decodeRevocation, encodeRevocation } from '../stores/revocation-message.js'

@@ -20,3 +20,4 @@ export {
   type ErrorClass,
 } from './assertions.js'
 export { randomId } from './random.js'
+export { describeRevocationFeed } from './revocation-feed.js'

@@ -6,7 +6,12 @@ import {
   MemoryRecoveryHashStore,
   MemoryTimeLockStore,
 } from '../stores/memory/index.js'
-import { describeStoreContract, randomId } from './index.js'
+import { MemoryRevocationFeed } from '../revocation/memory-feed.js'
+import { describeRevocationFeed, describeStoreContract, randomId } from './index.js'
+
+// One process: every party shares the one in-memory bus.
+const bus = new MemoryRevocationFeed()
+describeRevocationFeed('memory', () => Promise.resolve(bus))
 
 describeStoreContract('memory stores', {
   authenticationKey: () => new MemoryAuthenticationKeyStore(),
@@ -22,6 +27,7 @@ describeStoreContract('memory stores', {
 describe('@better-auth/server/testing', () => {
   it('exports exactly the documented runtime values', async () => {
     expect(Object.keys(await import('./index.js')).sort()).toEqual([
+      'describeRevocationFeed',
       'describeStoreContract',
       'expectBetterAuthError',
       'expectRejection',

@@ -1,0 +1,68 @@
+import type { Revocation, RevocationFeed, RevocationListener } from '@better-auth/protocol'
+import { describe, expect, it } from 'vitest'
+import { randomId } from './random.js'
+
+/** What one subscriber saw. */
+class Recorder implements RevocationListener {
+  readonly seen: Revocation[] = []
+  resets = 0
+  revoked(revocation: Revocation): void {
+    this.seen.push(revocation)
+  }
+  reset(): void {
+    this.resets++
+  }
+}
+
+async function until(condition: () => boolean, withinMs: number): Promise<number> {
+  const started = performance.now()
+  while (!condition()) {
+    if (performance.now() - started > withinMs) throw new Error(`not within ${withinMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  return performance.now() - started
+}
+
+/**
+ * The behaviour every RevocationFeed must show: what one party publishes reaches every other
+ * subscriber, promptly (within `deliveryMs`, default 1000), exactly as published, and stops
+ * reaching a subscriber once it unsubscribes. `makeFeed` is called once per party, as separate
+ * processes would each open their own connection.
+ */
+export function describeRevocationFeed(
+  name: string,
+  makeFeed: () => Promise<RevocationFeed>,
+  options: { readonly deliveryMs?: number } = {},
+): void {
+  const deliveryMs = options.deliveryMs ?? 1000
+  describe(`${name}: RevocationFeed contract`, () => {
+    it(`delivers device and identity revocations to every subscriber within ${deliveryMs} ms`, async () => {
+      const [publisher, first, second] = await Promise.all([makeFeed(), makeFeed(), makeFeed()])
+      const a = new Recorder()
+      const b = new Recorder()
+      const stopA = await first.subscribe(a)
+      const stopB = await second.subscribe(b)
+      const device: Revocation = { identity: `E${randomId()}`, device: `E${randomId()}` }
+      const identity: Revocation = { identity: `E${randomId()}` }
+      await publisher.publish(device)
+      await publisher.publish(identity)
+      await until(() => a.seen.length >= 2 && b.seen.length >= 2, deliveryMs)
+      for (const recorder of [a, b]) expect(recorder.seen).toEqual([device, identity])
+      await stopA()
+      await stopB()
+    })
+
+    it('stops delivering to a subscriber that unsubscribed', async () => {
+      const [publisher, feed] = await Promise.all([makeFeed(), makeFeed()])
+      const gone = new Recorder()
+      const staying = new Recorder()
+      const stopGone = await feed.subscribe(gone)
+      const stopStaying = await feed.subscribe(staying)
+      await stopGone()
+      await publisher.publish({ identity: `E${randomId()}` })
+      await until(() => staying.seen.length === 1, deliveryMs)
+      expect(gone.seen).toEqual([])
+      await stopStaying()
+    })
+  })
+}

@@ -1,0 +1,94 @@
+import { InvalidDeviceError, type RevocationListener } from '@better-auth/protocol'
+import { DeviceLivenessCache } from '@better-auth/server'
+import { describeRevocationFeed, randomId } from '@better-auth/server/testing'
+import { afterAll, describe, expect, it } from 'vitest'
+import { RedisRevocationFeed } from './index.js'
+import { REDIS_URL, e2e, testClient } from './testing-internal/redis.js'
+
+const feeds: RedisRevocationFeed[] = []
+const channel = `better-auth-test:revocations:${randomId().slice(0, 12)}`
+
+function feed(): RedisRevocationFeed {
+  const created = new RedisRevocationFeed({ url: REDIS_URL, channel })
+  feeds.push(created)
+  return created
+}
+
+afterAll(async () => {
+  await Promise.all(feeds.map((f) => f.close()))
+})
+
+async function until(condition: () => boolean, withinMs = 2000): Promise<void> {
+  const started = Date.now()
+  while (!condition()) {
+    if (Date.now() - started > withinMs) throw new Error(`not within ${withinMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
+describe.skipIf(!REDIS_URL)(e2e('RedisRevocationFeed'), () => {
+  describeRevocationFeed('redis', () => Promise.resolve(feed()))
+
+  it('two verifiers refuse a device within a second of its revocation, with no store read', async () => {
+    const reads: string[] = []
+    const devices = {
+      publicKey: (_identity: string, device: string) => {
+        reads.push(device)
+        return Promise.resolve('1AAI-key')
+      },
+    }
+    const caches = [
+      new DeviceLivenessCache({ devices, feed: feed() }),
+      new DeviceLivenessCache({ devices, feed: feed() }),
+    ]
+    await Promise.all(caches.map((cache) => cache.start()))
+    const identity = `E${randomId()}`
+    const device = `E${randomId()}`
+    for (const cache of caches) await cache.publicKey(identity, device)
+    expect(reads).toHaveLength(2)
+
+    const started = Date.now()
+    await feed().publish({ identity, device })
+    const refused = async (cache: DeviceLivenessCache) =>
+      cache.publicKey(identity, device).then(
+        () => false,
+        (error: unknown) => error instanceof InvalidDeviceError,
+      )
+    for (const cache of caches) {
+      while (!(await refused(cache))) {
+        if (Date.now() - started > 1000) throw new Error('not refused within 1 s')
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+    }
+    expect(Date.now() - started).toBeLessThan(1000)
+    // Until refused, the cache answered from memory: the access path never read the store.
+    expect(reads).toHaveLength(2)
+    await Promise.all(caches.map((cache) => cache.close()))
+  })
+
+  it('tells a subscriber to forget everything when its connection was lost, and keeps delivering', async () => {
+    let resets = 0
+    const seen: string[] = []
+    const listener: RevocationListener = {
+      revoked: (revocation) => seen.push(revocation.identity),
+      reset: () => resets++,
+    }
+    const stop = await feed().subscribe(listener)
+    const admin = testClient()
+    await admin.client('KILL', 'TYPE', 'pubsub')
+    await until(() => resets === 1)
+    const identity = `E${randomId()}`
+    await feed().publish({ identity })
+    await until(() => seen.includes(identity))
+    // A message that is not a revocation cannot be trusted to say what it revokes: forget all.
+    await admin.publish(channel, '{"identity":5}')
+    await until(() => resets === 2)
+    admin.disconnect()
+    await stop()
+  })
+
+  it('refuses an empty URL or channel', () => {
+    expect(() => new RedisRevocationFeed({ url: '' })).toThrow(/url/)
+    expect(() => new RedisRevocationFeed({ url: REDIS_URL, channel: '' })).toThrow(/channel/)
+  })
+})
