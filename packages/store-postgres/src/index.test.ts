@@ -8,7 +8,11 @@ import { main } from './migrate-cli.js'
 
 describe('public API', () => {
   it('exports exactly the documented runtime values', async () => {
-    expect(Object.keys(await import('./index.js')).sort()).toEqual(['PostgresStores', 'migrate'])
+    expect(Object.keys(await import('./index.js')).sort()).toEqual([
+      'PostgresRevocationFeed',
+      'PostgresStores',
+      'migrate',
+    ])
   })
 })
 
