@@ -170,7 +170,13 @@ function audit() {
     return process.env['AUDIT_REQUIRED'] !== '1'
   }
   console.log(output.trim())
-  if (status !== 0) console.error(`::: audit: advisories at or above '${level}' (policy: README)`)
+  if (status !== 0) {
+    console.error(
+      /vulnerabilit/i.test(output)
+        ? `::: audit: advisories at or above '${level}' (policy: README, Dependency policy)`
+        : '::: audit: pnpm audit could not run',
+    )
+  }
   return status === 0
 }
 
