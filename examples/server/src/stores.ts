@@ -51,6 +51,7 @@ export async function openStores(selection: StoreSelection): Promise<OpenedStore
   return {
     stores: {
       authenticationKey: accounts.authenticationKey,
+      accountEvents: accounts.accountEvents,
       recoveryHash: accounts.recoveryHash,
       authenticationNonce: ephemeral.authenticationNonce,
       accessKeyHash: ephemeral.accessKeyHash,

@@ -1,24 +1,39 @@
 import {
   StorageUnavailableError,
   storeErrors,
+  type AccountEvent,
   type DeviceKey,
   type RotationChange,
   type ServerAuthenticationKeyStore,
 } from '@better-auth/protocol'
-import type { Database } from './database.js'
+import { eventInserter } from './account-event-store.js'
+import type { Database, Queryable } from './database.js'
 import { FOREIGN_KEY_VIOLATION, sqlState } from './errors.js'
 
 export class PostgresAuthenticationKeyStore implements ServerAuthenticationKeyStore {
   readonly #db: Database
   readonly #sql: ReturnType<typeof statements>
+  readonly #insertEvent: (client: Queryable, event: AccountEvent) => Promise<void>
 
   constructor(db: Database) {
     this.#db = db
     this.#sql = statements(db.schema)
+    this.#insertEvent = eventInserter(db.schema)
   }
 
-  registerIdentity(key: DeviceKey): Promise<void> {
+  /**
+   * Runs `work` in a transaction and records `event` last in it, after every check has passed:
+   * the change and its event commit together or not at all.
+   */
+  #withEvent(event: AccountEvent | undefined, work: (client: Queryable) => Promise<void>) {
     return this.#db.transaction(async (client) => {
+      await work(client)
+      if (event !== undefined) await this.#insertEvent(client, event)
+    })
+  }
+
+  registerIdentity(key: DeviceKey, event?: AccountEvent): Promise<void> {
+    return this.#withEvent(event, async (client) => {
       // ON CONFLICT DO NOTHING turns a duplicate into rowCount 0 instead of an aborted
       // transaction; a concurrent insert of the same identity makes this one wait for it to
       // commit, so "already exists" is decided by the insert itself.
@@ -29,12 +44,17 @@ export class PostgresAuthenticationKeyStore implements ServerAuthenticationKeySt
     })
   }
 
-  async registerDevice(key: DeviceKey): Promise<void> {
+  registerDevice(key: DeviceKey, event?: AccountEvent): Promise<void> {
+    if (event === undefined) return this.#registerDevice(this.#db, key)
+    return this.#withEvent(event, (client) => this.#registerDevice(client, key))
+  }
+
+  async #registerDevice(db: Queryable, key: DeviceKey): Promise<void> {
     // One statement: the foreign key proves the identity exists (and holds it against a
     // concurrent delete until this commits), the primary key rejects a used device id.
     let inserted: number | null
     try {
-      inserted = (await this.#db.query(this.#sql.insertDevice, deviceRow(key))).rowCount
+      inserted = (await db.query(this.#sql.insertDevice, deviceRow(key))).rowCount
     } catch (error) {
       // The only constraint this statement can violate: ON CONFLICT absorbs the primary key.
       if (
@@ -48,11 +68,16 @@ export class PostgresAuthenticationKeyStore implements ServerAuthenticationKeySt
     if (inserted === 0) throw storeErrors.deviceExists()
   }
 
-  async rotate(key: DeviceKey, revealedHash: string): Promise<void> {
+  rotate(key: DeviceKey, revealedHash: string, event?: AccountEvent): Promise<void> {
+    if (event === undefined) return this.#rotate(this.#db, key, revealedHash)
+    return this.#withEvent(event, (client) => this.#rotate(client, key, revealedHash))
+  }
+
+  async #rotate(db: Queryable, key: DeviceKey, revealedHash: string): Promise<void> {
     // The compare-and-set is one conditional UPDATE: PostgreSQL re-checks the WHERE clause on
     // the newest row version after waiting for a concurrent writer, so of racing rotations
     // revealing the same key exactly one changes a row.
-    const { rowCount } = await this.#db.query(this.#sql.rotate, [
+    const { rowCount } = await db.query(this.#sql.rotate, [
       key.publicKey,
       key.rotationHash,
       key.identity,
@@ -63,8 +88,13 @@ export class PostgresAuthenticationKeyStore implements ServerAuthenticationKeySt
     if (rowCount !== 1) throw storeErrors.rotationMismatch()
   }
 
-  rotateAndApply(key: DeviceKey, revealedHash: string, change: RotationChange): Promise<void> {
-    return this.#db.transaction(async (client) => {
+  rotateAndApply(
+    key: DeviceKey,
+    revealedHash: string,
+    change: RotationChange,
+    event?: AccountEvent,
+  ): Promise<void> {
+    return this.#withEvent(event, async (client) => {
       // The identity row first, the lock order of replaceAllDevices and deleteIdentity, so none
       // of them can deadlock with this. Then the rotation, then the change: a refusal throws,
       // and the rollback restores the commitment, so a refused change leaves it unspent.
@@ -113,13 +143,18 @@ export class PostgresAuthenticationKeyStore implements ServerAuthenticationKeySt
     return found.public_key
   }
 
-  async revokeDevice(identity: string, device: string): Promise<void> {
-    const { rowCount } = await this.#db.query(this.#sql.revoke, [identity, device])
+  revokeDevice(identity: string, device: string, event?: AccountEvent): Promise<void> {
+    if (event === undefined) return this.#revoke(this.#db, identity, device)
+    return this.#withEvent(event, (client) => this.#revoke(client, identity, device))
+  }
+
+  async #revoke(db: Queryable, identity: string, device: string): Promise<void> {
+    const { rowCount } = await db.query(this.#sql.revoke, [identity, device])
     if (rowCount === 0) throw storeErrors.unknownDevice()
   }
 
-  replaceAllDevices(key: DeviceKey): Promise<void> {
-    return this.#db.transaction(async (client) => {
+  replaceAllDevices(key: DeviceKey, event?: AccountEvent): Promise<void> {
+    return this.#withEvent(event, async (client) => {
       // Locking the identity row first serialises this with other replacements and deletions
       // of the identity (which lock it first too), so they cannot deadlock or interleave.
       const identity = await client.query(this.#sql.lockIdentity, [key.identity])
@@ -131,8 +166,8 @@ export class PostgresAuthenticationKeyStore implements ServerAuthenticationKeySt
     })
   }
 
-  deleteIdentity(identity: string): Promise<void> {
-    return this.#db.transaction(async (client) => {
+  deleteIdentity(identity: string, event?: AccountEvent): Promise<void> {
+    return this.#withEvent(event, async (client) => {
       // Same lock order as replaceAllDevices: the identity row, then its devices. Devices are
       // deleted explicitly so the outcome does not hinge on the cascade alone.
       await client.query(this.#sql.lockIdentity, [identity])

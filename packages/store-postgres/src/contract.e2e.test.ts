@@ -29,6 +29,7 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres contract'), () => {
     recoveryHash: async () => (await owned()).recoveryHash,
     authenticationNonce: async () => (await owned()).authenticationNonce,
     timeLock: async () => (await owned()).accessNonce,
+    accountEvents: owned,
   })
 
   // On a pool passed in, with a sweep before every write to exercise it alongside each call.
@@ -42,6 +43,7 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres contract'), () => {
     recoveryHash: async () => (await shared()).recoveryHash,
     authenticationNonce: async () => (await shared()).authenticationNonce,
     timeLock: async () => (await shared()).accessKeyHash,
+    accountEvents: shared,
     cleanup: async () => {
       await Promise.all(opened.splice(0).map((stores) => stores.close()))
       for (const schema of schemas) await pool!.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)

@@ -19,6 +19,7 @@ interface Migration {
  *   rows are written before the identity's first device.
  * - expiring rows carry `expires_at` in epoch milliseconds (BIGINT) with an index, so sweeping
  *   is a range delete; access key hashes and access nonces share one table under namespaces.
+ * - account events are append-only rows ordered by `sequence`, outliving their identity.
  */
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -52,6 +53,27 @@ const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (namespace, value)
       );
       CREATE INDEX time_locks_expires_at ON ${s}.time_locks (expires_at);
+    `,
+  },
+  {
+    // The account event log: no reference to identities, so a deleted account keeps its history.
+    version: 2,
+    sql: (s) => `
+      CREATE TABLE ${s}.account_events (
+        sequence BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        identity TEXT NOT NULL,
+        device TEXT NOT NULL,
+        public_key TEXT,
+        rotation_hash TEXT,
+        nonce TEXT,
+        target_device TEXT,
+        target_public_key TEXT,
+        target_rotation_hash TEXT
+      );
+      CREATE INDEX account_events_identity ON ${s}.account_events (identity, sequence);
     `,
   },
 ]

@@ -77,12 +77,13 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres stores'), () => {
     it('creates the schema, its tables and the version row', async () => {
       const db = pool(1)
       const name = schema('migrate')
-      expect(await migrate(db, name)).toBe(1)
+      expect(await migrate(db, name)).toBe(2)
       const { rows: tables } = await db.query<{ table_name: string }>(
         `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`,
         [name],
       )
       expect(tables.map((row) => row.table_name)).toEqual([
+        'account_events',
         'authentication_nonces',
         'devices',
         'identities',
@@ -108,26 +109,30 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres stores'), () => {
         'authentication_nonces_expires_at',
         'time_locks_expires_at',
       ])
-      const { rows: versions } = await db.query(`SELECT version FROM ${name}.schema_migrations`)
-      expect(versions).toEqual([{ version: 1 }])
+      const { rows: versions } = await db.query(
+        `SELECT version FROM ${name}.schema_migrations ORDER BY version`,
+      )
+      expect(versions).toEqual([{ version: 1 }, { version: 2 }])
     })
 
     it('is idempotent', async () => {
       const db = pool(1)
       const name = schema('migrate')
-      expect(await migrate(db, name)).toBe(1)
-      expect(await migrate(db, name)).toBe(1)
+      expect(await migrate(db, name)).toBe(2)
+      expect(await migrate(db, name)).toBe(2)
       const { rows } = await db.query(`SELECT count(*)::int AS n FROM ${name}.schema_migrations`)
-      expect(rows).toEqual([{ n: 1 }])
+      expect(rows).toEqual([{ n: 2 }])
     })
 
     it('applies each step once when several processes migrate a fresh schema at once', async () => {
       const name = schema('migrate')
       // A pool each, as separate processes would have: they really race for the advisory lock.
       const results = await Promise.all(Array.from({ length: 8 }, () => migrate(pool(1), name)))
-      expect(results).toEqual(Array.from({ length: 8 }, () => 1))
-      const { rows } = await pool(1).query(`SELECT version FROM ${name}.schema_migrations`)
-      expect(rows).toEqual([{ version: 1 }])
+      expect(results).toEqual(Array.from({ length: 8 }, () => 2))
+      const { rows } = await pool(1).query(
+        `SELECT version FROM ${name}.schema_migrations ORDER BY version`,
+      )
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }])
     })
 
     it('refuses a schema written by a newer version', async () => {
@@ -145,9 +150,11 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres stores'), () => {
       const out: string[] = []
       const io = { out: (line: string) => out.push(line), err: (line: string) => out.push(line) }
       expect(await main(['--schema', name], { DATABASE_URL }, io)).toBe(0)
-      expect(out.join('\n')).toContain(`schema ${name} is at version 1`)
-      const { rows } = await pool(1).query(`SELECT version FROM ${name}.schema_migrations`)
-      expect(rows).toEqual([{ version: 1 }])
+      expect(out.join('\n')).toContain(`schema ${name} is at version 2`)
+      const { rows } = await pool(1).query(
+        `SELECT version FROM ${name}.schema_migrations ORDER BY version`,
+      )
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }])
     })
   })
 

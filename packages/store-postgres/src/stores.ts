@@ -2,12 +2,14 @@ import {
   ConfigurationError,
   Sweeper,
   type Closeable,
+  type ServerAccountEventStore,
   type ServerAuthenticationKeyStore,
   type ServerAuthenticationNonceStore,
   type ServerRecoveryHashStore,
   type ServerTimeLockStore,
 } from '@better-auth/protocol'
 import { Pool } from 'pg'
+import { PostgresAccountEventStore } from './account-event-store.js'
 import { PostgresAuthenticationKeyStore } from './authentication-key-store.js'
 import { PostgresAuthenticationNonceStore } from './authentication-nonce-store.js'
 import { Database } from './database.js'
@@ -68,6 +70,8 @@ const OWN_POOL = {
  */
 export class PostgresStores implements Closeable {
   readonly authenticationKey: ServerAuthenticationKeyStore
+  /** The account event log `authenticationKey` records into, in the same transactions. */
+  readonly accountEvents: ServerAccountEventStore
   readonly recoveryHash: ServerRecoveryHashStore
   readonly authenticationNonce: ServerAuthenticationNonceStore
   /** Single use of each access key hash on refresh. */
@@ -93,6 +97,7 @@ export class PostgresStores implements Closeable {
       SELECT (SELECT count(*) FROM nonces) + (SELECT count(*) FROM locks) AS deleted`
     const sweeper = new Sweeper(options.sweepIntervalMs, (now) => this.sweep(now))
     this.authenticationKey = new PostgresAuthenticationKeyStore(this.#db)
+    this.accountEvents = new PostgresAccountEventStore(this.#db)
     this.recoveryHash = new PostgresRecoveryHashStore(this.#db)
     this.authenticationNonce = new PostgresAuthenticationNonceStore(this.#db, sweeper)
     this.accessKeyHash = new PostgresTimeLockStore(this.#db, 'access-key-hash', sweeper)

@@ -1,9 +1,11 @@
 import {
   storeErrors,
+  type AccountEvent,
   type DeviceKey,
   type RotationChange,
   type ServerAuthenticationKeyStore,
 } from '@better-auth/protocol'
+import { eventKeys, eventArgument } from './account-event-store.js'
 import type { Connection } from './connection.js'
 import { unexpectedReply } from './errors.js'
 
@@ -18,57 +20,82 @@ export class RedisAuthenticationKeyStore implements ServerAuthenticationKeyStore
     return `${this.#redis.prefix}identity:${identity}`
   }
 
-  async registerIdentity(key: DeviceKey): Promise<void> {
+  /**
+   * The identity's hash and the event log keys: what every changing script is given. Without an
+   * event the script touches only the hash, and it is named in every place, so such a call still
+   * uses exactly one key.
+   */
+  #keys(identity: string, event: AccountEvent | undefined): string[] {
+    const hash = this.#key(identity)
+    if (event === undefined) return [hash, hash, hash, hash]
+    return [hash, ...eventKeys(this.#redis.prefix, identity)]
+  }
+
+  async registerIdentity(key: DeviceKey, event?: AccountEvent): Promise<void> {
     const status = await this.#redis.script(
       'betterAuthRegisterIdentity',
-      this.#key(key.identity),
+      this.#keys(key.identity, event),
       key.device,
       key.publicKey,
       key.rotationHash,
+      eventArgument(event),
     )
     if (status === 'identity-exists') throw storeErrors.identityExists()
     expectOk(status)
   }
 
-  async registerDevice(key: DeviceKey): Promise<void> {
+  async registerDevice(key: DeviceKey, event?: AccountEvent): Promise<void> {
     const status = await this.#redis.script(
       'betterAuthRegisterDevice',
-      this.#key(key.identity),
+      this.#keys(key.identity, event),
       key.device,
       key.publicKey,
       key.rotationHash,
+      eventArgument(event),
     )
     if (status === 'no-identity') throw storeErrors.unknownIdentity()
     if (status === 'device-exists') throw storeErrors.deviceExists()
     expectOk(status)
   }
 
-  rotate(key: DeviceKey, revealedHash: string): Promise<void> {
-    return this.#rotate(key, revealedHash, [''])
+  rotate(key: DeviceKey, revealedHash: string, event?: AccountEvent): Promise<void> {
+    return this.#rotate(key, revealedHash, [''], event)
   }
 
-  rotateAndApply(key: DeviceKey, revealedHash: string, change: RotationChange): Promise<void> {
+  rotateAndApply(
+    key: DeviceKey,
+    revealedHash: string,
+    change: RotationChange,
+    event?: AccountEvent,
+  ): Promise<void> {
     switch (change.kind) {
       case 'register-device': {
         const { device, publicKey, rotationHash } = change.device
-        return this.#rotate(key, revealedHash, [change.kind, device, publicKey, rotationHash])
+        const args = [change.kind, device, publicKey, rotationHash]
+        return this.#rotate(key, revealedHash, args, event)
       }
       case 'revoke-device':
-        return this.#rotate(key, revealedHash, [change.kind, change.device])
+        return this.#rotate(key, revealedHash, [change.kind, change.device], event)
       case 'delete-identity':
-        return this.#rotate(key, revealedHash, [change.kind])
+        return this.#rotate(key, revealedHash, [change.kind], event)
     }
   }
 
-  async #rotate(key: DeviceKey, revealedHash: string, change: string[]): Promise<void> {
+  async #rotate(
+    key: DeviceKey,
+    revealedHash: string,
+    change: string[],
+    event: AccountEvent | undefined,
+  ): Promise<void> {
     const status = await this.#redis.script(
       'betterAuthRotate',
-      this.#key(key.identity),
+      this.#keys(key.identity, event),
       key.device,
       key.publicKey,
       key.rotationHash,
       revealedHash,
       ...change,
+      eventArgument(event),
     )
     if (status === 'invalid-hash') throw storeErrors.rotationMismatch()
     if (status === 'device-exists') throw storeErrors.deviceExists()
@@ -86,28 +113,44 @@ export class RedisAuthenticationKeyStore implements ServerAuthenticationKeyStore
     return publicKey
   }
 
-  async revokeDevice(identity: string, device: string): Promise<void> {
-    const status = await this.#redis.script('betterAuthRevoke', this.#key(identity), device)
+  async revokeDevice(identity: string, device: string, event?: AccountEvent): Promise<void> {
+    const status = await this.#redis.script(
+      'betterAuthRevoke',
+      this.#keys(identity, event),
+      device,
+      eventArgument(event),
+    )
     if (status === 'invalid-device') throw storeErrors.unknownDevice()
     expectOk(status)
   }
 
-  async replaceAllDevices(key: DeviceKey): Promise<void> {
+  async replaceAllDevices(key: DeviceKey, event?: AccountEvent): Promise<void> {
     const status = await this.#redis.script(
       'betterAuthReplaceAll',
-      this.#key(key.identity),
+      this.#keys(key.identity, event),
       key.device,
       key.publicKey,
       key.rotationHash,
+      eventArgument(event),
     )
     if (status === 'no-identity') throw storeErrors.unknownIdentity()
     if (status === 'device-exists') throw storeErrors.deviceExists()
     expectOk(status)
   }
 
-  async deleteIdentity(identity: string): Promise<void> {
-    // The identity and all of its devices are one hash: a single DEL is already atomic.
-    await this.#redis.run((client) => client.del(this.#key(identity)))
+  async deleteIdentity(identity: string, event?: AccountEvent): Promise<void> {
+    if (event === undefined) {
+      // The identity and all of its devices are one hash: a single DEL is already atomic.
+      await this.#redis.run((client) => client.del(this.#key(identity)))
+      return
+    }
+    expectOk(
+      await this.#redis.script(
+        'betterAuthDeleteIdentity',
+        this.#keys(identity, event),
+        eventArgument(event),
+      ),
+    )
   }
 }
 

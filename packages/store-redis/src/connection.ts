@@ -25,8 +25,8 @@ export class Connection {
     })
   }
 
-  script(name: ScriptName, key: string, ...args: string[]): Promise<string> {
-    return this.run((client) => runScript(client, name, key, ...args))
+  script(name: ScriptName, keys: string | readonly string[], ...args: string[]): Promise<string> {
+    return this.run((client) => runScript(client, name, keys, ...args))
   }
 }
 

@@ -25,6 +25,7 @@ describe.skipIf(!REDIS_URL)(e2e('redis contract'), () => {
     recoveryHash: async () => (await owned()).recoveryHash,
     authenticationNonce: async () => (await owned()).authenticationNonce,
     timeLock: async () => (await owned()).accessNonce,
+    accountEvents: owned,
   })
 
   // On a client passed in (ioredis defaults), with another prefix.
@@ -37,6 +38,7 @@ describe.skipIf(!REDIS_URL)(e2e('redis contract'), () => {
     recoveryHash: async () => (await shared()).recoveryHash,
     authenticationNonce: async () => (await shared()).authenticationNonce,
     timeLock: async () => (await shared()).accessKeyHash,
+    accountEvents: shared,
     cleanup: async () => {
       await Promise.all(opened.splice(0).map((stores) => stores.close()))
       client!.disconnect()

@@ -1,12 +1,14 @@
 import {
   ConfigurationError,
   type Closeable,
+  type ServerAccountEventStore,
   type ServerAuthenticationKeyStore,
   type ServerAuthenticationNonceStore,
   type ServerRecoveryHashStore,
   type ServerTimeLockStore,
 } from '@better-auth/protocol'
 import { Redis, type RedisOptions } from 'ioredis'
+import { RedisAccountEventStore } from './account-event-store.js'
 import { RedisAuthenticationKeyStore } from './authentication-key-store.js'
 import { RedisAuthenticationNonceStore } from './authentication-nonce-store.js'
 import { Connection } from './connection.js'
@@ -68,6 +70,8 @@ const OWN_CLIENT: RedisOptions = {
  */
 export class RedisStores implements Closeable {
   readonly authenticationKey: ServerAuthenticationKeyStore
+  /** The account event log `authenticationKey` records into, in the same Lua scripts. */
+  readonly accountEvents: ServerAccountEventStore
   readonly recoveryHash: ServerRecoveryHashStore
   readonly authenticationNonce: ServerAuthenticationNonceStore
   /** Single use of each access key hash on refresh. */
@@ -83,6 +87,7 @@ export class RedisStores implements Closeable {
     this.#connection = connection
     this.#ownsClient = ownsClient
     this.authenticationKey = new RedisAuthenticationKeyStore(connection)
+    this.accountEvents = new RedisAccountEventStore(connection)
     this.recoveryHash = new RedisRecoveryHashStore(connection)
     this.authenticationNonce = new RedisAuthenticationNonceStore(connection)
     this.accessKeyHash = new RedisTimeLockStore(connection, 'access-key-hash')
