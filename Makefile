@@ -13,7 +13,7 @@ export PATH := $(NODE_BIN):$(PATH)
 endif
 PNPM ?= $(shell command -v pnpm >/dev/null 2>&1 && echo pnpm || echo npx -y pnpm@10)
 
-.PHONY: setup build test type-check lint format format-check server test-integration clean bench spec-examples check
+.PHONY: setup build test type-check lint format format-check server test-integration clean bench spec-examples check coverage fuzz mutation
 
 setup:
 	$(PNPM) install --frozen-lockfile
@@ -27,6 +27,25 @@ build: node_modules/.modules.yaml
 
 test: node_modules/.modules.yaml
 	bash scripts/test.sh
+
+# The whole test run with V8 coverage, then each package held to its floor (coverage-floors.json).
+coverage: node_modules/.modules.yaml
+	COVERAGE=1 bash scripts/test.sh
+	node scripts/coverage-floors.mjs
+
+# Every *.fuzz.test.ts target (parsers of untrusted bytes) for FUZZ_SECONDS seconds each.
+FUZZ_SECONDS ?= 30
+fuzz: node_modules/.modules.yaml
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(PNPM) exec vitest run .fuzz.test.ts
+
+# Mutation testing (Stryker, stryker.config.mjs) of the security-relevant code of each package in
+# MUTATE, incremental against the package's checked-in stryker-incremental.json: only mutants in
+# changed code (or covered by changed tests) run. Fails below the floor in mutation-floors.json.
+MUTATE ?= cesr protocol server crypto
+mutation: node_modules/.modules.yaml
+	set -e; for pkg in $(MUTATE); do \
+	  (cd packages/$$pkg && node ../../node_modules/@stryker-mutator/core/bin/stryker.js run ../../stryker.config.mjs); \
+	done
 
 type-check: node_modules/.modules.yaml
 	$(PNPM) run typecheck

@@ -5,5 +5,20 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     projects: ['packages/*', 'integration', 'integration/runtimes', 'spec', 'examples/*'],
+    // Off unless asked (`--coverage`): scripts/test.sh turns it on when COVERAGE=1, and
+    // scripts/coverage-floors.mjs holds each package to its floor.
+    coverage: {
+      provider: 'v8',
+      include: ['packages/*/src/**/*.ts'],
+      exclude: [
+        // Tests and test helpers are not the product.
+        '**/*.test.ts',
+        '**/testing-internal/**',
+      ],
+      reporter: ['text-summary', 'json-summary'],
+      // A failing test fails the run anyway; the floors are still worth reading.
+      reportOnFailure: true,
+      reportsDirectory: 'test-artifacts/coverage',
+    },
   },
 })

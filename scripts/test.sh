@@ -5,6 +5,9 @@
 # and REDIS_URL when set; otherwise this script starts throwaway servers with
 # scripts/services.sh for the run and stops them afterwards. A suite whose server is missing is
 # skipped, and the run says so.
+#
+# COVERAGE=1 also collects V8 coverage of packages/*/src (test-artifacts/coverage/, see
+# vitest.config.ts) in the same run; scripts/coverage-floors.mjs then checks it.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PNPM=${PNPM:-$(command -v pnpm >/dev/null 2>&1 && echo pnpm || echo "npx -y pnpm@10")}
@@ -39,7 +42,9 @@ skipped_suites=()
 [ -z "${DATABASE_URL:-}" ] && skipped_suites+=("@better-auth/store-postgres e2e suites: DATABASE_URL unset and no PostgreSQL could be started")
 [ -z "${REDIS_URL:-}" ] && skipped_suites+=("@better-auth/store-redis e2e suites: REDIS_URL unset and no Redis could be started")
 
-$PNPM exec vitest run --reporter=default --reporter=json --outputFile.json="$report"
+coverage=()
+[ "${COVERAGE:-}" = 1 ] && coverage=(--coverage)
+$PNPM exec vitest run --reporter=default --reporter=json --outputFile.json="$report" "${coverage[@]}"
 status=$?
 
 # Stopped before the summary, so that the summary stays the last line.

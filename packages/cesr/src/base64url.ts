@@ -23,17 +23,16 @@ export function sextet(text: string, i: number): number {
 
 // The Uint8Array brand check: unlike `instanceof` it works across realms (iframes, vm contexts,
 // jsdom) and never runs user code (a Proxy's getPrototypeOf trap could throw from `instanceof`).
-const tagDescriptor: { readonly get?: (this: unknown) => string | undefined } | undefined =
+// ES2015 defines this getter on %TypedArray%.prototype, so every supported runtime has it.
+const tagDescriptor: { readonly get?: (this: unknown) => string | undefined } =
   Object.getOwnPropertyDescriptor(
     Object.getPrototypeOf(Uint8Array.prototype) as object,
     Symbol.toStringTag,
-  )
-const typedArrayTag = tagDescriptor?.get
+  )!
+const typedArrayTag = tagDescriptor.get!
 
 export function isUint8Array(value: unknown): value is Uint8Array {
-  return typedArrayTag === undefined
-    ? value instanceof Uint8Array
-    : typedArrayTag.call(value) === 'Uint8Array'
+  return typedArrayTag.call(value) === 'Uint8Array'
 }
 
 // Collecting character codes and converting them with one String.fromCharCode call is about twice

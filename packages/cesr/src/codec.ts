@@ -34,7 +34,8 @@ function toSpec(info: CesrCodeInfo): Spec {
   const padLimits: number[] = []
   for (let bit = codeLength * 6; bit < padBits; bit += 6) {
     const left = padBits - bit
-    padLimits.push(left >= 6 ? 1 : 1 << (6 - left))
+    // A character wholly inside the pad (6 or more pad bits left) must be zero: limit 1 << 0.
+    padLimits.push(1 << Math.max(0, 6 - left))
   }
   return {
     code: info.code,

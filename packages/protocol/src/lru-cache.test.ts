@@ -73,6 +73,25 @@ describe('LruCache', () => {
     expect(cache.get(149)).toBe(149)
   })
 
+  it('forgets a deleted entry, and every entry on clear, and reports its capacity', () => {
+    const cache = new LruCache<string, number>(3)
+    cache.set('a', 1)
+    cache.set('b', 2)
+    cache.delete('a')
+    expect(cache.has('a')).toBe(false)
+    expect(cache.get('b')).toBe(2)
+    cache.clear()
+    expect(cache.size).toBe(0)
+    expect(cache.get('b')).toBeUndefined()
+    expect(cache.capacity).toBe(3)
+  })
+
+  it('caches nothing with capacity 0', () => {
+    const cache = new LruCache<string, number>(0)
+    cache.set('a', 1)
+    expect(cache.has('a')).toBe(false)
+  })
+
   it('rejects a bad capacity naming the option', () => {
     expect(() => new LruCache(-1, 'tokenCacheSize')).toThrow(ConfigurationError)
     expect(() => new LruCache(1.5)).toThrow(/cacheSize/)

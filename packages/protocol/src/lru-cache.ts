@@ -56,8 +56,8 @@ export class LruCache<K, V> {
     this.#entries.delete(key)
     this.#entries.set(key, { value, stamp: ++this.#clock })
     if (this.#entries.size > this.#capacity) {
-      const oldest = this.#entries.keys().next()
-      if (oldest.done !== true) this.#entries.delete(oldest.value)
+      // Over capacity, so there is an oldest entry.
+      this.#entries.delete(this.#entries.keys().next().value as K)
     }
   }
 

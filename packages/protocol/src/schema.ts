@@ -24,12 +24,6 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-export const string: Validator<string> = (value, field) => {
-  if (typeof value !== 'string')
-    throw new InvalidMessageError(field, `expected a string, got ${describe(value)}`)
-  return value
-}
-
 const CESR_NAMES: Record<CesrCode, string> = {
   E: 'a digest (E…)',
   '1AAI': 'a P-256 public key (1AAI…)',
@@ -80,12 +74,6 @@ export const token: Validator<string> = (value, field) => {
 
 /** Any JSON value: application data passes through untouched. */
 export const json: Validator<JsonValue> = (value) => value as JsonValue
-
-export const jsonObject: Validator<JsonObject> = (value, field) => {
-  if (!isPlainObject(value))
-    throw new InvalidMessageError(field, `expected an object, got ${describe(value)}`)
-  return value as JsonObject
-}
 
 type Shape = Record<string, Validator<unknown>>
 export type ObjectOf<S extends Shape> = { [K in keyof S]: Infer<S[K]> }

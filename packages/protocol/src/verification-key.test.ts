@@ -21,6 +21,15 @@ describe('verificationKey', () => {
     expect(calls).toEqual([['m', 's', KEY]])
   })
 
+  it.each([[undefined], [null], [{}], [{ verify: 'yes' }]])(
+    'rejects %s as a verifier',
+    (verifier) => {
+      expect(() => verificationKey(KEY, verifier as unknown as Verifier)).toThrow(
+        InvalidMessageError,
+      )
+    },
+  )
+
   it.each([['not a key'], [42], [null], ['EOnMhfF6CIKCvXrZkRxwPMBRy6MwgwSBM0H6hb1uDezu']])(
     'rejects %s as a public key',
     (value) => {

@@ -83,3 +83,16 @@ describe('NodeGzipTokenEncoder', () => {
     )
   })
 })
+
+describe('NodeGzipTokenEncoder.encode', () => {
+  it.each([[42], [null], [undefined], [{}]])(
+    'refuses %s with BA101 (field token)',
+    async (value) => {
+      const error = await node.encode(value as unknown as string).then(
+        () => undefined,
+        (reason: unknown) => reason,
+      )
+      expect(error).toMatchObject({ code: 'BA101', context: { field: 'token' } })
+    },
+  )
+})

@@ -213,6 +213,8 @@ describe('readJson', () => {
   it('refuses lone surrogates written raw, and accepts them escaped as JSON.parse does', () => {
     expect(refusal(() => read('"a\ud800b"')).details).toMatch(/lone surrogate/)
     expect(refusal(() => read('"\udc00"')).details).toMatch(/lone surrogate/)
+    // A high surrogate as the last character of the text: there is no next one to pair with.
+    expect(refusal(() => read('"\ud800')).details).toMatch(/lone surrogate/)
     expect(refusal(() => read('["\\n\ud800"]')).field).toBe('m[0]')
     expect(read('"\ud83d\ude00"')).toBe('😀')
     expect(read('"\\ud800"')).toBe('\ud800')

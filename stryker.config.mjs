@@ -1,0 +1,53 @@
+// Mutation testing (`make mutation`): Stryker runs in one package's directory against that
+// package's own vitest tests, mutating the security-relevant sources listed below in place (a
+// sandbox copy would lose the workspace links pnpm keeps in each package's node_modules).
+// Incremental: results of unchanged code and tests are reused from the checked-in
+// stryker-incremental.json of the package, so a run after a small change mutates only that change,
+// while the score still covers every mutant. The floors are in mutation-floors.json.
+import { readFileSync } from 'node:fs'
+import { basename } from 'node:path'
+
+const tests = ['!src/**/*.test.ts', '!src/**/testing-internal/**']
+/** What each package mutates: the protocol's trust boundary, not its plumbing. */
+const scopes = {
+  cesr: ['src/**/*.ts'],
+  protocol: ['src/**/*.ts', '!src/index.ts', '!src/interfaces/**'],
+  // The protocol methods and the access verifier.
+  server: ['src/server.ts', 'src/access-verifier.ts'],
+  // Verification: identity rule, token decoding, timestamps, signature verification.
+  crypto: [
+    'src/identity-verifier.ts',
+    'src/token-encoder.ts',
+    'src/timestamper.ts',
+    'src/p256/raw.ts',
+    'src/p256/curve.ts',
+  ],
+}
+
+const name = basename(process.cwd())
+const mutate = scopes[name]
+if (mutate === undefined) throw new Error(`stryker: no mutation scope for ${name}`)
+const floors = JSON.parse(
+  readFileSync(new URL('./mutation-floors.json', import.meta.url), 'utf8'),
+).floors
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  plugins: ['@stryker-mutator/vitest-runner'],
+  vitest: { configFile: 'vitest.config.ts' },
+  mutate: [...mutate, ...tests],
+  inPlace: true,
+  coverageAnalysis: 'perTest',
+  incremental: true,
+  incrementalFile: 'stryker-incremental.json',
+  reporters: ['clear-text', 'progress', 'json'],
+  jsonReporter: { fileName: 'test-artifacts/mutation.json' },
+  clearTextReporter: { allowColor: false, logTests: false, reportMutants: true },
+  tempDirName: 'test-artifacts/stryker-tmp',
+  concurrency: Number(process.env.STRYKER_CONCURRENCY ?? 2),
+  // The machine is shared: a slow test is not a timeout.
+  timeoutMS: 20_000,
+  timeoutFactor: 3,
+  thresholds: { high: 95, low: 80, break: floors[name] ?? null },
+}
