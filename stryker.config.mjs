@@ -24,6 +24,9 @@ const scopes = {
   ],
 }
 
+// Inherited by the test runner processes: vitest.shared.ts then gives property tests a time budget.
+process.env.BETTER_AUTH_MUTATION = '1'
+
 const name = basename(process.cwd())
 const mutate = scopes[name]
 if (mutate === undefined) throw new Error(`stryker: no mutation scope for ${name}`)

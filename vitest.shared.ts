@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url'
 import { defineProject, type UserWorkspaceConfig } from 'vitest/config'
 
 // Workspace packages resolve to their TypeScript sources through the `dev-source` export
@@ -11,6 +12,11 @@ export function project(overrides: UserWorkspaceConfig['test'] = {}): UserWorksp
     test: {
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
       testTimeout: 20_000,
+      // Mutation runs only (stryker.config.mjs): property tests get a time budget.
+      setupFiles:
+        process.env.BETTER_AUTH_MUTATION === '1'
+          ? [fileURLToPath(new URL('./scripts/mutation-setup.mjs', import.meta.url))]
+          : [],
       ...overrides,
     },
   })

@@ -141,6 +141,19 @@ describe('GzipTokenEncoder rejects malformed input with BA101', () => {
     return base64UrlEncode(change(new Uint8Array(valid)))
   }
 
+  it('rejects base64url whose unused trailing bits are set (two texts for the same bytes)', async () => {
+    // A found-by-fuzzing shape: alphabet and length pass the first check, the decoder refuses.
+    // 37 bytes: the last character carries 2 bits and 4 zero bits (A, Q, g or w); one more sets one.
+    const canonical = base64UrlEncode(valid)
+    expect(valid.length % 3).toBe(1)
+    const alias =
+      canonical.slice(0, -1) + String.fromCharCode(canonical.charCodeAt(canonical.length - 1) + 1)
+    await expect(encoder.decode(alias)).rejects.toMatchObject({
+      code: 'BA101',
+      context: { field: 'token', details: 'not unpadded base64url' },
+    })
+  })
+
   it('rejects garbage, padding, the standard alphabet and non-gzip bytes', async () => {
     const bad = [
       '',

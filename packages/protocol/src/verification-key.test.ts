@@ -24,7 +24,7 @@ describe('verificationKey', () => {
   it.each([[undefined], [null], [{}], [{ verify: 'yes' }]])(
     'rejects %s as a verifier',
     (verifier) => {
-      expect(() => verificationKey(KEY, verifier as unknown as Verifier)).toThrow(
+      expect(() => verificationKey(KEY, verifier as Verifier)).toThrow(
         InvalidMessageError,
       )
     },

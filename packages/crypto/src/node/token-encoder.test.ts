@@ -88,7 +88,7 @@ describe('NodeGzipTokenEncoder.encode', () => {
   it.each([[42], [null], [undefined], [{}]])(
     'refuses %s with BA101 (field token)',
     async (value) => {
-      const error = await node.encode(value as unknown as string).then(
+      const error = await node.encode(value as string).then(
         () => undefined,
         (reason: unknown) => reason,
       )
