@@ -24,9 +24,7 @@ describe('verificationKey', () => {
   it.each([[undefined], [null], [{}], [{ verify: 'yes' }]])(
     'rejects %s as a verifier',
     (verifier) => {
-      expect(() => verificationKey(KEY, verifier as Verifier)).toThrow(
-        InvalidMessageError,
-      )
+      expect(() => verificationKey(KEY, verifier as Verifier)).toThrow(InvalidMessageError)
     },
   )
 
