@@ -7,7 +7,10 @@ import { RedisStores } from './index.js'
 
 describe('public API', () => {
   it('exports exactly the documented runtime values', async () => {
-    expect(Object.keys(await import('./index.js')).sort()).toEqual(['RedisRevocationFeed', 'RedisStores'])
+    expect(Object.keys(await import('./index.js')).sort()).toEqual([
+      'RedisRevocationFeed',
+      'RedisStores',
+    ])
   })
 })
 
