@@ -23,7 +23,6 @@ import {
   parseAccessRequest,
   parseRequest,
   serializeEnvelope,
-  signPayloadText,
 } from '@better-auth/protocol'
 import type {
   Envelope,
@@ -417,9 +416,4 @@ export class FakeServer implements Network {
     const request = envelope.payload.request as { foo?: JsonValue; bar?: JsonValue }
     return { nonce, response: { wasFoo: request.foo ?? null, wasBar: request.bar ?? null } }
   }
-}
-
-/** Signs a payload text for tests that hand-craft responses. */
-export function signText(key: SigningKey, payloadText: string): Promise<string> {
-  return signPayloadText(key, payloadText)
 }

@@ -1,3 +1,8 @@
+/**
+ * The client's failure handling against this server (in-process, memory stores): refused,
+ * lost and forged responses change nothing and retries reuse the pending keys. Here because the
+ * client package cannot depend on the server; only network and impostor faults are simulated.
+ */
 import {
   IncorrectNonceError,
   InvalidMessageError,
@@ -9,12 +14,15 @@ import {
   InvalidHashError,
 } from '@better-auth/protocol'
 import { describe, expect, it } from 'vitest'
-import type { BetterAuthClient } from './client.js'
-import { UnverifiedResponseError } from './errors.js'
-import type { Fault } from './testing-internal/fake-server.js'
-import { signText } from './testing-internal/fake-server.js'
-import { createClient, createWorld, recoveryPair } from './testing-internal/harness.js'
-import { decode } from './testing-internal/messages.js'
+import { UnverifiedResponseError, type BetterAuthClient } from '@better-auth/client'
+import {
+  createClient,
+  createWorld,
+  decode,
+  recoveryPair,
+  signText,
+  type Fault,
+} from './testing-internal/client-world.js'
 
 const sent = (message: string) => decode<any>(message)
 
@@ -256,15 +264,17 @@ describe('error bodies', () => {
     },
   )
 
-  it('reports what the server refused, e.g. a device that is not active', async () => {
+  it('reports what the server refused, e.g. a rotation of an account it does not know', async () => {
     const world = createWorld()
     const { client, stores } = await createClient(world)
     await stores.identity.store(`E${'A'.repeat(43)}`)
     await stores.device.store(`E${'A'.repeat(43)}`)
     await stores.authenticationKey.initialize()
+    // This server refuses it as a key matching no commitment (the fake server said BA102).
     await expect(client.rotateDevice()).rejects.toMatchObject({
-      name: 'InvalidIdentityError',
-      code: 'BA102',
+      name: 'InvalidHashError',
+      code: 'BA104',
+      context: { remote: true },
     })
   })
 

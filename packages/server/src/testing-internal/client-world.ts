@@ -1,0 +1,268 @@
+/**
+ * The client's tests against this server: a real BetterAuthServer with memory stores behind a
+ * Network that can misbehave as only a network or an impostor does. That misbehaviour is the one
+ * fake kept: no real server loses its own response, echoes another request's nonce or signs with
+ * someone else's key. Everything the protocol checks is checked by the real server.
+ */
+import {
+  BetterAuthClient,
+  MemoryRotatingKeyStore,
+  MemoryValueStore,
+  MemoryVerificationKeyStore,
+  type BetterAuthClientOptions,
+  type Network,
+} from '@better-auth/client'
+import {
+  Blake3Hasher,
+  DefaultIdentityVerifier,
+  GzipTokenEncoder,
+  NobleP256SigningKey,
+  NobleP256Verifier,
+  Rfc3339Timestamper,
+  SecureNoncer,
+} from '@better-auth/crypto'
+import {
+  InvalidMessageError,
+  buildAccessResponsePayload,
+  parseEnvelope,
+  protocols,
+  serializeEnvelope,
+  signPayloadText,
+  type JsonValue,
+  type ProtocolName,
+  type SigningKey,
+} from '@better-auth/protocol'
+import {
+  AccessVerifier,
+  BetterAuthServer,
+  StaticVerificationKeyStore,
+  errorResponse,
+  memoryServerStores,
+} from '../index.js'
+
+export const hasher = new Blake3Hasher()
+export const noncer = new SecureNoncer()
+export const verifier = new NobleP256Verifier()
+export const timestamper = new Rfc3339Timestamper()
+const tokenEncoder = new GzipTokenEncoder()
+const protocolByPath = new Map(
+  (Object.keys(protocols) as ProtocolName[]).map((name) => [protocols[name].path, name]),
+)
+
+export function generateKey(): Promise<NobleP256SigningKey> {
+  return Promise.resolve(NobleP256SigningKey.generate())
+}
+
+/**
+ * One-shot misbehaviour. 'offline' and 'lose-response' model the network; the others model an
+ * impostor answering in the server's place, so the server never sees the request and a retry
+ * with the same keys must succeed.
+ */
+export type Fault =
+  | 'offline' // the request never reaches the server
+  | 'lose-response' // the server processes the request, the response is lost
+  | 'wrong-nonce' // well-formed, trusted signature, but the nonce of another request
+  | 'bad-signature' // signed by an untrusted key that claims to be the trusted one
+  | 'unknown-key' // validly signed by a key the client does not trust, named honestly
+  | 'tampered-payload' // trusted signature, payload bytes changed afterwards
+
+export interface RecordedRequest {
+  readonly path: string
+  readonly message: string
+}
+
+/**
+ * The server's network: records what the client sent and applies injected faults. Access routes:
+ * `/foo/bar` answers `{ wasFoo, wasBar }`, `/bad/nonce` the same with a wrong nonce.
+ */
+export class FaultyNetwork implements Network {
+  readonly requests: RecordedRequest[] = []
+  /** Returned verbatim for the next request instead of asking the server. */
+  rawResponse: string | undefined
+  readonly #server: BetterAuthServer
+  readonly #accessVerifier: AccessVerifier
+  readonly #responseKey: SigningKey
+  readonly #otherKey: SigningKey
+  #fault: { fault: Fault; path: string | undefined } | undefined
+
+  constructor(
+    server: BetterAuthServer,
+    accessVerifier: AccessVerifier,
+    responseKey: SigningKey,
+    otherKey: SigningKey,
+  ) {
+    this.#server = server
+    this.#accessVerifier = accessVerifier
+    this.#responseKey = responseKey
+    this.#otherKey = otherKey
+  }
+
+  get lastRequest(): RecordedRequest {
+    const last = this.requests.at(-1)
+    if (last === undefined) throw new Error('no request was sent')
+    return last
+  }
+
+  /** Applies `fault` to the next request (to `path`, when given), once. */
+  inject(fault: Fault, path?: string): void {
+    this.#fault = { fault, path }
+  }
+
+  /** The requests sent to `path`, oldest first. */
+  sentTo(path: string): RecordedRequest[] {
+    return this.requests.filter((request) => request.path === path)
+  }
+
+  async sendRequest(path: string, message: string): Promise<string> {
+    this.requests.push({ path, message })
+    let fault: Fault | undefined
+    if (this.#fault !== undefined && (this.#fault.path ?? path) === path) {
+      fault = this.#fault.fault
+      this.#fault = undefined
+    }
+    if (this.rawResponse !== undefined) {
+      const raw = this.rawResponse
+      this.rawResponse = undefined
+      return raw
+    }
+    if (fault === 'offline') throw new TypeError('fetch failed')
+    if (fault !== undefined && fault !== 'lose-response') {
+      const { payload } = JSON.parse(message) as { payload: { access: { nonce: string } } }
+      return this.#forge(payload.access.nonce, await impostorBody(path, this.#otherKey), fault)
+    }
+    const response = await this.#answer(path, message)
+    if (fault === 'lose-response') throw new TypeError('socket hang up')
+    return response
+  }
+
+  async #answer(path: string, message: string): Promise<string> {
+    try {
+      const protocol = protocolByPath.get(path)
+      if (protocol !== undefined) return await this.#server.handle(protocol, message)
+      if (path !== '/foo/bar' && path !== '/bad/nonce') {
+        throw new InvalidMessageError('path', 'no such route')
+      }
+      const { request, nonce } = await this.#accessVerifier.verify<{
+        foo?: JsonValue
+        bar?: JsonValue
+      }>(message)
+      const echoed = path === '/bad/nonce' ? await noncer.generate128() : nonce
+      return await this.#server.accessResponse(echoed, {
+        wasFoo: request.foo ?? null,
+        wasBar: request.bar ?? null,
+      })
+    } catch (error) {
+      return errorResponse(error)
+    }
+  }
+
+  /** An impostor's response: well-formed, but wrong in the way `fault` says. */
+  async #forge(nonce: string, response: JsonValue, fault: Fault): Promise<string> {
+    const echoed = fault === 'wrong-nonce' ? await noncer.generate128() : nonce
+    const named = fault === 'unknown-key' ? this.#otherKey : this.#responseKey
+    const payloadText = JSON.stringify(
+      buildAccessResponsePayload({ nonce: echoed, serverIdentity: await named.public() }, response),
+    )
+    const signer =
+      fault === 'wrong-nonce' || fault === 'tampered-payload' ? this.#responseKey : this.#otherKey
+    const signature = await signer.sign(payloadText)
+    if (fault === 'tampered-payload') {
+      // Same JSON value, different bytes: only a check over the received bytes notices.
+      return serializeEnvelope(payloadText.replace('"response":', '"response": '), signature)
+    }
+    return serializeEnvelope(payloadText, signature)
+  }
+}
+
+/** A response body of the right shape for `path`, as an impostor would forge it. */
+async function impostorBody(path: string, otherKey: SigningKey): Promise<JsonValue> {
+  switch (protocolByPath.get(path)) {
+    case 'requestSession':
+      return { authentication: { nonce: await noncer.generate128() } }
+    case 'createSession':
+    case 'refreshSession':
+      return { access: { token: `${await otherKey.sign('forged')}e30` } }
+    case undefined:
+      return { wasFoo: 'forged', wasBar: 'forged' }
+    default:
+      return {}
+  }
+}
+
+export interface World {
+  /** The real server, reached through a network that can misbehave. */
+  readonly server: FaultyNetwork
+  /** The server's response key: the key clients pin. */
+  readonly responseKey: NobleP256SigningKey
+  /** A key nobody trusts, for impostors. */
+  readonly otherKey: NobleP256SigningKey
+}
+
+export function createWorld(): World {
+  const stores = memoryServerStores()
+  const responseKey = NobleP256SigningKey.generate()
+  const accessKey = NobleP256SigningKey.generate()
+  const otherKey = NobleP256SigningKey.generate()
+  const server = new BetterAuthServer({
+    crypto: { hasher, noncer, verifier, keyPairs: { response: responseKey, access: accessKey } },
+    encoding: { timestamper, tokenEncoder, identityVerifier: new DefaultIdentityVerifier(hasher) },
+    stores,
+  })
+  const accessVerifier = new AccessVerifier({
+    crypto: { verifier },
+    encoding: { timestamper, tokenEncoder },
+    stores: {
+      accessNonce: stores.accessNonce,
+      accessVerificationKeys: new StaticVerificationKeyStore([accessKey]),
+    },
+  })
+  return {
+    server: new FaultyNetwork(server, accessVerifier, responseKey, otherKey),
+    responseKey,
+    otherKey,
+  }
+}
+
+export function createStores() {
+  return {
+    identity: new MemoryValueStore(),
+    device: new MemoryValueStore(),
+    accessToken: new MemoryValueStore(),
+    authenticationKey: new MemoryRotatingKeyStore({ generate: generateKey, hasher }),
+    accessKey: new MemoryRotatingKeyStore({ generate: generateKey, hasher }),
+    responseKeys: new MemoryVerificationKeyStore(),
+  }
+}
+
+export type Stores = ReturnType<typeof createStores>
+
+export function clientOptions(network: Network, stores: Stores): BetterAuthClientOptions {
+  return { crypto: { hasher, noncer }, encoding: { timestamper }, io: { network }, stores }
+}
+
+/** A client that trusts the world's response key. */
+export async function createClient(world: World, network: Network = world.server) {
+  const stores = createStores()
+  await stores.responseKeys.add(world.responseKey)
+  const client = new BetterAuthClient(clientOptions(network, stores))
+  return { client, stores }
+}
+
+export async function recoveryPair() {
+  const key = NobleP256SigningKey.generate()
+  return { key, hash: await hasher.sum(await key.public()) }
+}
+
+/** Signs a payload text for tests that hand-craft responses. */
+export function signText(key: SigningKey, payloadText: string): Promise<string> {
+  return signPayloadText(key, payloadText)
+}
+
+/** A sent message, checked to be compact: re-serializing its payload reproduces its bytes. */
+export function decode<P = unknown>(message: string) {
+  const signed = Object.hasOwn(JSON.parse(message) as object, 'signature')
+  const envelope = parseEnvelope(message, (value) => value as P, signed)
+  const compact = serializeEnvelope(JSON.stringify(envelope.payload), envelope.signature)
+  if (compact !== message) throw new Error(`message is not compact JSON: ${message}`)
+  return envelope
+}
