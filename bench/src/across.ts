@@ -290,8 +290,10 @@ async function runContender(
       results.push(result)
     }
   } catch (error) {
-    if (!(error instanceof UnavailableError)) throw error
-    contender.absent = `could not be started: ${error.message.split('\n')[0]}`
+    // A reference that stalls or refuses is reported with what it managed; ours must not fail.
+    if (!(error instanceof UnavailableError) && contender.kind === 'ours') throw error
+    const why = error instanceof Error ? error.message.split('\n')[0] : String(error)
+    contender.absent = `${error instanceof UnavailableError ? 'could not be started' : `failed in round ${round}`}: ${why}`
   } finally {
     process.off('SIGINT', interrupted).off('SIGTERM', interrupted)
     await cleanUp()
