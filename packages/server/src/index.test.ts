@@ -7,6 +7,7 @@ it('pins the public runtime exports', async () => {
       "AccountHistory",
       "BetterAuthServer",
       "DEFAULT_EXPIRY",
+      "DEFAULT_WEBHOOK_TOLERANCE_S",
       "DeviceLivenessCache",
       "MemoryAccountEventStore",
       "MemoryAuthenticationKeyStore",
@@ -14,13 +15,18 @@ it('pins the public runtime exports', async () => {
       "MemoryRecoveryHashStore",
       "MemoryRevocationFeed",
       "MemoryTimeLockStore",
+      "MemoryWebhookDeliveryStore",
       "StaticVerificationKeyStore",
+      "WEBHOOK_HEADERS",
+      "WebhookDispatcher",
       "devicesOf",
       "errorResponse",
       "keyAt",
       "memoryServerStores",
       "resolveExpiry",
       "signAccessResponse",
+      "signWebhook",
+      "verifyWebhook",
     ]
   `)
 })

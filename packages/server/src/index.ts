@@ -42,3 +42,17 @@ export {
   MemoryTimeLockStore,
   memoryServerStores,
 } from './stores/memory/index.js'
+export {
+  DEFAULT_WEBHOOK_TOLERANCE_S,
+  MemoryWebhookDeliveryStore,
+  WEBHOOK_HEADERS,
+  WebhookDispatcher,
+  signWebhook,
+  verifyWebhook,
+  type DeadLetter,
+  type PendingDelivery,
+  type WebhookDeliveryStore,
+  type WebhookDispatcherOptions,
+  type WebhookEndpoint,
+  type WebhookPass,
+} from './webhooks/index.js'
