@@ -9,7 +9,9 @@ httpAdapterSuite('hono', ({ http, fooBar }) => {
   app.post('/foo/bar', access(http), (c) => c.json(fooBar(c.get('betterAuth'))))
   app.notFound(notFound(http))
   return Promise.resolve({
-    send: (request) => Promise.resolve(app.fetch(request)),
+    // The environment @hono/node-server gives: the Node request, whose socket has the peer.
+    send: (request) =>
+      Promise.resolve(app.fetch(request, { incoming: { socket: { remoteAddress: '127.0.0.1' } } })),
     close: () => Promise.resolve(),
   })
 })

@@ -5,7 +5,13 @@
  */
 import { ConfigurationError, type JsonValue } from '@better-auth/protocol'
 import type { VerifiedAccess } from '@better-auth/server'
-import { readBody, toResponse, webBody, type BetterAuthHttp } from '@better-auth/server/http'
+import {
+  readBody,
+  toResponse,
+  webBody,
+  webClient,
+  type BetterAuthHttp,
+} from '@better-auth/server/http'
 import type { Context, MiddlewareHandler, NotFoundHandler } from 'hono'
 
 /** What `access()` sets on the context: `c.get('betterAuth')`. */
@@ -13,19 +19,40 @@ export interface AccessVariables<R = JsonValue> {
   betterAuth: VerifiedAccess<R>
 }
 
+export interface BetterAuthOptions {
+  /**
+   * The peer address of the request's connection, for per-address rate limits. Hono has no
+   * runtime-neutral way to tell it: the default reads `@hono/node-server`'s `c.env.incoming`; on
+   * Bun or Deno pass e.g. `getConnInfo(c).remote.address` from their `hono/bun` or `hono/deno`.
+   */
+  readonly remoteAddress?: (c: Context) => string | undefined
+}
+
 /**
  * Answers the protocol routes and the response key; every other request goes on to the next
  * handler untouched. `app.use(betterAuth(http))`.
  */
-export function betterAuth(http: BetterAuthHttp): MiddlewareHandler {
+export function betterAuth(
+  http: BetterAuthHttp,
+  options: BetterAuthOptions = {},
+): MiddlewareHandler {
+  const remoteAddress = options.remoteAddress ?? nodeServerAddress
   return async (c, next) => {
     const route = http.match(c.req.method, c.req.path)
     if (route === undefined) {
       await next()
       return
     }
-    return toResponse(await http.serve(route, webBody(c.req.raw)))
+    const client = webClient(c.req.raw, { remoteAddress: remoteAddress(c) })
+    return toResponse(await http.serve(route, webBody(c.req.raw), client))
   }
+}
+
+/** `@hono/node-server` puts the Node request in `c.env.incoming`. */
+function nodeServerAddress(c: Context): string | undefined {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: unknown } } } | undefined
+  const address = env?.incoming?.socket?.remoteAddress
+  return typeof address === 'string' ? address : undefined
 }
 
 /** 404 with the protocol's BA101 body, the request body unread: `app.notFound(notFound(http))`. */

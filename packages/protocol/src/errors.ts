@@ -1,7 +1,8 @@
 /**
  * The error taxonomy. Codes are stable and shared with every implementation of the protocol
  * (BA1xx validation, BA2xx cryptographic, BA3xx authentication, BA4xx token, BA5xx temporal,
- * BA6xx storage, BA7xx server key chain, BA8xx transport, BA9xx client state). Context never carries private keys.
+ * BA6xx storage, BA7xx server key chain, BA8xx transport and rate limits, BA9xx client state).
+ * Context never carries private keys.
  */
 export type ErrorCode = keyof typeof ERRORS
 
@@ -233,6 +234,17 @@ export class InvalidEndorsementError extends BetterAuthError {
   }
 }
 
+/** Too many requests from one address or for one identity; retry after `retryAfterSeconds`. */
+export class RateLimitedError extends BetterAuthError {
+  static override readonly code = 'BA804'
+  override readonly name = 'RateLimitedError'
+  constructor(retryAfterSeconds: number) {
+    super(`Too many requests: retry after ${retryAfterSeconds} s`, {
+      context: { retryAfterSeconds },
+    })
+  }
+}
+
 export class NetworkError extends BetterAuthError {
   static override readonly code = 'BA801'
   override readonly name = 'NetworkError'
@@ -307,6 +319,7 @@ export const ERRORS = {
   BA702: { name: 'InvalidEndorsementError', status: 502, class: InvalidEndorsementError },
   BA801: { name: 'NetworkError', status: 502, class: NetworkError },
   BA803: { name: 'ProtocolError', status: 502, class: ProtocolError },
+  BA804: { name: 'RateLimitedError', status: 429, class: RateLimitedError },
   BA901: { name: 'InvalidStateError', status: 500, class: InvalidStateError },
 } as const satisfies Readonly<
   Record<

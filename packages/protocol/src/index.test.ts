@@ -27,6 +27,7 @@ it('pins the public runtime exports', async () => {
       "MismatchedIdentitiesError",
       "NetworkError",
       "ProtocolError",
+      "RateLimitedError",
       "ReplayError",
       "StaleRequestError",
       "StorageUnavailableError",

@@ -56,3 +56,17 @@ export {
   type WebhookEndpoint,
   type WebhookPass,
 } from './webhooks/index.js'
+export {
+  CounterRateLimiter,
+  DEFAULT_RATE_LIMITS,
+  type LimitedRequest,
+  type RateLimitPolicyName,
+  type RateLimitQuota,
+  type RateLimitRule,
+  type RateLimitVerdict,
+  type RateLimiter,
+  type RateLimiterOptions,
+  type RouteRateLimit,
+} from './rate-limit/limiter.js'
+export { MemoryRateLimitStore } from './rate-limit/memory.js'
+export type { CounterHit, CounterState, RateLimitStore } from './rate-limit/store.js'

@@ -1,6 +1,7 @@
 import {
   ConfigurationError,
   DEFAULT_MAX_MESSAGE_LENGTH,
+  RateLimitedError,
   protocols,
   type ErrorCode,
   type JsonValue,
@@ -12,11 +13,19 @@ import type {
   AccessVerifyOptions,
   VerifiedAccess,
 } from '../access-verifier.js'
+import { identityOf } from '../rate-limit/identity.js'
+import type { RateLimitVerdict, RateLimiter } from '../rate-limit/limiter.js'
 import type { BetterAuthServer } from '../server.js'
 import { readBody, type RequestBody } from './body.js'
+import {
+  clientAddressResolver,
+  type ClientAddressOptions,
+  type RequestClient,
+} from './client-address.js'
 import { HttpRefusal, failureKind, mapError, type FailureKind } from './errors.js'
+import { rateLimitHeaders } from './rate-limit-headers.js'
 
-export interface BetterAuthHttpOptions {
+export interface BetterAuthHttpOptions extends ClientAddressOptions {
   /** Serves the protocol routes and the response key; omit it for a verifier-only deployment. */
   readonly server?: BetterAuthServer
   /** Verifies and answers access routes; give it the response key (`server.accessVerifier(…)`). */
@@ -39,6 +48,12 @@ export interface BetterAuthHttpOptions {
   readonly bodyLimit?: number
   /** Sees every failure that is answered, for logging. Never given a request body. */
   readonly onError?: (failure: Failure) => void
+  /**
+   * Limits the protocol routes per client address and per identity (`CounterRateLimiter`); off
+   * when omitted. The client address is the connection's peer unless `trustedProxies` says
+   * otherwise.
+   */
+  readonly rateLimit?: RateLimiter
 }
 
 export interface Failure {
@@ -53,6 +68,8 @@ export interface HttpAnswer {
   readonly status: number
   readonly contentType: string
   readonly body: string
+  /** Further headers (`Retry-After`, `RateLimit`, …). */
+  readonly headers?: Readonly<Record<string, string>>
 }
 
 export type HttpRoute =
@@ -82,6 +99,8 @@ export class BetterAuthHttp {
   readonly #keySetPath: string | undefined
   readonly #keySet: (() => string | Promise<string>) | undefined
   readonly #onError: ((failure: Failure) => void) | undefined
+  readonly #rateLimit: RateLimiter | undefined
+  readonly #clientAddress: (client: RequestClient | undefined) => string | undefined
 
   constructor(options: BetterAuthHttpOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -124,6 +143,11 @@ export class BetterAuthHttp {
     this.#onError = options.onError
     this.#keySet = options.keySet
     this.#keySetPath = options.keySet === undefined ? undefined : prefix + keySetPath
+    if (options.rateLimit !== undefined && typeof options.rateLimit.consume !== 'function') {
+      throw new ConfigurationError('rateLimit', 'must be a RateLimiter')
+    }
+    this.#rateLimit = options.rateLimit
+    this.#clientAddress = clientAddressResolver(options)
     if (server !== undefined) {
       for (const name of Object.keys(protocols) as ProtocolName[]) {
         this.#routes.set(prefix + (options.paths?.[name] ?? protocols[name].path), name)
@@ -145,21 +169,69 @@ export class BetterAuthHttp {
     return undefined
   }
 
-  /** Answers a matched route; failures become the protocol error answer. */
-  async serve(route: HttpRoute, body: RequestBody): Promise<HttpAnswer> {
+  /**
+   * Answers a matched route; failures become the protocol error answer. `client` is the
+   * connection the request came on (undefined when the runtime does not tell): the rate limits
+   * count per its address.
+   */
+  async serve(
+    route: HttpRoute,
+    body: RequestBody,
+    client: RequestClient | undefined,
+  ): Promise<HttpAnswer> {
+    if (route.kind === 'protocol') return this.#serveProtocol(route.name, body, client)
     try {
       if (route.kind === 'key-set') {
         return { status: 200, contentType: JSON_TYPE, body: await this.#keySet!() }
       }
-      const server = this.server!
-      if (route.kind === 'key') {
-        return { status: 200, contentType: 'text/plain', body: await server.responsePublicKey() }
+      return {
+        status: 200,
+        contentType: 'text/plain',
+        body: await this.server!.responsePublicKey(),
       }
-      const message = await readBody(body, this.bodyLimit)
-      return { status: 200, contentType: JSON_TYPE, body: await server.handle(route.name, message) }
     } catch (error) {
       return this.fail(error)
     }
+  }
+
+  async #serveProtocol(
+    name: ProtocolName,
+    body: RequestBody,
+    client: RequestClient | undefined,
+  ): Promise<HttpAnswer> {
+    let verdict: RateLimitVerdict | undefined
+    try {
+      const message = await readBody(body, this.bodyLimit).catch(async (error: unknown) => {
+        // A refused body still counts against its address.
+        verdict = await this.#consume(name, undefined, client)
+        throw error
+      })
+      verdict = await this.#consume(name, message, client)
+      if (verdict !== undefined && !verdict.allowed) {
+        throw new RateLimitedError(verdict.retryAfterSeconds)
+      }
+      const answer = await this.server!.handle(name, message)
+      return withHeaders({ status: 200, contentType: JSON_TYPE, body: answer }, verdict)
+    } catch (error) {
+      const answer = this.fail(error)
+      if (verdict?.allowed === true && failureKind(error) === 'refused') {
+        // The refusal is answered whatever happens here; a store outage only loses the surcharge.
+        await this.#rateLimit!.fail(verdict).catch(() => undefined)
+      }
+      return withHeaders(answer, verdict)
+    }
+  }
+
+  #consume(
+    route: ProtocolName,
+    message: string | undefined,
+    client: RequestClient | undefined,
+  ): Promise<RateLimitVerdict> | undefined {
+    return this.#rateLimit?.consume({
+      route,
+      address: this.#clientAddress(client),
+      identity: message === undefined ? undefined : identityOf(message),
+    })
   }
 
   /**
@@ -204,18 +276,21 @@ export class BetterAuthHttp {
   }
 
   /** Answers our routes; undefined for any other request (its body untouched). */
-  handle = async (request: Request): Promise<Response | undefined> => {
+  handle = async (request: Request, connection?: WebConnection): Promise<Response | undefined> => {
     const route = this.match(request.method, new URL(request.url).pathname)
     if (route === undefined) return undefined
-    return toResponse(await this.serve(route, webBody(request)))
+    return toResponse(await this.serve(route, webBody(request), webClient(request, connection)))
   }
 
-  /** A complete fetch handler: our routes, and 404 (body unread) for everything else. */
-  fetch = async (request: Request): Promise<Response> => {
+  /**
+   * A complete fetch handler: our routes, and 404 (body unread) for everything else. Pass the
+   * peer address as `{ remoteAddress }` (a `Request` does not carry it) for per-address limits.
+   */
+  fetch = async (request: Request, connection?: WebConnection): Promise<Response> => {
     const { pathname } = new URL(request.url)
     const route = this.match(request.method, pathname)
     if (route === undefined) return toResponse(this.notFound(request.method, pathname))
-    return toResponse(await this.serve(route, webBody(request)))
+    return toResponse(await this.serve(route, webBody(request), webClient(request, connection)))
   }
 
   /**
@@ -247,6 +322,20 @@ export class BetterAuthHttp {
   }
 }
 
+/** What a fetch-style runtime tells of the connection, beside the `Request`. */
+export interface WebConnection {
+  readonly remoteAddress?: string
+}
+
+/** The connection of a Web request: its headers and the peer address the runtime gave. */
+export function webClient(request: Request, connection?: WebConnection): RequestClient {
+  const remoteAddress = connection?.remoteAddress
+  return {
+    remoteAddress: typeof remoteAddress === 'string' ? remoteAddress : undefined,
+    header: (name) => request.headers.get(name),
+  }
+}
+
 /** The body parts of a Web request. */
 export function webBody(request: Request): RequestBody {
   return {
@@ -259,6 +348,11 @@ export function webBody(request: Request): RequestBody {
 export function toResponse(answer: HttpAnswer): Response {
   return new Response(answer.body, {
     status: answer.status,
-    headers: { 'content-type': `${answer.contentType}; charset=utf-8` },
+    headers: { ...answer.headers, 'content-type': `${answer.contentType}; charset=utf-8` },
   })
+}
+
+function withHeaders(answer: HttpAnswer, verdict: RateLimitVerdict | undefined): HttpAnswer {
+  if (verdict === undefined || verdict.quotas.length === 0) return answer
+  return { ...answer, headers: { ...answer.headers, ...rateLimitHeaders(verdict) } }
 }

@@ -8,12 +8,15 @@ export {
   BetterAuthHttp,
   toResponse,
   webBody,
+  webClient,
   type AccessHandler,
   type BetterAuthHttpOptions,
   type Failure,
   type HttpAnswer,
   type HttpRoute,
+  type WebConnection,
 } from './handler.js'
+export type { ClientAddressOptions, RequestClient } from './client-address.js'
 export {
   checkContentType,
   decode as decodeBody,

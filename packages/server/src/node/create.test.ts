@@ -35,6 +35,7 @@ it('pins the public runtime exports of /http and /node', () => {
       "toResponse",
       "tooLarge",
       "webBody",
+      "webClient",
     ]
   `)
   expect(Object.keys(node).sort()).toMatchInlineSnapshot(`
@@ -42,6 +43,7 @@ it('pins the public runtime exports of /http and /node', () => {
       "createBetterAuth",
       "nodeAccess",
       "nodeBody",
+      "nodeClient",
       "pathnameOf",
       "sendAnswer",
       "toNodeHandler",

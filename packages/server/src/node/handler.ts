@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { JsonValue } from '@better-auth/protocol'
 import type { AccessHandler, BetterAuthHttp, HttpAnswer } from '../http/handler.js'
 import type { RequestBody } from '../http/body.js'
+import type { RequestClient } from '../http/client-address.js'
 
 /** Connect-style continuation: Express and Connect pass one; plain `node:http` does not. */
 export type Next = (error?: unknown) => void
@@ -16,6 +17,17 @@ export function nodeBody(request: IncomingMessage): RequestBody {
   }
 }
 
+/** The connection of a Node request: its socket's peer address and its headers. */
+export function nodeClient(request: IncomingMessage): RequestClient {
+  return {
+    remoteAddress: request.socket?.remoteAddress,
+    header: (name) => {
+      const value = request.headers[name.toLowerCase()]
+      return Array.isArray(value) ? value[0] : value
+    },
+  }
+}
+
 export function pathnameOf(request: IncomingMessage): string {
   const url = request.url ?? '/'
   const query = url.indexOf('?')
@@ -25,7 +37,10 @@ export function pathnameOf(request: IncomingMessage): string {
 export function sendAnswer(response: ServerResponse, answer: HttpAnswer): void {
   // Unread bytes past the limit are not drained: the connection closes instead.
   if (answer.status === 413) response.setHeader('connection', 'close')
-  response.writeHead(answer.status, { 'content-type': `${answer.contentType}; charset=utf-8` })
+  response.writeHead(answer.status, {
+    ...answer.headers,
+    'content-type': `${answer.contentType}; charset=utf-8`,
+  })
   response.end(answer.body)
 }
 
@@ -44,7 +59,9 @@ export function toNodeHandler(
       else sendAnswer(response, http.notFound(request.method ?? 'GET', pathname))
       return
     }
-    void http.serve(route, nodeBody(request)).then((answer) => sendAnswer(response, answer))
+    void http
+      .serve(route, nodeBody(request), nodeClient(request))
+      .then((answer) => sendAnswer(response, answer))
   }
 }
 

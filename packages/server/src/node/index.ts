@@ -8,6 +8,7 @@ export { createBetterAuth, type BetterAuth, type CreateBetterAuthOptions } from 
 export {
   nodeAccess,
   nodeBody,
+  nodeClient,
   pathnameOf,
   sendAnswer,
   toNodeHandler,

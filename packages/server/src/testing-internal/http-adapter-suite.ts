@@ -18,6 +18,9 @@ import { signPayloadText, type JsonValue, type SigningKey } from '@better-auth/p
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AccessVerifier, VerifiedAccess } from '../access-verifier.js'
 import { BetterAuthHttp } from '../http/handler.js'
+import { MemoryRateLimitStore } from '../rate-limit/memory.js'
+import type { RateLimiter } from '../rate-limit/limiter.js'
+import { FLOOD_PROXY, checkFlood, floodLimiter } from '../testing/rate-limit-flood.js'
 import { BetterAuthServer } from '../server.js'
 import { memoryServerStores } from '../stores/memory/index.js'
 import {
@@ -42,7 +45,7 @@ export interface AdapterUnderTest {
 
 const BASE = 'http://adapter.test'
 
-export function suiteAuth(bodyLimit = 64 * 1024): SuiteAuth {
+export function suiteAuth(bodyLimit = 64 * 1024, rateLimit?: RateLimiter): SuiteAuth {
   const hasher = new Blake3Hasher()
   const stores = memoryServerStores()
   const server = new BetterAuthServer({
@@ -64,7 +67,13 @@ export function suiteAuth(bodyLimit = 64 * 1024): SuiteAuth {
   })
   const access = server.accessVerifier({ accessNonce: stores.accessNonce })
   return {
-    http: new BetterAuthHttp({ server, access, bodyLimit }),
+    http: new BetterAuthHttp({
+      server,
+      access,
+      bodyLimit,
+      rateLimit,
+      trustedProxies: rateLimit === undefined ? [] : [FLOOD_PROXY],
+    }),
     access,
     fooBar: ({ request }) => {
       const data = request as { foo?: JsonValue; bar?: JsonValue }
@@ -159,6 +168,16 @@ export function httpAdapterSuite(
         await scenario.run(clientsOver(network, responseKey), STRICT)
       },
     )
+
+    it('limits per identity and per address, the address forwarded by a trusted proxy', async () => {
+      // The adapter must hand the core the peer address (127.0.0.1 here) and the headers.
+      const limited = await start(suiteAuth(undefined, floodLimiter(new MemoryRateLimitStore())))
+      try {
+        await checkFlood((request) => limited.send(request), BASE)
+      } finally {
+        await limited.close()
+      }
+    })
 
     it('verifies a signer whose JSON does not round-trip (key order, spacing)', async () => {
       const accessKey = new MemoryRotatingKeyStore({

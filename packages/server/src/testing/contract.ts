@@ -7,8 +7,10 @@ import {
 } from '@better-auth/protocol'
 import { afterAll, describe } from 'vitest'
 import { describeAccountEvents, type AccountEventStores } from './account-events.js'
+import type { RateLimitStore } from '../rate-limit/store.js'
 import { describeAuthenticationKeyStore } from './authentication-key-store.js'
 import { describeAuthenticationNonceStore } from './authentication-nonce-store.js'
+import { describeRateLimitStore } from './rate-limit-store.js'
 import { describeRecoveryHashStore } from './recovery-hash-store.js'
 import { describeReplayAcrossClocks } from './replay-across-clocks.js'
 import { describeRotateAndApply } from './rotate-and-apply.js'
@@ -25,6 +27,7 @@ export interface StoreContractTarget {
   readonly timeLock?: StoreFactory<ServerTimeLockStore>
   /** A key store with the event log it records into (one backend). */
   readonly accountEvents?: StoreFactory<AccountEventStores>
+  readonly rateLimit?: StoreFactory<RateLimitStore>
   /** Releases what the factories opened (connections, temporary files); runs after all tests. */
   readonly cleanup?: () => Promise<void>
 }
@@ -52,9 +55,23 @@ export function describeStoreContract(
   if (!Number.isSafeInteger(concurrency) || concurrency < 2) {
     throw new ConfigurationError('concurrency', 'must be an integer of at least 2')
   }
-  const { authenticationKey, recoveryHash, authenticationNonce, timeLock, accountEvents, cleanup } =
-    target
-  if (!authenticationKey && !recoveryHash && !authenticationNonce && !timeLock && !accountEvents) {
+  const {
+    authenticationKey,
+    recoveryHash,
+    authenticationNonce,
+    timeLock,
+    accountEvents,
+    rateLimit,
+    cleanup,
+  } = target
+  if (
+    !authenticationKey &&
+    !recoveryHash &&
+    !authenticationNonce &&
+    !timeLock &&
+    !accountEvents &&
+    !rateLimit
+  ) {
     throw new ConfigurationError('target', 'provide at least one store factory')
   }
 
@@ -71,5 +88,6 @@ export function describeStoreContract(
       describeReplayAcrossClocks(timeLock)
     }
     if (accountEvents) describeAccountEvents(accountEvents, concurrency)
+    if (rateLimit) describeRateLimitStore(rateLimit, concurrency)
   })
 }

@@ -7,6 +7,7 @@ import {
   MemoryTimeLockStore,
 } from '../stores/memory/index.js'
 import { MemoryRevocationFeed } from '../revocation/memory-feed.js'
+import { MemoryRateLimitStore } from '../rate-limit/memory.js'
 import { describeRevocationFeed, describeStoreContract, randomId } from './index.js'
 
 // One process: every party shares the one in-memory bus.
@@ -22,7 +23,11 @@ describeStoreContract('memory stores', {
     const accountEvents = new MemoryAccountEventStore()
     return { authenticationKey: new MemoryAuthenticationKeyStore(accountEvents), accountEvents }
   },
+  rateLimit: () => memoryRateLimits,
 })
+
+// One store for every test, as a process would share it.
+const memoryRateLimits = new MemoryRateLimitStore()
 
 describe('@better-auth/server/testing', () => {
   it('exports exactly the documented runtime values', async () => {
