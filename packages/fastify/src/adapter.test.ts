@@ -6,7 +6,7 @@ import { betterAuth } from './index.js'
 // The behaviour every HTTP adapter shares (the core's content-type checks, streaming body limit,
 // status table), here through the plugin's public API: the protocol routes it mounts and an
 // access route declared with `config: { betterAuth: 'access' }`.
-httpAdapterSuite('fastify', async ({ http, access, fooBar }) => {
+httpAdapterSuite('fastify', async ({ http, access, fooBar, rateLimit, trustedProxies }) => {
   const app = Fastify()
   // Unknown routes answered before fastify reads their body, as the README recommends.
   app.addHook('onRequest', (request, reply, done) => {
@@ -20,7 +20,12 @@ httpAdapterSuite('fastify', async ({ http, access, fooBar }) => {
       .type('application/json')
       .send(JSON.stringify(errorBody(error)))
   })
-  await app.register(betterAuth, { server: http.server!, accessVerifier: access })
+  await app.register(betterAuth, {
+    server: http.server!,
+    accessVerifier: access,
+    rateLimit,
+    trustedProxies,
+  })
   app.post('/foo/bar', { config: { betterAuth: 'access' } }, (request) =>
     fooBar(request.betterAuth!),
   )

@@ -5,7 +5,9 @@ import {
   type ProtocolName,
 } from '@better-auth/protocol'
 import type { AccessVerifier, BetterAuthServer, VerifiedAccess } from '@better-auth/server'
+import type { RateLimiter } from '@better-auth/server'
 import { BetterAuthHttp, readBody, type HttpAnswer } from '@better-auth/server/http'
+import { nodeClient } from '@better-auth/server/node'
 import type {
   FastifyInstance,
   FastifyPluginAsync,
@@ -37,6 +39,10 @@ export interface BetterAuthPluginOptions {
   readonly responseKeyPath?: string | false
   /** Largest accepted body in bytes (default 64 KiB). */
   readonly bodyLimit?: number
+  /** Rate limits of the protocol routes (`CounterRateLimiter`); off when omitted. */
+  readonly rateLimit?: RateLimiter
+  /** Proxies whose `X-Forwarded-For` names the client (default none: the socket's peer). */
+  readonly trustedProxies?: readonly string[]
 }
 
 export interface BetterAuthDecorator {
@@ -95,6 +101,8 @@ const betterAuthPlugin: FastifyPluginAsync<BetterAuthPluginOptions> = async (fas
     responseKeyPath: options.responseKeyPath,
     bodyLimit: options.bodyLimit,
     onError: (failure) => logFailure(fastify.log, failure),
+    rateLimit: options.rateLimit,
+    trustedProxies: options.trustedProxies,
   })
 
   const decorator: BetterAuthDecorator = {
@@ -168,7 +176,11 @@ const betterAuthPlugin: FastifyPluginAsync<BetterAuthPluginOptions> = async (fas
         handler: async (request, reply) =>
           sendAnswer(
             reply,
-            await http.serve(route, fastifyBody(request, (request.body as Readable) ?? null)),
+            await http.serve(
+              route,
+              fastifyBody(request, (request.body as Readable) ?? null),
+              nodeClient(request.raw),
+            ),
           ),
       })
     }
@@ -179,6 +191,7 @@ const betterAuthPlugin: FastifyPluginAsync<BetterAuthPluginOptions> = async (fas
 function sendAnswer(reply: FastifyReply, answer: HttpAnswer): FastifyReply {
   // Unread bytes past the limit are not drained: the connection closes instead.
   if (answer.status === 413) reply.header('connection', 'close')
+  if (answer.headers !== undefined) reply.headers(answer.headers)
   return reply.code(answer.status).type(answer.contentType).send(answer.body)
 }
 

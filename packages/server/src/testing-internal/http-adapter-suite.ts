@@ -35,6 +35,9 @@ export interface SuiteAuth {
   readonly access: AccessVerifier
   /** The `/foo/bar` application code every adapter mounts as an access route. */
   readonly fooBar: (access: VerifiedAccess) => JsonValue
+  /** The limits `http` applies, for adapters that build their own core from options (fastify). */
+  readonly rateLimit: RateLimiter | undefined
+  readonly trustedProxies: readonly string[]
 }
 
 /** The adapter under test, reached through `send`. */
@@ -66,14 +69,11 @@ export function suiteAuth(bodyLimit = 64 * 1024, rateLimit?: RateLimiter): Suite
     stores,
   })
   const access = server.accessVerifier({ accessNonce: stores.accessNonce })
+  const trustedProxies = rateLimit === undefined ? [] : [FLOOD_PROXY]
   return {
-    http: new BetterAuthHttp({
-      server,
-      access,
-      bodyLimit,
-      rateLimit,
-      trustedProxies: rateLimit === undefined ? [] : [FLOOD_PROXY],
-    }),
+    http: new BetterAuthHttp({ server, access, bodyLimit, rateLimit, trustedProxies }),
+    rateLimit,
+    trustedProxies,
     access,
     fooBar: ({ request }) => {
       const data = request as { foo?: JsonValue; bar?: JsonValue }
