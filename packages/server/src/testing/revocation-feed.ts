@@ -1,5 +1,11 @@
-import type { Revocation, RevocationFeed, RevocationListener } from '@better-auth/protocol'
+import {
+  InvalidDeviceError,
+  type Revocation,
+  type RevocationFeed,
+  type RevocationListener,
+} from '@better-auth/protocol'
 import { describe, expect, it } from 'vitest'
+import { DeviceLivenessCache } from '../revocation/device-liveness-cache.js'
 import { randomId } from './random.js'
 
 /** What one subscriber saw. */
@@ -14,9 +20,12 @@ class Recorder implements RevocationListener {
   }
 }
 
-async function until(condition: () => boolean, withinMs: number): Promise<number> {
+async function until(
+  condition: () => boolean | Promise<boolean>,
+  withinMs: number,
+): Promise<number> {
   const started = performance.now()
-  while (!condition()) {
+  while (!(await condition())) {
     if (performance.now() - started > withinMs) throw new Error(`not within ${withinMs} ms`)
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
@@ -50,6 +59,32 @@ export function describeRevocationFeed(
       for (const recorder of [a, b]) expect(recorder.seen).toEqual([device, identity])
       await stopA()
       await stopB()
+    })
+
+    it('lets two verifiers refuse a revoked device in time, with no store read after the first', async () => {
+      const reads: string[] = []
+      const devices = {
+        publicKey: (_identity: string, device: string) => {
+          reads.push(device)
+          return Promise.resolve('1AAI-key')
+        },
+      }
+      const feeds = await Promise.all([makeFeed(), makeFeed(), makeFeed()])
+      const caches = feeds.slice(1).map((feed) => new DeviceLivenessCache({ devices, feed }))
+      await Promise.all(caches.map((cache) => cache.start()))
+      const identity = `E${randomId()}`
+      const device = `E${randomId()}`
+      for (const cache of caches) await cache.publicKey(identity, device)
+      expect(reads).toHaveLength(2)
+      await feeds[0].publish({ identity, device })
+      const refused = (cache: DeviceLivenessCache) =>
+        cache.publicKey(identity, device).then(
+          () => false,
+          (error: unknown) => error instanceof InvalidDeviceError,
+        )
+      for (const cache of caches) await until(() => refused(cache), deliveryMs)
+      expect(reads).toHaveLength(2)
+      await Promise.all(caches.map((cache) => cache.close()))
     })
 
     it('stops delivering to a subscriber that unsubscribed', async () => {
