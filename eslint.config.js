@@ -12,6 +12,7 @@ export default tseslint.config(
       'test-artifacts/**',
       '**/*.config.ts',
       '**/*.config.js',
+      '**/*.config.mjs',
       'vitest.shared.ts',
       'eslint.config.js',
     ],
