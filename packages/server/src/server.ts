@@ -373,17 +373,18 @@ export class BetterAuthServer {
     if (now > refreshExpiry) throw new ExpiredTokenError('refresh')
     // A revoked or deleted device cannot keep its session alive.
     await this.#options.stores.authenticationKey.publicKey(body.identity, body.device)
+    const subject = { identity: body.identity, device: body.device }
+    // Before the access key is spent: a provider that fails must leave the refresh retryable.
+    const attributes = await this.#attributes(subject, {
+      session: 'refresh',
+      current: body.attributes,
+    })
     const reserved = await this.#options.stores.accessKeyHash.reserve(
       accessKeyHash,
       spentAccessKeyLockExpiry(refreshExpiry, this.expiry),
       now,
     )
     if (!reserved) throw new ReplayError('access-key')
-    const subject = { identity: body.identity, device: body.device }
-    const attributes = await this.#attributes(subject, {
-      session: 'refresh',
-      current: body.attributes,
-    })
     await this.#appendSessionEvent(request, 'session-refreshed', { ...subject, ...access })
     const token = await this.#issueToken(
       {

@@ -103,6 +103,22 @@ describe('attributes at refresh', () => {
     ])
   })
 
+  it('a provider that fails at refresh leaves the refresh retryable (the access key unspent)', async () => {
+    let failing = true
+    const harness = await createHarness({
+      attributes: (_subject, context) => {
+        if (context.session === 'refresh' && failing) throw new Error('role service down')
+        return { role: 'user' }
+      },
+    })
+    const client = harness.newClient()
+    await client.createAccount(await hasher.sum('recovery'))
+    await client.createSession()
+    expect(await codeOf(client.refreshSession())).toBe('BA000')
+    failing = false
+    await client.refreshSession()
+  })
+
   it('keeps them when the provider returns the current ones', async () => {
     const harness = await createHarness({
       attributes: (_subject, context) =>
