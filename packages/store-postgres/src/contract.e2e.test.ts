@@ -19,10 +19,10 @@ function once(connect: () => Promise<PostgresStores>): () => Promise<PostgresSto
 
 describe.skipIf(!DATABASE_URL)(e2e('postgres contract'), () => {
   // The stores own their pool, as a server built from a connection string has; default sweeping.
+  const ownedSchema = uniqueSchema('contract_owned')
   const owned = once(() => {
-    const schema = uniqueSchema('contract_owned')
-    schemas.push(schema)
-    return PostgresStores.connect({ connectionString: DATABASE_URL, schema })
+    schemas.push(ownedSchema)
+    return PostgresStores.connect({ connectionString: DATABASE_URL, schema: ownedSchema })
   })
   describeStoreContract('postgres, own pool', {
     authenticationKey: async () => (await owned()).authenticationKey,
@@ -30,6 +30,17 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres contract'), () => {
     authenticationNonce: async () => (await owned()).authenticationNonce,
     timeLock: async () => (await owned()).accessNonce,
     accountEvents: owned,
+    // A pool of its own on one schema for every call, as separate server processes have: the
+    // contract's shared-limit test runs two servers on two of them.
+    rateLimit: async () => {
+      await owned()
+      const separate = await PostgresStores.connect({
+        connectionString: DATABASE_URL,
+        schema: ownedSchema,
+      })
+      opened.push(separate)
+      return separate.rateLimit
+    },
   })
 
   // On a pool passed in, with a sweep before every write to exercise it alongside each call.
@@ -44,6 +55,7 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres contract'), () => {
     authenticationNonce: async () => (await shared()).authenticationNonce,
     timeLock: async () => (await shared()).accessKeyHash,
     accountEvents: shared,
+    rateLimit: async () => (await shared()).rateLimit,
     cleanup: async () => {
       await Promise.all(opened.splice(0).map((stores) => stores.close()))
       for (const schema of schemas) await pool!.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)

@@ -20,6 +20,8 @@ interface Migration {
  * - expiring rows carry `expires_at` in epoch milliseconds (BIGINT) with an index, so sweeping
  *   is a range delete; access key hashes and access nonces share one table under namespaces.
  * - account events are append-only rows ordered by `sequence`, outliving their identity.
+ * - rate-limit counters (version 3) are keyed by the limiter's keyed hashes, never raw addresses
+ *   or identities, and swept like the other expiring rows once their window ended.
  */
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -74,6 +76,17 @@ const MIGRATIONS: readonly Migration[] = [
         target_rotation_hash TEXT
       );
       CREATE INDEX account_events_identity ON ${s}.account_events (identity, sequence);
+    `,
+  },
+  {
+    version: 3,
+    sql: (s) => `
+      CREATE TABLE ${s}.rate_limits (
+        key TEXT PRIMARY KEY,
+        count INTEGER NOT NULL,
+        reset_at BIGINT NOT NULL
+      );
+      CREATE INDEX rate_limits_reset_at ON ${s}.rate_limits (reset_at);
     `,
   },
 ]

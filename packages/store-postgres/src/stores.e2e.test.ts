@@ -77,7 +77,7 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres stores'), () => {
     it('creates the schema, its tables and the version row', async () => {
       const db = pool(1)
       const name = schema('migrate')
-      expect(await migrate(db, name)).toBe(2)
+      expect(await migrate(db, name)).toBe(3)
       const { rows: tables } = await db.query<{ table_name: string }>(
         `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`,
         [name],
@@ -87,6 +87,7 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres stores'), () => {
         'authentication_nonces',
         'devices',
         'identities',
+        'rate_limits',
         'recovery_hashes',
         'schema_migrations',
         'time_locks',
@@ -112,27 +113,52 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres stores'), () => {
       const { rows: versions } = await db.query(
         `SELECT version FROM ${name}.schema_migrations ORDER BY version`,
       )
-      expect(versions).toEqual([{ version: 1 }, { version: 2 }])
+      expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }])
     })
 
     it('is idempotent', async () => {
       const db = pool(1)
       const name = schema('migrate')
-      expect(await migrate(db, name)).toBe(2)
-      expect(await migrate(db, name)).toBe(2)
+      expect(await migrate(db, name)).toBe(3)
+      expect(await migrate(db, name)).toBe(3)
       const { rows } = await db.query(`SELECT count(*)::int AS n FROM ${name}.schema_migrations`)
-      expect(rows).toEqual([{ n: 2 }])
+      expect(rows).toEqual([{ n: 3 }])
     })
 
     it('applies each step once when several processes migrate a fresh schema at once', async () => {
       const name = schema('migrate')
       // A pool each, as separate processes would have: they really race for the advisory lock.
       const results = await Promise.all(Array.from({ length: 8 }, () => migrate(pool(1), name)))
-      expect(results).toEqual(Array.from({ length: 8 }, () => 2))
+      expect(results).toEqual(Array.from({ length: 8 }, () => 3))
       const { rows } = await pool(1).query(
         `SELECT version FROM ${name}.schema_migrations ORDER BY version`,
       )
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }])
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }])
+    })
+
+    it('upgrades a version 2 schema (the account event log) to 3, keeping its rows', async () => {
+      const db = pool(2)
+      const name = schema('upgrade')
+      const before = await connect({ pool: db, schema: name })
+      const key = newDeviceKey()
+      const created = { id: randomId('event-'), type: 'account-created', at: 1, ...key } as const
+      await before.authenticationKey.registerIdentity(key, created)
+      // Version 3 only added rate_limits: without it and its row, the schema is what version 2
+      // of this library wrote.
+      await db.query(`DROP TABLE ${name}.rate_limits`)
+      await db.query(`DELETE FROM ${name}.schema_migrations WHERE version = 3`)
+
+      const upgraded = await connect({ pool: db, schema: name })
+      const { rows } = await db.query(`SELECT version FROM ${name}.schema_migrations ORDER BY 1`)
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }])
+      expect(await upgraded.authenticationKey.publicKey(key.identity, key.device)).toBe(
+        key.publicKey,
+      )
+      expect(await upgraded.accountEvents.history(key.identity)).toMatchObject([{ id: created.id }])
+      const now = Date.now()
+      expect(await upgraded.rateLimit.hit([{ key: 'k', cost: 2, windowMs: 1_000 }], now)).toEqual([
+        { count: 2, resetAtMs: now + 1_000 },
+      ])
     })
 
     it('refuses a schema written by a newer version', async () => {
@@ -150,11 +176,11 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres stores'), () => {
       const out: string[] = []
       const io = { out: (line: string) => out.push(line), err: (line: string) => out.push(line) }
       expect(await main(['--schema', name], { DATABASE_URL }, io)).toBe(0)
-      expect(out.join('\n')).toContain(`schema ${name} is at version 2`)
+      expect(out.join('\n')).toContain(`schema ${name} is at version 3`)
       const { rows } = await pool(1).query(
         `SELECT version FROM ${name}.schema_migrations ORDER BY version`,
       )
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }])
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }])
     })
   })
 
@@ -245,17 +271,25 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres stores'), () => {
       await stores.accessNonce.reserve(lock, now + 500, now)
       const liveLock = randomId('lock-')
       await stores.accessNonce.reserve(liveLock, now + 2_000, now)
+      await stores.rateLimit.hit(
+        [
+          { key: randomId('lapsed-'), cost: 1, windowMs: 1_000 },
+          { key: randomId('counting-'), cost: 1, windowMs: 1_001 },
+        ],
+        now,
+      )
 
       expect(await stores.sweep(now + 499)).toBe(0)
       expect(await stores.sweep(now + 500)).toBe(1)
       expect(await stores.sweep(now + 999)).toBe(0)
-      expect(await stores.sweep(now + 1_000)).toBe(2)
+      expect(await stores.sweep(now + 1_000)).toBe(3)
       expect(await stores.sweep(now + 1_000)).toBe(0)
       const { rows } = await pool(1).query<{ n: number }>(
         `SELECT (SELECT count(*) FROM ${name}.authentication_nonces)::int
-              + (SELECT count(*) FROM ${name}.time_locks)::int AS n`,
+              + (SELECT count(*) FROM ${name}.time_locks)::int
+              + (SELECT count(*) FROM ${name}.rate_limits)::int AS n`,
       )
-      expect(rows).toEqual([{ n: 2 }])
+      expect(rows).toEqual([{ n: 3 }])
       expect(await stores.authenticationNonce.consume(live, now + 1_000)).toBe('identity')
       expect(await stores.accessNonce.reserve(liveLock, now + 3_000, now + 1_000)).toBe(false)
     })

@@ -6,6 +6,7 @@ import {
   type ServerAuthenticationKeyStore,
   type ServerAuthenticationNonceStore,
   type ServerRecoveryHashStore,
+  type RateLimitStore,
   type ServerTimeLockStore,
 } from '@better-auth/protocol'
 import { Pool } from 'pg'
@@ -15,6 +16,7 @@ import { PostgresAuthenticationNonceStore } from './authentication-nonce-store.j
 import { Database } from './database.js'
 import { settle, toStoreError } from './errors.js'
 import { DEFAULT_SCHEMA, migrate, quoteSchema } from './migrations.js'
+import { PostgresRateLimitStore } from './rate-limit-store.js'
 import { PostgresRecoveryHashStore } from './recovery-hash-store.js'
 import { nowMs } from './time.js'
 import { PostgresTimeLockStore } from './time-lock-store.js'
@@ -78,6 +80,8 @@ export class PostgresStores implements Closeable {
   readonly accessKeyHash: ServerTimeLockStore
   /** Single use of each access request nonce. */
   readonly accessNonce: ServerTimeLockStore
+  /** Rate-limit counters for `CounterRateLimiter` (`@better-auth/server`), shared by every server. */
+  readonly rateLimit: RateLimitStore
 
   readonly #db: Database
   readonly #pool: Pool
@@ -93,8 +97,11 @@ export class PostgresStores implements Closeable {
         DELETE FROM ${schema}.authentication_nonces WHERE expires_at <= $1 RETURNING 1
       ), locks AS (
         DELETE FROM ${schema}.time_locks WHERE expires_at <= $1 RETURNING 1
+      ), limits AS (
+        DELETE FROM ${schema}.rate_limits WHERE reset_at <= $1 RETURNING 1
       )
-      SELECT (SELECT count(*) FROM nonces) + (SELECT count(*) FROM locks) AS deleted`
+      SELECT (SELECT count(*) FROM nonces) + (SELECT count(*) FROM locks)
+        + (SELECT count(*) FROM limits) AS deleted`
     const sweeper = new Sweeper(options.sweepIntervalMs, (now) => this.sweep(now))
     this.authenticationKey = new PostgresAuthenticationKeyStore(this.#db)
     this.accountEvents = new PostgresAccountEventStore(this.#db)
@@ -102,6 +109,7 @@ export class PostgresStores implements Closeable {
     this.authenticationNonce = new PostgresAuthenticationNonceStore(this.#db, sweeper)
     this.accessKeyHash = new PostgresTimeLockStore(this.#db, 'access-key-hash', sweeper)
     this.accessNonce = new PostgresTimeLockStore(this.#db, 'access-nonce', sweeper)
+    this.rateLimit = new PostgresRateLimitStore(this.#db, sweeper)
   }
 
   /**
@@ -139,8 +147,8 @@ export class PostgresStores implements Closeable {
   }
 
   /**
-   * Deletes every challenge nonce and time lock that has expired at `now` (epoch ms), returning
-   * how many rows went. Writes also sweep on their own, at most once per `sweepIntervalMs`.
+   * Deletes every challenge nonce, time lock and rate-limit counter that has expired at `now`
+   * (epoch ms), returning how many rows went. Writes also sweep on their own, at most once per `sweepIntervalMs`.
    */
   sweep(now: number): Promise<number> {
     return settle(async () => {

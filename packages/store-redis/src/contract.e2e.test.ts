@@ -17,15 +17,21 @@ function once(connect: () => Promise<RedisStores>): () => Promise<RedisStores> {
 
 describe.skipIf(!REDIS_URL)(e2e('redis contract'), () => {
   // The stores own their client, as a server built from a URL has.
-  const owned = once(() =>
-    RedisStores.connect({ url: REDIS_URL, prefix: uniquePrefix('contract-owned') }),
-  )
+  const ownedPrefix = uniquePrefix('contract-owned')
+  const owned = once(() => RedisStores.connect({ url: REDIS_URL, prefix: ownedPrefix }))
   describeStoreContract('redis, own client', {
     authenticationKey: async () => (await owned()).authenticationKey,
     recoveryHash: async () => (await owned()).recoveryHash,
     authenticationNonce: async () => (await owned()).authenticationNonce,
     timeLock: async () => (await owned()).accessNonce,
     accountEvents: owned,
+    // A client of its own on one prefix for every call, as separate server processes have: the
+    // contract's shared-limit test runs two servers on two of them.
+    rateLimit: async () => {
+      const separate = await RedisStores.connect({ url: REDIS_URL, prefix: ownedPrefix })
+      opened.push(separate)
+      return separate.rateLimit
+    },
   })
 
   // On a client passed in (ioredis defaults), with another prefix.
@@ -39,6 +45,7 @@ describe.skipIf(!REDIS_URL)(e2e('redis contract'), () => {
     authenticationNonce: async () => (await shared()).authenticationNonce,
     timeLock: async () => (await shared()).accessKeyHash,
     accountEvents: shared,
+    rateLimit: async () => (await shared()).rateLimit,
     cleanup: async () => {
       await Promise.all(opened.splice(0).map((stores) => stores.close()))
       client!.disconnect()

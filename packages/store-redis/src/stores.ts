@@ -2,6 +2,7 @@ import {
   ConfigurationError,
   type Closeable,
   type ServerAccountEventStore,
+  type RateLimitStore,
   type ServerAuthenticationKeyStore,
   type ServerAuthenticationNonceStore,
   type ServerRecoveryHashStore,
@@ -13,6 +14,7 @@ import { RedisAuthenticationKeyStore } from './authentication-key-store.js'
 import { RedisAuthenticationNonceStore } from './authentication-nonce-store.js'
 import { Connection } from './connection.js'
 import { toStoreError } from './errors.js'
+import { RedisRateLimitStore, defineRateLimitScript } from './rate-limit-store.js'
 import { RedisRecoveryHashStore } from './recovery-hash-store.js'
 import { defineScripts } from './scripts.js'
 import { checkPersistence, type PersistenceLogger } from './persistence.js'
@@ -78,6 +80,8 @@ export class RedisStores implements Closeable {
   readonly accessKeyHash: ServerTimeLockStore
   /** Single use of each access request nonce. */
   readonly accessNonce: ServerTimeLockStore
+  /** Rate-limit counters for `CounterRateLimiter` (`@better-auth/server`), shared by every server. */
+  readonly rateLimit: RateLimitStore
 
   readonly #connection: Connection
   readonly #ownsClient: boolean
@@ -92,6 +96,7 @@ export class RedisStores implements Closeable {
     this.authenticationNonce = new RedisAuthenticationNonceStore(connection)
     this.accessKeyHash = new RedisTimeLockStore(connection, 'access-key-hash')
     this.accessNonce = new RedisTimeLockStore(connection, 'access-nonce')
+    this.rateLimit = new RedisRateLimitStore(connection)
   }
 
   /**
@@ -116,6 +121,7 @@ export class RedisStores implements Closeable {
       checkVersion(await client.info('server'))
       await checkPersistence(client, acceptReplayStateLoss, logger)
       defineScripts(client)
+      defineRateLimitScript(client)
     } catch (error) {
       if (given === undefined) client.disconnect()
       throw toStoreError(error)

@@ -22,6 +22,7 @@ describeStoreContract('sqlite, one connection', {
   authenticationNonce: () => shared.authenticationNonce,
   timeLock: () => shared.accessKeyHash,
   accountEvents: () => shared,
+  rateLimit: () => shared.rateLimit,
 })
 
 // A new connection to one file for every store, as separate server processes would have, and
@@ -37,6 +38,7 @@ describeStoreContract('sqlite, a connection per store', {
     authenticationKey: open({ filename: perStore }).authenticationKey,
     accountEvents: open({ filename: perStore }).accountEvents,
   }),
+  rateLimit: () => open({ filename: perStore }).rateLimit,
 })
 
 describeStoreContract('sqlite, :memory:', {

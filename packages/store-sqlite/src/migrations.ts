@@ -21,6 +21,8 @@ interface Migration {
  * - expiring rows carry `expires_at` in epoch milliseconds with an index, so sweeping is a range
  *   delete; access key hashes and access nonces share one table under different namespaces.
  * - account events are append-only rows ordered by `sequence`, outliving their identity.
+ * - rate-limit counters (version 3) are keyed by the limiter's keyed hashes, never raw addresses
+ *   or identities, and swept like the other expiring rows once their window ended.
  */
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -80,6 +82,17 @@ const MIGRATIONS: readonly Migration[] = [
         target_rotation_hash TEXT
       ) STRICT;
       CREATE INDEX account_events_identity ON account_events (identity, sequence);
+    `,
+  },
+  {
+    version: 3,
+    sql: `
+      CREATE TABLE rate_limits (
+        key TEXT PRIMARY KEY NOT NULL,
+        count INTEGER NOT NULL,
+        reset_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX rate_limits_reset_at ON rate_limits (reset_at);
     `,
   },
 ]

@@ -55,7 +55,7 @@ describe('SqliteStores.open', () => {
     open()
     const db = raw()
     expect(scalar(db, 'PRAGMA journal_mode')).toBe('wal')
-    expect(scalar(db, 'PRAGMA user_version')).toBe(2)
+    expect(scalar(db, 'PRAGMA user_version')).toBe(3)
   })
 
   it('opens a private in-memory database', async () => {
@@ -150,18 +150,39 @@ describe('durability', () => {
     migrate(db)
     migrate(db)
     expect(schema()).toEqual(tables)
-    expect(scalar(db, 'PRAGMA user_version')).toBe(2)
+    expect(scalar(db, 'PRAGMA user_version')).toBe(3)
 
     const reopened = open()
     expect(await reopened.authenticationKey.publicKey(key.identity, key.device)).toBe(key.publicKey)
-    expect(scalar(db, 'PRAGMA user_version')).toBe(2)
+    expect(scalar(db, 'PRAGMA user_version')).toBe(3)
+  })
+
+  it('upgrades a version 2 database (the account event log) to 3, keeping its rows', async () => {
+    const stores = open()
+    const key = newDeviceKey()
+    const created = { id: randomId('event-'), type: 'account-created', at: 1, ...key } as const
+    await stores.authenticationKey.registerIdentity(key, created)
+    await stores.close()
+    // Version 3 only added rate_limits: without it and its version, the file is what version 2
+    // of this library wrote.
+    const db = raw()
+    db.exec('DROP TABLE rate_limits; PRAGMA user_version = 2')
+
+    const upgraded = open()
+    expect(scalar(db, 'PRAGMA user_version')).toBe(3)
+    expect(await upgraded.authenticationKey.publicKey(key.identity, key.device)).toBe(key.publicKey)
+    expect(await upgraded.accountEvents.history(key.identity)).toMatchObject([{ id: created.id }])
+    const now = Date.now()
+    expect(await upgraded.rateLimit.hit([{ key: 'k', cost: 2, windowMs: 1_000 }], now)).toEqual([
+      { count: 2, resetAtMs: now + 1_000 },
+    ])
   })
 
   it('migrates a fresh connection it did not open itself', () => {
     const db = raw()
     expect(scalar(db, 'PRAGMA user_version')).toBe(0)
     migrate(db)
-    expect(scalar(db, 'PRAGMA user_version')).toBe(2)
+    expect(scalar(db, 'PRAGMA user_version')).toBe(3)
     const names = db
       .prepare("SELECT name FROM sqlite_schema WHERE type = 'table'")
       .all()
@@ -172,6 +193,7 @@ describe('durability', () => {
       'authentication_nonces',
       'devices',
       'identities',
+      'rate_limits',
       'recovery_hashes',
       'sqlite_sequence',
       'time_locks',
@@ -346,17 +368,25 @@ describe('sweeping', () => {
     await stores.accessKeyHash.reserve(expiredLock, now + 1_000, now)
     await stores.accessNonce.reserve(expiredLock, now + 500, now)
     await stores.accessNonce.reserve(liveLock, now + 2_000, now)
+    await stores.rateLimit.hit(
+      [
+        { key: randomId('lapsed-'), cost: 1, windowMs: 1_000 },
+        { key: randomId('counting-'), cost: 1, windowMs: 1_001 },
+      ],
+      now,
+    )
 
     expect(stores.sweep(now + 499)).toBe(0)
     expect(stores.sweep(now + 500)).toBe(1)
     expect(stores.sweep(now + 999)).toBe(0)
-    expect(stores.sweep(now + 1_000)).toBe(2)
+    expect(stores.sweep(now + 1_000)).toBe(3)
     expect(stores.sweep(now + 1_000)).toBe(0)
 
     const db = raw()
     const count = (table: string): unknown => scalar(db, `SELECT count(*) FROM ${table}`)
     expect(count('authentication_nonces')).toBe(1)
     expect(count('time_locks')).toBe(1)
+    expect(count('rate_limits')).toBe(1)
     expect(await stores.authenticationNonce.consume(liveNonce, now + 1_000)).toBe(identity)
     expect(await stores.accessNonce.reserve(liveLock, now + 3_000, now + 1_000)).toBe(false)
   })

@@ -6,6 +6,7 @@ import {
   type ServerAuthenticationKeyStore,
   type ServerAuthenticationNonceStore,
   type ServerRecoveryHashStore,
+  type RateLimitStore,
   type ServerTimeLockStore,
 } from '@better-auth/protocol'
 import { SqliteAccountEventStore } from './account-event-store.js'
@@ -14,6 +15,7 @@ import { SqliteAuthenticationNonceStore } from './authentication-nonce-store.js'
 import { openDatabase, type Database } from './driver.js'
 import { settle, toStoreError } from './errors.js'
 import { migrate } from './migrations.js'
+import { SqliteRateLimitStore } from './rate-limit-store.js'
 import { SqliteRecoveryHashStore } from './recovery-hash-store.js'
 import { SqliteTimeLockStore } from './time-lock-store.js'
 import { WriteBatch } from './write-batch.js'
@@ -51,6 +53,8 @@ export class SqliteStores implements Closeable {
   readonly accessKeyHash: ServerTimeLockStore
   /** Single use of each access request nonce. */
   readonly accessNonce: ServerTimeLockStore
+  /** Rate-limit counters for `CounterRateLimiter` (`@better-auth/server`), shared by every process. */
+  readonly rateLimit: RateLimitStore
   readonly #db: Database
   readonly #sweep: (now: number) => number
 
@@ -60,8 +64,10 @@ export class SqliteStores implements Closeable {
       'DELETE FROM authentication_nonces WHERE expires_at <= ?',
     )
     const sweepLocks = db.prepare<[number]>('DELETE FROM time_locks WHERE expires_at <= ?')
+    const sweepLimits = db.prepare<[number]>('DELETE FROM rate_limits WHERE reset_at <= ?')
     const sweep = db.transaction(
-      (now: number) => sweepNonces.run(now).changes + sweepLocks.run(now).changes,
+      (now: number) =>
+        sweepNonces.run(now).changes + sweepLocks.run(now).changes + sweepLimits.run(now).changes,
     )
     this.#sweep = (now) => sweep.immediate(now)
     const sweeper = new Sweeper(sweepIntervalMs, this.#sweep)
@@ -73,6 +79,7 @@ export class SqliteStores implements Closeable {
     const batch = new WriteBatch(db)
     this.accessKeyHash = new SqliteTimeLockStore(db, 'access-key-hash', sweeper, batch)
     this.accessNonce = new SqliteTimeLockStore(db, 'access-nonce', sweeper, batch)
+    this.rateLimit = new SqliteRateLimitStore(db, sweeper)
   }
 
   /**
@@ -105,7 +112,7 @@ export class SqliteStores implements Closeable {
   }
 
   /**
-   * Deletes every challenge nonce and time lock that has expired at `now`, returning how many
+   * Deletes every challenge nonce, time lock and rate-limit counter that has expired at `now`, returning how many
    * rows went. Writes also sweep on their own, at most once per `sweepIntervalMs`.
    */
   sweep(now: number): number {
