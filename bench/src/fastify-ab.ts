@@ -47,17 +47,46 @@ const timestamper = new Rfc3339Timestamper()
 const tokenEncoder = new NodeGzipTokenEncoder()
 const hasher = new Blake3Hasher()
 
+/**
+ * Calls into the crypto suite, per build: both builds share the suite, so the same counts per
+ * request mean any CPU difference lies in the plugin and fastify, not in extra crypto work.
+ */
+type Calls = Record<string, number>
+const calls: Record<'before' | 'after', Calls> = { before: {}, after: {} }
+
+function counted<T extends object>(target: T, label: string, into: Calls): T {
+  return new Proxy(target, {
+    get(object, property) {
+      const value: unknown = Reflect.get(object, property, object)
+      if (typeof value !== 'function') return value
+      const name = `${label}.${String(property)}`
+      return (...args: unknown[]) => {
+        into[name] = (into[name] ?? 0) + 1
+        return (value as (...a: unknown[]) => unknown).apply(object, args)
+      }
+    },
+  })
+}
+
 /** The example server's `/foo/bar` on one build of the plugin, with its own stores. */
-async function app(plugin: Plugin): Promise<FastifyInstance> {
+async function app(plugin: Plugin, into: Calls): Promise<FastifyInstance> {
   const stores = memoryServerStores()
+  const countedHasher = counted(hasher, 'hasher', into)
   const server = new BetterAuthServer({
     crypto: {
-      hasher,
+      hasher: countedHasher,
       noncer: { generate128: () => Promise.resolve('') },
-      verifier,
-      keyPairs: keys,
+      verifier: counted(verifier, 'verifier', into),
+      keyPairs: {
+        response: counted(keys.response, 'responseKey', into),
+        access: counted(keys.access, 'accessKey', into),
+      },
     },
-    encoding: { timestamper, tokenEncoder, identityVerifier: new DefaultIdentityVerifier(hasher) },
+    encoding: {
+      timestamper: counted(timestamper, 'timestamper', into),
+      tokenEncoder: counted(tokenEncoder, 'tokenEncoder', into),
+      identityVerifier: new DefaultIdentityVerifier(countedHasher),
+    },
     stores,
     attributes: () => ATTRIBUTES,
   })
@@ -121,9 +150,13 @@ async function round(fastify: FastifyInstance, inputs: readonly string[]): Promi
   return { cpuMicros: (user + system) / inputs.length, wallMicros: (wall * 1000) / inputs.length }
 }
 
-const apps = { before: await app(builds.before), after: await app(builds.after) }
-// Warm-up: both builds compiled before anything is counted.
+const apps = {
+  before: await app(builds.before, calls.before),
+  after: await app(builds.after, calls.after),
+}
+// Warm-up: both builds compiled before anything is measured.
 for (const name of ['before', 'after'] as const) await round(apps[name], await messages(perRound))
+const warmUpCalls = { before: { ...calls.before }, after: { ...calls.after } }
 
 const results: Record<'before' | 'after', Round[]> = { before: [], after: [] }
 for (let r = 0; r < rounds; r++) {
@@ -149,6 +182,15 @@ const row = (name: 'before' | 'after') =>
   `| ${name} | ${median(results[name].map((x) => x.cpuMicros)).toFixed(1)} | ${median(
     results[name].map((x) => x.wallMicros),
   ).toFixed(1)} | ${results[name].map((x) => x.cpuMicros.toFixed(0)).join(', ')} |`
+const measuredRequests = rounds * perRound
+const callsPerRequest = (name: 'before' | 'after') =>
+  Object.keys({ ...calls.before, ...calls.after })
+    .sort()
+    .map((call) => {
+      const n = (calls[name][call] ?? 0) - (warmUpCalls[name][call] ?? 0)
+      return `${call} ${(n / measuredRequests).toFixed(2)}`
+    })
+    .join(', ')
 console.log(`# @better-auth/fastify access path, before/after (app.inject POST /foo/bar, no socket)
 
 - date: ${env.date}; node ${env.node}, OpenSSL ${env.openssl}; ${env.cpu} × ${env.cpuCount}; load ${env.loadAverage.toFixed(2)}
@@ -160,7 +202,19 @@ ${row('before')}
 ${row('after')}
 
 after ÷ before, CPU per round: median ${median(ratios).toFixed(3)} (${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)})
+
+crypto-suite calls per request:
+- before: ${callsPerRequest('before')}
+- after: ${callsPerRequest('after')}
 `)
 console.error(
-  `wrote ${writeResults('fastify-ab', { environment: env, rounds, perRound, beforePath, results, ratios })}`,
+  `wrote ${writeResults('fastify-ab', {
+    environment: env,
+    rounds,
+    perRound,
+    beforePath,
+    results,
+    ratios,
+    calls,
+  })}`,
 )
