@@ -16,18 +16,18 @@ import type { ClientRotatingKeyStore, PreparedChain, SigningKey } from '@better-
 import { describe, expect, it } from 'vitest'
 import { BetterAuthClient } from './client.js'
 import type { Network } from './network.js'
-import type { Fault } from './testing-internal/fake-server.js'
 import {
   clientOptions,
   createStores,
   createWorld,
+  decode,
   generateKey,
   hasher,
   recoveryPair,
+  type Fault,
   type Stores,
   type World,
-} from './testing-internal/harness.js'
-import { decode } from './testing-internal/messages.js'
+} from '../../server/src/testing-internal/client-world.js'
 import { MemoryRotatingKeyStore } from './stores/memory-rotating-key-store.js'
 
 const sent = (message: string) => decode<any>(message)
@@ -148,9 +148,11 @@ describe('recoverAccount on a device whose chain still works', () => {
     await expect(
       client.recoverAccount(ids.identity, recovery.key, next.hash),
     ).rejects.toBeInstanceOf(NetworkError)
-    // Locally nothing changed, but the server revoked this device along with all others.
+    // Locally nothing changed, but the server revoked this device along with all others (and
+    // answers its rotation as it answers a wrong key).
     expect(await snapshot(setup)).toEqual(before)
-    await expect(client.rotateDevice()).rejects.toMatchObject({ code: 'BA103' })
+    expect(await setup.world.deviceKey(ids.identity, ids.device)).toBeUndefined()
+    await expect(client.rotateDevice()).rejects.toMatchObject({ code: 'BA104' })
     // The recovery key is spent; the one whose hash was sent as next is now the recovery key.
     await expect(
       client.recoverAccount(ids.identity, recovery.key, (await recoveryPair()).hash),
@@ -245,7 +247,7 @@ describe('createSession keeps the previous session when it fails', () => {
     const after = await snapshot(setup)
     expect(after.token).not.toBe(before.token)
     expect(after.accessKey).not.toBe(before.accessKey)
-    expect(setup.server.tokens.get(after.token!)?.publicKey).toBe(after.accessKey)
+    expect((await setup.world.token(after.token!)).publicKey).toBe(after.accessKey)
   })
 })
 

@@ -15,7 +15,7 @@ import {
   createStores,
   createWorld,
   recoveryPair,
-} from './testing-internal/harness.js'
+} from '../../server/src/testing-internal/client-world.js'
 
 // noble's getTypeTestsNonUi8a idea: every kind of wrong value, plus near-misses of the right one.
 const notDigests: unknown[] = [

@@ -2,12 +2,14 @@ import { describe, expect, it } from 'vitest'
 import {
   createClient,
   createWorld,
+  decode,
   hasher,
   recoveryPair,
+  shapeOf,
+  signedBy,
   timestamper,
   FIXED_NOW,
-} from './testing-internal/harness.js'
-import { decode, shapeOf, signedBy } from './testing-internal/messages.js'
+} from '../../server/src/testing-internal/client-world.js'
 
 // Test-only loose view of a sent message.
 const sent = (message: string) => decode<any>(message)
@@ -45,7 +47,8 @@ describe('createAccount', () => {
     expect(result).toEqual({ identity: a.identity, device: a.device })
     expect(await stores.identity.get()).toBe(a.identity)
     expect(await stores.device.get()).toBe(a.device)
-    expect(world.server.accounts.has(a.identity)).toBe(true)
+    expect(await world.deviceKey(a.identity, a.device)).toBe(a.publicKey)
+    expect(await world.holdsRecoveryHash(a.identity, recovery.hash)).toBe(true)
   })
 })
 
@@ -80,7 +83,7 @@ describe('rotateDevice', () => {
 
 describe('changeRecoveryKey', () => {
   it('sends a rotation with the new recovery hash in alphabetical position', async () => {
-    const { server, client, ids } = await setup()
+    const { world, server, client, ids } = await setup()
     const next = await recoveryPair()
     await client.changeRecoveryKey(next.hash)
     const { path, message } = server.lastRequest
@@ -93,13 +96,13 @@ describe('changeRecoveryKey', () => {
     const request = sent(message)
     expect(request.payload.request.authentication.recoveryHash).toBe(next.hash)
     expect(await signedBy(request, request.payload.request.authentication.publicKey)).toBe(true)
-    expect(server.accounts.get(ids.identity)?.recoveryHash).toBe(next.hash)
+    expect(await world.holdsRecoveryHash(ids.identity, next.hash)).toBe(true)
   })
 })
 
 describe('deleteAccount', () => {
   it('sends a rotation and then forgets every piece of client state', async () => {
-    const { server, client, stores, ids } = await setup()
+    const { world, server, client, stores, ids, recovery } = await setup()
     await client.createSession()
     await client.deleteAccount()
     const { path, message } = server.lastRequest
@@ -111,7 +114,8 @@ describe('deleteAccount', () => {
     )
     const request = sent(message)
     expect(await signedBy(request, request.payload.request.authentication.publicKey)).toBe(true)
-    expect(server.accounts.has(ids.identity)).toBe(false)
+    expect(await world.deviceKey(ids.identity, ids.device)).toBeUndefined()
+    expect(await world.holdsRecoveryHash(ids.identity, recovery.hash)).toBe(false)
     expect(await stores.identity.get()).toBeUndefined()
     expect(await stores.device.get()).toBeUndefined()
     expect(await stores.accessToken.get()).toBeUndefined()
@@ -147,9 +151,8 @@ describe('recoverAccount', () => {
     expect(result).toEqual({ identity: ids.identity, device: a.device })
     expect(await stores.identity.get()).toBe(ids.identity)
     expect(await stores.device.get()).toBe(a.device)
-    const devices = server.accounts.get(ids.identity)!.devices
-    expect(devices.get(ids.device)?.active).toBe(false)
-    expect(devices.get(a.device)?.active).toBe(true)
+    expect(await world.deviceKey(ids.identity, ids.device)).toBeUndefined()
+    expect(await world.deviceKey(ids.identity, a.device)).toBe(a.publicKey)
   })
 })
 
@@ -185,7 +188,7 @@ describe('generateLinkContainer and linkDevice', () => {
     const a = request.payload.request.authentication
     expect(a.device).toBe(ids.device)
     expect(await signedBy(request, a.publicKey)).toBe(true)
-    expect(server.accounts.get(ids.identity)!.devices.get(c.device)?.active).toBe(true)
+    expect(await world.deviceKey(ids.identity, c.device)).toBe(c.publicKey)
   })
 
   it('embeds a container verbatim even when it is not compact', async () => {
@@ -196,12 +199,12 @@ describe('generateLinkContainer and linkDevice', () => {
     const spacedPayload = JSON.stringify(sent(compact).payload, null, 1)
     const signer = await newStores.authenticationKey.signer()
     const container = `\n { "payload" : ${spacedPayload} , "signature" : "${await signer.sign(spacedPayload)}" } \n`
-    server.strictCanonical = false
+    server.requireCompact = false
 
     await client.linkDevice(container)
     expect(server.lastRequest.message).toContain(`"link":${container.trim()}}}`)
     const c = sent(compact).payload.authentication
-    expect(server.accounts.get(ids.identity)!.devices.get(c.device)?.active).toBe(true)
+    expect(await world.deviceKey(ids.identity, c.device)).toBe(c.publicKey)
   })
 })
 
@@ -227,7 +230,7 @@ describe('unlinkDevice', () => {
     expect(request.payload.request.authentication.publicKey).toBe(pending.publicKey)
     expect(request.payload.request.authentication.rotationHash).toBe(pending.rotationHash)
     expect(await signedBy(request, pending.publicKey)).toBe(true)
-    expect(server.accounts.get(ids.identity)!.devices.get(otherDevice)?.active).toBe(false)
+    expect(await world.deviceKey(ids.identity, otherDevice)).toBeUndefined()
     expect(await stores.device.get()).toBe(ids.device)
     await client.rotateDevice()
   })
@@ -249,10 +252,11 @@ describe('unlinkDevice', () => {
     expect(a.rotationHash).toBe(await hasher.sum(pending.rotationHash))
     expect(await signedBy(request, pending.publicKey)).toBe(true)
 
-    const record = server.accounts.get(ids.identity)!.devices.get(otherDevice)!
-    expect(record.active).toBe(false)
+    expect(await world.deviceKey(ids.identity, otherDevice)).toBeUndefined()
     // The commitment is a hash of a digest, which no public key can ever reveal.
-    expect(record.rotationHash).toBe(await hasher.sum(pending.rotationHash))
+    const unlinked = (await world.events(ids.identity)).at(-1)
+    expect(unlinked).toMatchObject({ type: 'device-unlinked', device: otherDevice })
+    expect(unlinked?.rotationHash).toBe(await hasher.sum(pending.rotationHash))
     expect(await otherStores.identity.get()).toBeUndefined()
     expect(await otherStores.device.get()).toBeUndefined()
     await expect(otherStores.authenticationKey.signer()).rejects.toMatchObject({ code: 'BA901' })
@@ -264,7 +268,7 @@ describe('unlinkDevice', () => {
 
 describe('createSession', () => {
   it('requests a challenge unsigned, then answers it signed by the current device key', async () => {
-    const { server, client, stores, ids } = await setup()
+    const { world, server, client, stores, ids } = await setup()
     await client.rotateDevice()
     await client.createSession()
 
@@ -292,7 +296,7 @@ describe('createSession', () => {
     )
 
     const token = await stores.accessToken.get()
-    expect(server.tokens.get(token!)).toMatchObject({
+    expect(await world.token(token!)).toMatchObject({
       identity: ids.identity,
       device: ids.device,
       publicKey: request.payload.request.access.publicKey,
@@ -303,7 +307,7 @@ describe('createSession', () => {
 
 describe('refreshSession', () => {
   it('rotates the access key, signs with the revealed key and stores the new token', async () => {
-    const { server, client, stores } = await setup()
+    const { world, server, client, stores } = await setup()
     await client.createSession()
     const created = sent(server.lastRequest.message).payload.request.access
     const oldToken = await stores.accessToken.get()
@@ -323,7 +327,7 @@ describe('refreshSession', () => {
     expect(await (await stores.accessKey.signer()).public()).toBe(access.publicKey)
     const newToken = await stores.accessToken.get()
     expect(newToken).not.toBe(oldToken)
-    expect(server.tokens.get(newToken!)?.publicKey).toBe(access.publicKey)
+    expect((await world.token(newToken!)).publicKey).toBe(access.publicKey)
   })
 })
 

@@ -9,7 +9,7 @@ import {
   createStores,
   createWorld,
   recoveryPair,
-} from './testing-internal/harness.js'
+} from '../../server/src/testing-internal/client-world.js'
 
 interface Received {
   method: string | undefined

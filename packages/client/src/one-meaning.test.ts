@@ -2,7 +2,12 @@ import { InvalidMessageError, NetworkError, signPayloadText } from '@better-auth
 import { describe, expect, it } from 'vitest'
 import type { Network } from './network.js'
 import { FetchNetwork } from './network.js'
-import { createClient, createWorld, recoveryPair, type World } from './testing-internal/harness.js'
+import {
+  createClient,
+  createWorld,
+  recoveryPair,
+  type World,
+} from '../../server/src/testing-internal/client-world.js'
 
 // A response means one thing: the client refuses (BA101) a correctly signed response whose text a
 // second reader could take differently, and bytes that are not UTF-8, instead of acting on one

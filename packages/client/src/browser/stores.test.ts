@@ -14,7 +14,7 @@ import {
   noncer,
   timestamper,
   type World,
-} from '../testing-internal/harness.js'
+} from '../../../server/src/testing-internal/client-world.js'
 import { forgetNamespace, openBrowserStores, requestPersistentStorage } from './stores.js'
 import type { BrowserStores } from './stores.js'
 import { freshNamespace, rawChain, simulateReload } from './testing-internal/helpers.js'
@@ -91,9 +91,14 @@ describe('openBrowserStores with BetterAuthClient', () => {
       (JSON.parse(text) as { payload: { request: { authentication: unknown } } }).payload.request
         .authentication
     expect(revealed(retry!.message)).toEqual(revealed(first!.message))
-    const server = world.server.accounts.get(identity)!.devices.get(device)!
-    expect(server.publicKey).toBe(prepared!.next.publicKey)
-    expect(server.rotationHash).toBe(prepared!.pending!.rotationHash)
+    expect(await world.deviceKey(identity, device)).toBe(prepared!.next.publicKey)
+    const rotations = (await world.events(identity)).filter((e) => e.type === 'device-rotated')
+    expect(rotations).toHaveLength(1)
+    expect(rotations[0]).toMatchObject({
+      device,
+      publicKey: prepared!.next.publicKey,
+      rotationHash: prepared!.pending!.rotationHash,
+    })
   })
 
   it('keeps a working chain and session when recovery or a new session fails, across a reload', async () => {

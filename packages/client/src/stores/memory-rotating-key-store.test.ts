@@ -2,7 +2,7 @@ import { NobleP256SigningKey } from '@better-auth/crypto'
 import { ConfigurationError, InvalidStateError } from '@better-auth/protocol'
 import type { SigningKey } from '@better-auth/protocol'
 import { describe, expect, it } from 'vitest'
-import { generateKey, hasher } from '../testing-internal/harness.js'
+import { generateKey, hasher } from '../../../server/src/testing-internal/client-world.js'
 import { describeClientRotatingKeyStore } from '../testing-internal/store-suites.js'
 import { MemoryRotatingKeyStore } from './memory-rotating-key-store.js'
 

@@ -3,6 +3,10 @@
  * Network that can misbehave as only a network or an impostor does. That misbehaviour is the one
  * fake kept: no real server loses its own response, echoes another request's nonce or signs with
  * someone else's key. Everything the protocol checks is checked by the real server.
+ *
+ * The one harness of both packages: the server's client tests import it, and so do the client
+ * package's, by relative path. The client cannot declare a dependency on the server: the server's
+ * tests already depend on the client, and turbo refuses the cycle in its build graph.
  */
 import {
   BetterAuthClient,
@@ -24,12 +28,15 @@ import {
 import {
   InvalidMessageError,
   buildAccessResponsePayload,
+  decodeAccessToken,
   parseEnvelope,
   protocols,
   serializeEnvelope,
   signPayloadText,
+  type AccessTokenBody,
   type JsonValue,
   type ProtocolName,
+  type RecordedAccountEvent,
   type SigningKey,
 } from '@better-auth/protocol'
 import {
@@ -43,7 +50,9 @@ import {
 export const hasher = new Blake3Hasher()
 export const noncer = new SecureNoncer()
 export const verifier = new NobleP256Verifier()
-export const timestamper = new Rfc3339Timestamper()
+/** One fixed instant for the server and its clients, so a test can name the exact timestamp. */
+export const FIXED_NOW = Date.now()
+export const timestamper = new Rfc3339Timestamper({ clock: () => FIXED_NOW })
 const tokenEncoder = new GzipTokenEncoder()
 const protocolByPath = new Map(
   (Object.keys(protocols) as ProtocolName[]).map((name) => [protocols[name].path, name]),
@@ -79,6 +88,11 @@ export class FaultyNetwork implements Network {
   readonly requests: RecordedRequest[] = []
   /** Returned verbatim for the next request instead of asking the server. */
   rawResponse: string | undefined
+  /**
+   * Refuse (BA101) a request that is not compact JSON, which a real server would accept: every
+   * client test then also pins the exact bytes the client sends. On by default.
+   */
+  requireCompact = true
   readonly #server: BetterAuthServer
   readonly #accessVerifier: AccessVerifier
   readonly #responseKey: SigningKey
@@ -130,7 +144,10 @@ export class FaultyNetwork implements Network {
       const { payload } = JSON.parse(message) as { payload: { access: { nonce: string } } }
       return this.#forge(payload.access.nonce, await impostorBody(path, this.#otherKey), fault)
     }
-    const response = await this.#answer(path, message)
+    const response =
+      this.requireCompact && !isCompact(message)
+        ? errorResponse(new InvalidMessageError('payload', 'not compact JSON (test network)'))
+        : await this.#answer(path, message)
     if (fault === 'lose-response') throw new TypeError('socket hang up')
     return response
   }
@@ -196,6 +213,14 @@ export interface World {
   readonly responseKey: NobleP256SigningKey
   /** A key nobody trusts, for impostors. */
   readonly otherKey: NobleP256SigningKey
+  /** The device's current authentication key as the server holds it; undefined once revoked. */
+  deviceKey(identity: string, device: string): Promise<string | undefined>
+  /** Whether the server holds `hash` as the identity's recovery hash. */
+  holdsRecoveryHash(identity: string, hash: string): Promise<boolean>
+  /** What a token the server issued grants, once its signature checks out. */
+  token(token: string): Promise<AccessTokenBody>
+  /** The identity's account events as the server logged them, oldest first. */
+  events(identity: string): Promise<readonly RecordedAccountEvent[]>
 }
 
 export function createWorld(): World {
@@ -220,6 +245,20 @@ export function createWorld(): World {
     server: new FaultyNetwork(server, accessVerifier, responseKey, otherKey),
     responseKey,
     otherKey,
+    deviceKey: (identity, device) =>
+      stores.authenticationKey.publicKey(identity, device).catch(() => undefined),
+    // Setting the hash to itself succeeds only when it is the stored one, and changes nothing.
+    holdsRecoveryHash: (identity, hash) =>
+      stores.recoveryHash.rotate(identity, hash, hash).then(
+        () => true,
+        () => false,
+      ),
+    async token(token) {
+      const { body, bodyText, signature } = await decodeAccessToken(token, tokenEncoder)
+      if (!(await accessKey.verify(bodyText, signature))) throw new Error('not a token we issued')
+      return body
+    },
+    events: (identity) => stores.accountEvents.history(identity),
   }
 }
 
@@ -258,11 +297,56 @@ export function signText(key: SigningKey, payloadText: string): Promise<string> 
   return signPayloadText(key, payloadText)
 }
 
+/** Whether re-serializing the message's parsed payload in the order it was sent gives its bytes. */
+function isCompact(message: string): boolean {
+  let envelope
+  try {
+    const signed = Object.hasOwn(JSON.parse(message) as object, 'signature')
+    envelope = parseEnvelope(message, (value) => value, signed)
+  } catch {
+    // Not an envelope at all: that is for the server to refuse.
+    return true
+  }
+  return serializeEnvelope(JSON.stringify(envelope.payload), envelope.signature) === message
+}
+
 /** A sent message, checked to be compact: re-serializing its payload reproduces its bytes. */
 export function decode<P = unknown>(message: string) {
+  if (!isCompact(message)) throw new Error(`message is not compact JSON: ${message}`)
   const signed = Object.hasOwn(JSON.parse(message) as object, 'signature')
-  const envelope = parseEnvelope(message, (value) => value as P, signed)
-  const compact = serializeEnvelope(JSON.stringify(envelope.payload), envelope.signature)
-  if (compact !== message) throw new Error(`message is not compact JSON: ${message}`)
-  return envelope
+  return parseEnvelope(message, (value) => value as P, signed)
+}
+
+/** Names a string leaf by its CESR kind, so message shapes can be compared including key order. */
+function kind(text: string): string {
+  if (/^0A[A-Za-z0-9_-]{22}$/.test(text)) return '<nonce>'
+  if (/^1AAI[A-Za-z0-9_-]{44}$/.test(text)) return '<publicKey>'
+  if (/^E[A-Za-z0-9_-]{43}$/.test(text)) return '<digest>'
+  if (/^0I[A-Za-z0-9_-]{86}$/.test(text)) return '<signature>'
+  if (/^0I[A-Za-z0-9_-]{86}[A-Za-z0-9_-]+$/.test(text)) return '<token>'
+  if (/^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(text)) return '<timestamp>'
+  return text
+}
+
+function skeleton(value: JsonValue): JsonValue {
+  if (typeof value === 'string') return kind(value)
+  if (Array.isArray(value)) return value.map(skeleton)
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, skeleton(item)]))
+  }
+  return value
+}
+
+/** The message's shape with keys in the order they were sent, as compact JSON. */
+export function shapeOf(message: string): string {
+  return JSON.stringify(skeleton(JSON.parse(message) as JsonValue))
+}
+
+/** Whether the sent message carries a valid signature by `publicKey` over its exact bytes. */
+export async function signedBy(
+  decoded: { readonly payloadText: string; readonly signature: string | undefined },
+  publicKey: string,
+): Promise<boolean> {
+  if (decoded.signature === undefined) return false
+  return verifier.verify(decoded.payloadText, decoded.signature, publicKey)
 }
