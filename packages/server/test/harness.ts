@@ -14,7 +14,9 @@ import {
   WebCryptoP256Verifier,
 } from '@better-auth/crypto'
 import {
+  buildRequestPayload,
   protocols,
+  signPayload,
   type JsonObject,
   type ProtocolName,
   type SigningKey,
@@ -192,4 +194,34 @@ export async function newAccount(harness: Harness) {
   const recoveryKey = await generateKey()
   const { identity } = await client.createAccount(await hasher.sum(await recoveryKey.public()))
   return { client, recoveryKey, identity }
+}
+
+/** A fixed request nonce for hand-built requests (servers only echo it). */
+export const NONCE = '0ABic13dCJIYixhIS8fd6kfC'
+
+/** The keys and the signed createAccount request of an account that the test builds by hand. */
+export async function handAccountRequest() {
+  const current = await generateKey()
+  const next = await generateKey()
+  const recovery = await generateKey()
+  const publicKey = await current.public()
+  const rotationHash = await hasher.sum(await next.public())
+  const recoveryHash = await hasher.sum(await recovery.public())
+  const device = await hasher.sum(publicKey + rotationHash)
+  const identity = await hasher.sum(publicKey + rotationHash + recoveryHash)
+  const createMessage = await signPayload(
+    current,
+    buildRequestPayload('createAccount', NONCE, {
+      authentication: { device, identity, publicKey, recoveryHash, rotationHash },
+    }),
+  )
+  return { current, next, recovery, publicKey, rotationHash, device, identity, createMessage }
+}
+
+/** A hand-built account whose keys the test holds, so it can forge every variation. */
+export async function handAccount(harness: Harness) {
+  const account = await handAccountRequest()
+  const answer = await harness.dispatch('/account/create', account.createMessage)
+  if (responseCode(answer) !== 'ok') throw new Error(`createAccount refused: ${answer}`)
+  return account
 }

@@ -8,37 +8,17 @@ import {
 } from '@better-auth/protocol'
 import { describe, expect, it } from 'vitest'
 import {
+  NONCE,
   codeOf,
   createHarness,
   generateKey,
+  handAccount,
   hasher,
   newAccount,
   responseCode,
   tokenEncoder,
   type Harness,
 } from './harness.js'
-
-const NONCE = '0ABic13dCJIYixhIS8fd6kfC'
-
-/** A hand-built account whose keys the test holds, so it can forge every variation. */
-async function handAccount(harness: Harness) {
-  const current = await generateKey()
-  const next = await generateKey()
-  const recovery = await generateKey()
-  const publicKey = await current.public()
-  const rotationHash = await hasher.sum(await next.public())
-  const recoveryHash = await hasher.sum(await recovery.public())
-  const device = await hasher.sum(publicKey + rotationHash)
-  const identity = await hasher.sum(publicKey + rotationHash + recoveryHash)
-  const message = await signPayload(
-    current,
-    buildRequestPayload('createAccount', NONCE, {
-      authentication: { device, identity, publicKey, recoveryHash, rotationHash },
-    }),
-  )
-  expect(responseCode(await harness.dispatch('/account/create', message))).toBe('ok')
-  return { current, next, recovery, device, identity, createMessage: message }
-}
 
 async function rotation(
   account: { device: string; identity: string },
