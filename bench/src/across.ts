@@ -77,6 +77,7 @@ function ours(
   node: string,
   store: 'memory' | 'sqlite' | 'auto',
   env: Readonly<Record<string, string>> = {},
+  framework: 'fastify' | 'node' = 'fastify',
 ): Contender {
   const netns = store !== 'auto'
   return {
@@ -98,7 +99,7 @@ function ours(
         args: [
           MAIN,
           ...['--host', '127.0.0.1', '--port', '{port}', '--data-dir', '{tempDir}/data'],
-          ...['--store', store, '--crypto', 'node'],
+          ...['--store', store, '--crypto', 'node', '--framework', framework],
         ],
         cwd: ROOT,
         env: { LOG_LEVEL: 'warn', ...env },
@@ -148,6 +149,7 @@ function withReleaseRust(config: MatrixConfig): MatrixConfig {
 function contenders(config: MatrixConfig): Contender[] {
   const list: Contender[] = [
     ours('ours-memory', process.execPath, 'memory'),
+    ours('ours-memory-node-http', process.execPath, 'memory', {}, 'node'),
     ours('ours-sqlite', process.execPath, 'sqlite'),
     ours('ours-memory-node24', NODE24, 'memory'),
     ours('ours-sqlite-node24', NODE24, 'sqlite'),
