@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Throwaway PostgreSQL and Redis servers for the e2e test suites, on 127.0.0.1 only.
 #
-#   scripts/services.sh start [postgres] [redis]   start them (both by default), print the env
+#   scripts/services.sh start [postgres] [redis] [redis-cluster]
+#                                                  start them (all by default), print the env
 #   scripts/services.sh restart redis              stop Redis and start it again with its data
 #   scripts/services.sh env                        print `export DATABASE_URL=… REDIS_URL=…`
 #   scripts/services.sh stop                       stop them and delete their data
 #   source scripts/services.sh start               the same, exporting the variables into the
 #                                                  current shell
 #   eval "$(scripts/services.sh env)"              export them after an earlier `start`
+#
+# `redis-cluster` is a Redis Cluster of three masters without replicas (REDIS_CLUSTER_NODES, the
+# masters' host:port separated by commas), for the cluster suites of @better-auth/store-redis.
 #
 # Each server lives in its own mktemp directory (data, socket, log) on a free port and is gone
 # after `stop`; nothing is installed or left behind. A server whose binaries are missing is
@@ -124,9 +128,10 @@ _ba_start_postgres() {
 # keys survive a restart. (RDB snapshots are off: the AOF alone is the durable copy.)
 _ba_redis_server() {
   local dir=$1 port=$2
+  shift 2
   redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly yes \
     --appendfsync everysec --daemonize yes --dir "$dir" --pidfile "$dir/redis.pid" \
-    --logfile "$dir/redis.log" >/dev/null
+    --logfile "$dir/redis.log" "$@" >/dev/null
 }
 
 _ba_start_redis() {
@@ -209,6 +214,11 @@ _ba_redis_ping() {
 }
 
 _ba_stop_redis() {
+  _ba_stop_redis_process "$1"
+  rm -rf "$1"
+}
+
+_ba_stop_redis_process() {
   local dir=$1 pid
   pid=$(cat "$dir/redis.pid" 2>/dev/null)
   if [ -n "$pid" ] && kill "$pid" 2>/dev/null; then
@@ -218,6 +228,81 @@ _ba_stop_redis() {
     done
     kill -9 "$pid" 2>/dev/null || true
   fi
+}
+
+# A port P such that P and P + 10000 (the cluster bus port Redis derives from it) are both free.
+_ba_free_cluster_port() {
+  node -e '
+    const net = require("node:net")
+    const free = (port) => new Promise((resolve) => {
+      const s = net.createServer()
+      s.once("error", () => resolve(false))
+      s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)))
+    })
+    ;(async () => {
+      for (let i = 0; i < 200; i += 1) {
+        const port = 20000 + Math.floor(Math.random() * 30000)
+        if ((await free(port)) && (await free(port + 10000))) return console.log(port)
+      }
+      process.exit(1)
+    })()'
+}
+
+# Three masters, each in a directory of its own under one mktemp directory, with the same
+# persistence settings as the single server; `redis-cli --cluster create` assigns the slots.
+_ba_start_redis_cluster() {
+  local dir port ports=() nodes=() tries
+  if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
+    _ba_log "redis-server or redis-cli not found (Debian package 'redis-server');" \
+      "the @better-auth/store-redis cluster suites will be skipped"
+    return 1
+  fi
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/better-auth-redis-cluster.XXXXXX") || return 1
+  for _ in 1 2 3; do
+    port=$(_ba_free_cluster_port) || { _ba_stop_redis_cluster "$dir"; return 1; }
+    mkdir -p "$dir/$port"
+    if ! _ba_redis_server "$dir/$port" "$port" --cluster-enabled yes \
+      --cluster-config-file "$dir/$port/nodes.conf" --cluster-node-timeout 5000 ||
+      ! _ba_redis_wait "$dir/$port" "$port"; then
+      _ba_log "redis-server (cluster node on port $port) failed to start"
+      _ba_stop_redis_cluster "$dir"
+      return 1
+    fi
+    ports+=("$port")
+    nodes+=("127.0.0.1:$port")
+  done
+  if ! redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes \
+    >"$dir/create.log" 2>&1; then
+    _ba_log "redis-cli --cluster create failed:"
+    cat "$dir/create.log" >&2
+    _ba_stop_redis_cluster "$dir"
+    return 1
+  fi
+  # Every node must know the whole slot map before a client asks it for one.
+  for port in "${ports[@]}"; do
+    tries=0
+    until redis-cli -h 127.0.0.1 -p "$port" cluster info 2>/dev/null | grep -q '^cluster_state:ok'; do
+      tries=$((tries + 1))
+      if [ "$tries" -ge 200 ]; then
+        _ba_log "the Redis Cluster did not become ready (node 127.0.0.1:$port)"
+        _ba_stop_redis_cluster "$dir"
+        return 1
+      fi
+      sleep 0.1
+    done
+  done
+  {
+    echo "REDIS_CLUSTER_DIR=$dir"
+    echo "REDIS_CLUSTER_NODES=$(IFS=,; echo "${nodes[*]}")"
+  } >>"$_ba_state"
+  _ba_log "Redis Cluster on ${nodes[*]} ($dir)"
+}
+
+_ba_stop_redis_cluster() {
+  local dir=$1 node
+  for node in "$dir"/*/; do
+    [ -f "$node/redis.pid" ] && _ba_stop_redis_process "$node"
+  done
   rm -rf "$dir"
 }
 
@@ -227,18 +312,21 @@ _ba_env() {
   [ -n "$url" ] && echo "export DATABASE_URL=$url"
   url=$(_ba_state_get REDIS_URL)
   [ -n "$url" ] && echo "export REDIS_URL=$url"
+  url=$(_ba_state_get REDIS_CLUSTER_NODES)
+  [ -n "$url" ] && echo "export REDIS_CLUSTER_NODES=$url"
   return 0
 }
 
 _ba_start() {
-  local want_pg=0 want_redis=0 service
-  [ $# -eq 0 ] && set -- postgres redis
+  local want_pg=0 want_redis=0 want_cluster=0 service
+  [ $# -eq 0 ] && set -- postgres redis redis-cluster
   for service in "$@"; do
     case $service in
       postgres) want_pg=1 ;;
       redis) want_redis=1 ;;
+      redis-cluster) want_cluster=1 ;;
       *)
-        _ba_log "unknown service '$service' (postgres, redis)"
+        _ba_log "unknown service '$service' (postgres, redis, redis-cluster)"
         return 2
         ;;
     esac
@@ -251,8 +339,13 @@ _ba_start() {
     _ba_log "Redis already started ($(_ba_state_get REDIS_DIR))"
     want_redis=0
   fi
+  if [ "$want_cluster" -eq 1 ] && [ -n "$(_ba_state_get REDIS_CLUSTER_NODES)" ]; then
+    _ba_log "Redis Cluster already started ($(_ba_state_get REDIS_CLUSTER_DIR))"
+    want_cluster=0
+  fi
   [ "$want_pg" -eq 1 ] && { _ba_start_postgres || true; }
   [ "$want_redis" -eq 1 ] && { _ba_start_redis || true; }
+  [ "$want_cluster" -eq 1 ] && { _ba_start_redis_cluster || true; }
   _ba_env
 }
 
@@ -267,6 +360,8 @@ _ba_stop() {
   fi
   dir=$(_ba_state_get REDIS_DIR)
   [ -n "$dir" ] && _ba_stop_redis "$dir"
+  dir=$(_ba_state_get REDIS_CLUSTER_DIR)
+  [ -n "$dir" ] && _ba_stop_redis_cluster "$dir"
   rm -f "$_ba_state"
 }
 
@@ -285,7 +380,7 @@ _ba_main() {
     stop) _ba_stop ;;
     env) _ba_env ;;
     *)
-      echo "usage: scripts/services.sh start [postgres] [redis] | restart redis | stop | env" >&2
+      echo "usage: scripts/services.sh start [postgres] [redis] [redis-cluster] | restart redis | stop | env" >&2
       return 2
       ;;
   esac
