@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test once and ends with one line: "N passed, N failed".
 #
-# The e2e suites of the PostgreSQL and Redis stores need running servers: they use DATABASE_URL
-# and REDIS_URL when set; otherwise this script starts throwaway servers with
-# scripts/services.sh for the run and stops them afterwards. A suite whose server is missing is
-# skipped, and the run says so.
+# The e2e suites of the PostgreSQL and Redis stores need running servers: they use DATABASE_URL,
+# REDIS_URL and REDIS_CLUSTER_NODES (a three-master Redis Cluster) when set; otherwise this
+# script starts throwaway servers with scripts/services.sh for the run and stops them afterwards.
+# A suite whose server is missing is skipped, and the run says so.
 #
 # COVERAGE=1 also collects V8 coverage of packages/*/src (test-artifacts/coverage/, see
 # vitest.config.ts) in the same run; scripts/coverage-floors.mjs then checks it.
@@ -18,6 +18,7 @@ rm -f "$report"
 services=()
 [ -z "${DATABASE_URL:-}" ] && services+=(postgres)
 [ -z "${REDIS_URL:-}" ] && services+=(redis)
+[ -z "${REDIS_CLUSTER_NODES:-}" ] && services+=(redis-cluster)
 started_services=0
 stop_services() {
   if [ "$started_services" -eq 1 ]; then
@@ -41,6 +42,7 @@ fi
 skipped_suites=()
 [ -z "${DATABASE_URL:-}" ] && skipped_suites+=("@better-auth/store-postgres e2e suites: DATABASE_URL unset and no PostgreSQL could be started")
 [ -z "${REDIS_URL:-}" ] && skipped_suites+=("@better-auth/store-redis e2e suites: REDIS_URL unset and no Redis could be started")
+[ -z "${REDIS_CLUSTER_NODES:-}" ] && skipped_suites+=("@better-auth/store-redis cluster suites: REDIS_CLUSTER_NODES unset and no Redis Cluster could be started")
 
 coverage=()
 [ "${COVERAGE:-}" = 1 ] && coverage=(--coverage)

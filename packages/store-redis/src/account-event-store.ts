@@ -7,9 +7,21 @@ import type {
 import type { Connection } from './connection.js'
 import { unexpectedReply } from './errors.js'
 
-/** The event log keys a changing script takes after the identity's hash (see scripts.ts). */
-export function eventKeys(prefix: string, identity: string): [string, string, string] {
-  return [`${prefix}events:sequence`, `${prefix}events`, `${prefix}events:of:${identity}`]
+/** The identity's hash: its devices (see scripts.ts). */
+export function identityKey(redis: Connection, identity: string): string {
+  return redis.key(['identity', identity], 'accounts')
+}
+
+/**
+ * The event log keys a changing script takes after the identity's hash (see scripts.ts): the
+ * sequence, the feed and the identity's history, in the identity hash's slot group.
+ */
+export function eventKeys(redis: Connection, identity: string): [string, string, string] {
+  return [
+    redis.key(['events', 'sequence'], 'accounts'),
+    redis.key(['events'], 'accounts'),
+    redis.key(['events', 'of', identity], 'accounts'),
+  ]
 }
 
 /** The last argument of a changing script: the event as JSON, or '' for none. */
@@ -25,11 +37,11 @@ export class RedisAccountEventStore implements ServerAccountEventStore {
   }
 
   async append(event: AccountEvent): Promise<void> {
-    const keys = eventKeys(this.#redis.prefix, event.identity)
+    const keys = eventKeys(this.#redis, event.identity)
     // The first key is the identity's hash in the changing scripts; appending touches no hash.
     const status = await this.#redis.script(
       'betterAuthAppendEvent',
-      [`${this.#redis.prefix}identity:${event.identity}`, ...keys],
+      [identityKey(this.#redis, event.identity), ...keys],
       eventArgument(event),
     )
     if (status !== 'ok') throw unexpectedReply(status)
@@ -39,7 +51,7 @@ export class RedisAccountEventStore implements ServerAccountEventStore {
     identity: string,
     options: AccountHistoryOptions = {},
   ): Promise<readonly RecordedAccountEvent[]> {
-    const key = eventKeys(this.#redis.prefix, identity)[2]
+    const key = eventKeys(this.#redis, identity)[2]
     const members = await this.#redis.run((client) =>
       options.limit === undefined
         ? client.zrangebyscore(key, `(${options.after ?? 0}`, '+inf')
@@ -49,7 +61,7 @@ export class RedisAccountEventStore implements ServerAccountEventStore {
   }
 
   async feed(after: number, limit: number): Promise<readonly RecordedAccountEvent[]> {
-    const key = eventKeys(this.#redis.prefix, '')[1]
+    const key = eventKeys(this.#redis, '')[1]
     const members = await this.#redis.run((client) =>
       client.zrangebyscore(key, `(${after}`, '+inf', 'LIMIT', 0, limit),
     )
@@ -57,7 +69,7 @@ export class RedisAccountEventStore implements ServerAccountEventStore {
   }
 
   async erase(identity: string): Promise<number> {
-    const [, feed, history] = eventKeys(this.#redis.prefix, identity)
+    const [, feed, history] = eventKeys(this.#redis, identity)
     const erased = await this.#redis.script('betterAuthEraseEvents', [history, feed])
     return Number(erased)
   }

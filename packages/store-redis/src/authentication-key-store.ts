@@ -5,7 +5,7 @@ import {
   type RotationChange,
   type ServerAuthenticationKeyStore,
 } from '@better-auth/protocol'
-import { eventKeys, eventArgument } from './account-event-store.js'
+import { eventKeys, eventArgument, identityKey } from './account-event-store.js'
 import type { Connection } from './connection.js'
 import { unexpectedReply } from './errors.js'
 
@@ -17,7 +17,7 @@ export class RedisAuthenticationKeyStore implements ServerAuthenticationKeyStore
   }
 
   #key(identity: string): string {
-    return `${this.#redis.prefix}identity:${identity}`
+    return identityKey(this.#redis, identity)
   }
 
   /**
@@ -28,7 +28,7 @@ export class RedisAuthenticationKeyStore implements ServerAuthenticationKeyStore
   #keys(identity: string, event: AccountEvent | undefined): string[] {
     const hash = this.#key(identity)
     if (event === undefined) return [hash, hash, hash, hash]
-    return [hash, ...eventKeys(this.#redis.prefix, identity)]
+    return [hash, ...eventKeys(this.#redis, identity)]
   }
 
   async registerIdentity(key: DeviceKey, event?: AccountEvent): Promise<void> {

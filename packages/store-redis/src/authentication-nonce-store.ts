@@ -14,7 +14,7 @@ export class RedisAuthenticationNonceStore implements ServerAuthenticationNonceS
   }
 
   #key(nonce: string): string {
-    return `${this.#redis.prefix}challenge:${nonce}`
+    return this.#redis.key(['challenge', nonce])
   }
 
   async put(nonce: string, identity: string, expiresAt: number, now: number): Promise<void> {

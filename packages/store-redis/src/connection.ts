@@ -1,16 +1,25 @@
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import { redis } from './errors.js'
+import { storeKey, type SlotGroup } from './keys.js'
 import { runScript, type ScriptName } from './scripts.js'
+
+/** A single server (or primary), or a Redis Cluster. */
+export type RedisClient = Redis | Cluster
 
 /** The client the stores share, the key prefix, and the error mapping every call goes through. */
 export class Connection {
-  readonly client: Redis
+  readonly client: RedisClient
   readonly prefix: string
   #closed = false
 
-  constructor(client: Redis, prefix: string) {
+  constructor(client: RedisClient, prefix: string) {
     this.client = client
     this.prefix = prefix
+  }
+
+  /** The key of `parts` under the prefix, in the group's hash slot if given (see keys.ts). */
+  key(parts: readonly string[], group?: SlotGroup): string {
+    return storeKey(this.prefix, parts, group)
   }
 
   markClosed(): void {
@@ -18,7 +27,7 @@ export class Connection {
   }
 
   /** Runs commands on the client; rejects with the contract's error or StorageUnavailableError. */
-  run<T>(operation: (client: Redis) => Promise<T>): Promise<T> {
+  run<T>(operation: (client: RedisClient) => Promise<T>): Promise<T> {
     return redis.settle(() => {
       if (this.#closed) throw redis.closed()
       return operation(this.client)

@@ -14,11 +14,11 @@ export interface PersistenceLogger {
  * the last one when Redis stops without saving.
  */
 export async function checkPersistence(
-  client: Redis,
+  servers: readonly Redis[],
   acceptRisk: boolean,
   logger: PersistenceLogger,
 ): Promise<void> {
-  const risk = await persistenceRisk(client)
+  const risk = await firstRisk(servers)
   if (risk === undefined) return
   if (!acceptRisk) {
     throw new ConfigurationError(
@@ -29,6 +29,18 @@ export async function checkPersistence(
   logger.warn(
     `@better-auth/store-redis: ${risk}: spent access nonces and refresh keys are forgotten when Redis restarts, and replays of them accepted (acceptReplayStateLoss is set)`,
   )
+}
+
+/** The first server's risk, naming the server when there are several (a cluster's masters). */
+async function firstRisk(servers: readonly Redis[]): Promise<string | undefined> {
+  for (const server of servers) {
+    const risk = await persistenceRisk(server)
+    if (risk === undefined) continue
+    if (servers.length === 1) return risk
+    const { host, port } = server.options
+    return `${risk} on the cluster node ${host ?? ''}:${port ?? ''}`
+  }
+  return undefined
 }
 
 /** Why the replay state may not survive a restart, or undefined when it will. */

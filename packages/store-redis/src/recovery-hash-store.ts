@@ -11,7 +11,7 @@ export class RedisRecoveryHashStore implements ServerRecoveryHashStore {
   }
 
   #key(identity: string): string {
-    return `${this.#redis.prefix}recovery:${identity}`
+    return this.#redis.key(['recovery', identity])
   }
 
   async register(identity: string, recoveryHash: string): Promise<void> {

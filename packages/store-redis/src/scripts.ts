@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './connection.js'
 import { unexpectedReply } from './errors.js'
 
 /**
@@ -138,7 +138,7 @@ const SCRIPTS = {
 export type ScriptName = keyof typeof SCRIPTS
 
 /** Registers the scripts on a client (ioredis' defineCommand; names unlikely to clash). */
-export function defineScripts(client: Redis): void {
+export function defineScripts(client: RedisClient): void {
   for (const [name, lua] of Object.entries(SCRIPTS)) {
     client.defineCommand(name, { numberOfKeys: lua.keys, lua: lua.lua })
   }
@@ -148,7 +148,7 @@ type ScriptCommand = (...keysAndArgs: string[]) => Promise<unknown>
 
 /** Runs a defined script with its keys and returns its status word. */
 export async function runScript(
-  client: Redis,
+  client: RedisClient,
   name: ScriptName,
   keys: string | readonly string[],
   ...args: string[]

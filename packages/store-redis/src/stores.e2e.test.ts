@@ -71,7 +71,7 @@ describe.skipIf(!REDIS_URL)(e2e('redis stores'), () => {
       await stores.authenticationKey.registerIdentity(first)
       await stores.authenticationKey.registerDevice(second)
       await stores.authenticationKey.revokeDevice(second.identity, second.device)
-      const key = `${prefix}identity:${first.identity}`
+      const key = `${prefix}{accounts}:identity:${first.identity}`
       expect(await keys(prefix)).toEqual([key])
       expect(await client().hgetall(key)).toEqual({
         identity: '1',

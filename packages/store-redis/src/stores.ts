@@ -8,11 +8,11 @@ import {
   type ServerRecoveryHashStore,
   type ServerTimeLockStore,
 } from '@better-auth/protocol'
-import { Redis, type RedisOptions } from 'ioredis'
+import { Cluster, Redis, type RedisOptions } from 'ioredis'
 import { RedisAccountEventStore } from './account-event-store.js'
 import { RedisAuthenticationKeyStore } from './authentication-key-store.js'
 import { RedisAuthenticationNonceStore } from './authentication-nonce-store.js'
-import { Connection } from './connection.js'
+import { Connection, type RedisClient } from './connection.js'
 import { toStoreError } from './errors.js'
 import { RedisRateLimitStore, defineRateLimitScript } from './rate-limit-store.js'
 import { RedisRecoveryHashStore } from './recovery-hash-store.js'
@@ -22,10 +22,11 @@ import { RedisTimeLockStore } from './time-lock-store.js'
 
 export interface RedisStoresOptions {
   /**
-   * A client you manage: `close()` leaves it connected, and its own retry and queueing options
-   * apply (see the README for fail-fast settings). Give either this or `url`.
+   * A client you manage, of a single server or of a Redis Cluster: `close()` leaves it connected,
+   * and its own retry and queueing options apply (see the README for fail-fast settings). Give
+   * either this or `url`.
    */
-  readonly client?: Redis
+  readonly client?: Redis | Cluster
   /** `redis://[[user]:password@]host:port[/db]` or `rediss://…`; the stores then own a client. */
   readonly url?: string
   /** Prepended to every key (default 'better-auth:'), so several deployments can share a server. */
@@ -118,8 +119,9 @@ export class RedisStores implements Closeable {
         // From now on a command sent while disconnected fails at once instead of waiting.
         client.options.enableOfflineQueue = false
       }
-      checkVersion(await client.info('server'))
-      await checkPersistence(client, acceptReplayStateLoss, logger)
+      const servers = await serversOf(client)
+      for (const server of servers) checkVersion(await server.info('server'))
+      await checkPersistence(servers, acceptReplayStateLoss, logger)
       defineScripts(client)
       defineRateLimitScript(client)
     } catch (error) {
@@ -140,7 +142,18 @@ export class RedisStores implements Closeable {
   }
 }
 
-async function quit(client: Redis): Promise<void> {
+/**
+ * The servers whose version and persistence matter: the client's own, or every master of a
+ * cluster (each holds a share of the keys, replay state included).
+ */
+async function serversOf(client: RedisClient): Promise<readonly Redis[]> {
+  if (!(client instanceof Cluster)) return [client]
+  // The first command connects a lazy cluster client and loads the slot map the masters come from.
+  await client.ping()
+  return client.nodes('master')
+}
+
+async function quit(client: RedisClient): Promise<void> {
   try {
     if (client.status === 'ready') await client.quit()
   } catch {
@@ -166,7 +179,7 @@ function checkVersion(info: string): void {
 }
 
 interface ValidOptions {
-  readonly client: Redis | undefined
+  readonly client: RedisClient | undefined
   readonly url: string | undefined
   readonly prefix: string
   readonly acceptReplayStateLoss: boolean
@@ -178,8 +191,8 @@ function validate(options: RedisStoresOptions): ValidOptions {
     throw new ConfigurationError('options', 'must be an object')
   }
   const { client, url } = options
-  if (client !== undefined && !(client instanceof Redis)) {
-    throw new ConfigurationError('client', 'must be an ioredis Redis client')
+  if (client !== undefined && !(client instanceof Redis) && !(client instanceof Cluster)) {
+    throw new ConfigurationError('client', 'must be an ioredis Redis or Cluster client')
   }
   if ((client === undefined) === (url === undefined)) {
     throw new ConfigurationError('client', 'give exactly one of client and url')

@@ -7,11 +7,11 @@ export type TimeLockNamespace = 'access-key-hash' | 'access-nonce'
 /** One string key per reserved value, holding its expiry and living until then. */
 export class RedisTimeLockStore implements ServerTimeLockStore {
   readonly #redis: Connection
-  readonly #prefix: string
+  readonly #namespace: TimeLockNamespace
 
   constructor(redis: Connection, namespace: TimeLockNamespace) {
     this.#redis = redis
-    this.#prefix = `${redis.prefix}time-lock:${namespace}:`
+    this.#namespace = namespace
   }
 
   async reserve(value: string, expiresAt: number, now: number): Promise<boolean> {
@@ -19,7 +19,7 @@ export class RedisTimeLockStore implements ServerTimeLockStore {
     // Redis expires keys by its own. The script compares the stored expiry with `now` instead.
     const status = await this.#redis.script(
       'betterAuthReserve',
-      this.#prefix + value,
+      this.#redis.key(['time-lock', this.#namespace, value]),
       String(expiresAt),
       String(now),
       String(ttlMs(expiresAt, now)),

@@ -1,5 +1,5 @@
 import { randomId } from '@better-auth/server/testing'
-import { Redis, type RedisOptions } from 'ioredis'
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
 import { createServer } from 'node:net'
 
 /** The server the e2e suites run against; unset means they are skipped. */
@@ -11,6 +11,33 @@ const SKIP_REASON =
 /** A suite's name, carrying the reason it is skipped when there is no server to run against. */
 export function e2e(name: string): string {
   return REDIS_URL ? name : `${name} [skipped: ${SKIP_REASON}]`
+}
+
+/**
+ * The masters of the three-master Redis Cluster the cluster suites run against, as `host:port`
+ * (scripts/services.sh starts one); empty means they are skipped.
+ */
+export const REDIS_CLUSTER_NODES = (process.env.REDIS_CLUSTER_NODES ?? '')
+  .split(',')
+  .filter((node) => node !== '')
+
+const CLUSTER_SKIP_REASON =
+  'REDIS_CLUSTER_NODES is not set: start a cluster with scripts/services.sh start redis-cluster (bash scripts/test.sh does)'
+
+/** A cluster suite's name, carrying the reason it is skipped when there is no cluster. */
+export function e2eCluster(name: string): string {
+  return REDIS_CLUSTER_NODES.length > 0 ? name : `${name} [skipped: ${CLUSTER_SKIP_REASON}]`
+}
+
+/** A cluster client for tests, knowing every master, quiet about dropped connections. */
+export function testCluster(options: ClusterOptions = {}): Cluster {
+  const nodes = REDIS_CLUSTER_NODES.map((node) => {
+    const [host, port] = node.split(':')
+    return { host: host!, port: Number(port) }
+  })
+  const cluster = new Cluster(nodes, options)
+  cluster.on('error', () => undefined)
+  return cluster
 }
 
 /** A key prefix no other test file uses, so files running in parallel never share keys. */
