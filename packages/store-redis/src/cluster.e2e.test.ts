@@ -103,9 +103,7 @@ describe.skipIf(REDIS_CLUSTER_NODES.length === 0)(e2eCluster('redis cluster'), (
   describe('hash slots', () => {
     it('is a cluster that refuses a script whose keys are in two slots', async () => {
       const client = cluster()
-      const [a, b] = await Promise.all(
-        ['a', 'b'].map((key) => client.cluster('KEYSLOT', key) as Promise<number>),
-      )
+      const [a, b] = await Promise.all(['a', 'b'].map((key) => client.cluster('KEYSLOT', key)))
       expect(a).not.toBe(b)
       const error = await rejectionOf(client.eval('return 1', 2, 'a', 'b'))
       expect(String(error)).toMatch(/CROSSSLOT/)
@@ -153,9 +151,7 @@ describe.skipIf(REDIS_CLUSTER_NODES.length === 0)(e2eCluster('redis cluster'), (
       const accounts = all.filter((key) => key.startsWith(`${prefix}{accounts}:`))
       // 19 identity hashes, 19 histories (one erased), the feed and the sequence.
       expect(accounts).toHaveLength(40)
-      const slots = await Promise.all(
-        accounts.map((key) => client.cluster('KEYSLOT', key) as Promise<number>),
-      )
+      const slots = await Promise.all(accounts.map((key) => client.cluster('KEYSLOT', key)))
       expect(new Set(slots).size).toBe(1)
       expect(byMaster.filter((on) => on.some((key) => accounts.includes(key)))).toHaveLength(1)
       // 80 keys outside the group (recovery hashes, challenges, time locks) by their whole name.
