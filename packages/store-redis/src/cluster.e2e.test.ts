@@ -78,13 +78,16 @@ afterAll(async () => {
 })
 
 describe.skipIf(REDIS_CLUSTER_NODES.length === 0)(e2eCluster('redis cluster'), () => {
-  const shared = once(() => connect(uniquePrefix('cluster-contract')))
+  const contractPrefix = uniquePrefix('cluster-contract')
+  const shared = once(() => connect(contractPrefix))
   describeStoreContract('redis cluster', {
     authenticationKey: async () => (await shared()).authenticationKey,
     recoveryHash: async () => (await shared()).recoveryHash,
     authenticationNonce: async () => (await shared()).authenticationNonce,
     timeLock: async () => (await shared()).accessNonce,
     accountEvents: shared,
+    // A cluster client of its own for every call, as separate server processes have.
+    rateLimit: async () => (await connect(contractPrefix)).rateLimit,
   })
 
   // Each party on another master: classic pub/sub messages cross the cluster bus to every node.
@@ -140,6 +143,15 @@ describe.skipIf(REDIS_CLUSTER_NODES.length === 0)(e2eCluster('redis cluster'), (
         await stores.authenticationNonce.put(randomId('nonce-'), first.identity, now + 60_000, now)
         await stores.accessNonce.reserve(randomId('nonce-'), now + 60_000, now)
         await stores.accessKeyHash.reserve(randomId('hash-'), now + 60_000, now)
+        // A request's batch: its address and identity counters.
+        await stores.rateLimit.hit(
+          [randomId('address-'), randomId('identity-')].map((key) => ({
+            key,
+            cost: 1,
+            windowMs: 60_000,
+          })),
+          now,
+        )
       }
       const deleted = newDeviceKey(identities[0])
       await keys.deleteIdentity(deleted.identity, eventOf('account-deleted', deleted))
@@ -154,8 +166,9 @@ describe.skipIf(REDIS_CLUSTER_NODES.length === 0)(e2eCluster('redis cluster'), (
       const slots = await Promise.all(accounts.map((key) => client.cluster('KEYSLOT', key)))
       expect(new Set(slots).size).toBe(1)
       expect(byMaster.filter((on) => on.some((key) => accounts.includes(key)))).toHaveLength(1)
-      // 80 keys outside the group (recovery hashes, challenges, time locks) by their whole name.
-      expect(all.length - accounts.length).toBe(80)
+      // 120 keys outside the group (recovery hashes, challenges, time locks, counters) spread by
+      // their whole name.
+      expect(all.length - accounts.length).toBe(120)
       for (const on of byMaster) expect(on.length).toBeGreaterThan(0)
     })
   })
