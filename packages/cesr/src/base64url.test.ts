@@ -109,6 +109,11 @@ describe('base64UrlDecode', () => {
     ['Zm9é', 'CESR_INVALID_CHARACTER'],
     // U+0141's low byte is 'A': the decoder must not mask char codes into the table.
     ['Zm9\u0141', 'CESR_INVALID_CHARACTER'],
+    // The last code the table holds, and the first one past it (which must not read as 'A').
+    ['Zm9\u007f', 'CESR_INVALID_CHARACTER'],
+    ['Zm9\u0080', 'CESR_INVALID_CHARACTER'],
+    ['\u0080AAA', 'CESR_INVALID_CHARACTER'],
+    ['AA\u0080', 'CESR_INVALID_CHARACTER'],
     ['Z', 'CESR_INVALID_LENGTH'],
     ['Zm9vY', 'CESR_INVALID_LENGTH'],
     ['Zh', 'CESR_NONZERO_PAD'],
@@ -124,6 +129,27 @@ describe('base64UrlDecode', () => {
       expect(errorCode(() => base64UrlDecode(value as string))).toBe('CESR_INVALID_INPUT')
     },
   )
+
+  it('says what was wrong, and where, without echoing the text', () => {
+    const message = (run: () => unknown) => {
+      try {
+        run()
+      } catch (error) {
+        return (error as Error).message
+      }
+      return undefined
+    }
+    expect(message(() => base64UrlEncode('Zm9v' as unknown as Uint8Array))).toBe(
+      'expected a Uint8Array',
+    )
+    expect(message(() => base64UrlDecode(42 as unknown as string))).toBe(
+      'expected a string, got number',
+    )
+    expect(message(() => base64UrlDecode('Zm9vY'))).toBe('base64url length 5 is impossible')
+    expect(message(() => base64UrlDecode('Zm9v\u0080AAA'))).toBe(
+      'invalid base64url character at index 4',
+    )
+  })
 
   it('accepts only canonical text and throws nothing but CesrError', () => {
     const texts = fc.oneof(

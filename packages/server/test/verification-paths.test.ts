@@ -7,6 +7,7 @@ import {
   protocols,
   signPayload,
   type ProtocolName,
+  type ServerRecoveryHashStore,
   type SigningKey,
 } from '@better-auth/protocol'
 import { describe, expect, it } from 'vitest'
@@ -114,6 +115,55 @@ describe('a refused account change leaves the recovery hash as it was', () => {
     // Without the undo, the recovery hash would now refuse the retry (BA602 from that store).
     await authenticationKey.deleteIdentity(account.identity)
     expect(responseCode(await harness.server.createAccount(account.createMessage))).toBe('ok')
+  })
+
+  it('the caller gets the refusal even when undoing the recovery-hash change fails too', async () => {
+    const harness = await createHarness()
+    const hashes = harness.stores.recoveryHash
+    let rotations = 0
+    // A recovery-hash backend that goes away after the first write of each request.
+    const recoveryHash: ServerRecoveryHashStore = {
+      register: (identity, hash) => hashes.register(identity, hash),
+      rotate: (identity, expected, next) =>
+        ++rotations === 1
+          ? hashes.rotate(identity, expected, next)
+          : Promise.reject(new Error('backend gone')),
+      replace: (identity, next) => hashes.replace(identity, next),
+      delete: () => Promise.reject(new Error('backend gone')),
+    }
+    const server = new BetterAuthServer({
+      ...harness.serverOptions,
+      stores: { ...harness.stores, recoveryHash },
+    })
+    const account = await handAccountRequest()
+    await harness.stores.authenticationKey.registerIdentity({
+      identity: account.identity,
+      device: account.device,
+      publicKey: account.publicKey,
+      rotationHash: account.rotationHash,
+    })
+    await expect(server.createAccount(account.createMessage)).rejects.toMatchObject({
+      code: 'BA602',
+    })
+    const created = await handAccount(harness)
+    const recover = await signPayload(
+      created.recovery,
+      buildRequestPayload('recoverAccount', NONCE, {
+        authentication: {
+          device: created.device,
+          identity: created.identity,
+          publicKey: created.publicKey,
+          recoveryHash: await hasher.sum('next recovery'),
+          recoveryKey: await created.recovery.public(),
+          rotationHash: created.rotationHash,
+        },
+      }),
+    )
+    await expect(server.recoverAccount(recover)).rejects.toMatchObject({
+      code: 'BA602',
+      context: { resource: 'device' },
+    })
+    expect(rotations).toBe(2)
   })
 
   it('recoverAccount: the key store refuses, the recovery key is given back, and a retry succeeds', async () => {
@@ -233,16 +283,17 @@ describe('answering access requests', () => {
             code: 'BA001',
             context: { field: 'crypto.responseKey' },
           })
-          // A handler that answers synchronously.
-          return answering.answer<{ n: number }>(message, (access) => ({
-            twice: access.request.n * 2,
-          }))
+          // A handler that answers synchronously, and one that answers with a promise.
+          return answering.answer<{ n: number }>(message, (access) =>
+            access.request.n === 1 ? Promise.resolve({ once: 1 }) : { twice: access.request.n * 2 },
+          )
         },
       },
     })
     await client.createAccount(await hasher.sum('recovery'))
     await client.createSession()
     expect(await client.makeAccessRequest('/app', { n: 21 })).toEqual({ twice: 42 })
+    expect(await client.makeAccessRequest('/app', { n: 1 })).toEqual({ once: 1 })
   })
 
   it('signAccessResponse without the server identity asks the key for it', async () => {
