@@ -94,7 +94,13 @@ export interface RunningServer {
 /** Starts `node examples/server/dist/main.js` and resolves once it answers /key/response. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const port = await freePort()
-  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...options.env }
+  // The load generator would trip the default rate limits; what they cost is not measured here.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT: 'off',
+    ...options.env,
+  }
   if (options.store !== 'auto' || options.env?.DATABASE_URL === undefined) delete env.DATABASE_URL
   if (options.store !== 'auto' || options.env?.REDIS_URL === undefined) delete env.REDIS_URL
   const args = [
