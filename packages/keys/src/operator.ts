@@ -9,8 +9,9 @@ import {
   verifyEndorsement,
   verifyKeyChain,
   type KeyChain,
+  type EndorseRequest,
   type KeyChainCrypto,
-  type KeyPurpose,
+  type KeyEndorser,
 } from '@better-auth/protocol/key-chain'
 import type { ChainFile } from './chain-file.js'
 import type { RootKeyVault } from './vault.js'
@@ -22,18 +23,13 @@ export interface KeyChainOperatorOptions {
   readonly now?: () => Date
 }
 
-export interface EndorseRequest {
-  readonly purpose: KeyPurpose
-  readonly publicKey: string
-  readonly notBefore: Date
-  readonly notAfter: Date
-}
+export type { EndorseRequest }
 
 /**
  * The operator's view of one server key chain: its log in a ChainFile, its root keys in a vault.
  * Every operation verifies the whole log first and publishes only a log that verifies.
  */
-export class KeyChainOperator {
+export class KeyChainOperator implements KeyEndorser {
   readonly #chain: ChainFile
   readonly #vault: RootKeyVault
   readonly #crypto: KeyChainCrypto
@@ -109,6 +105,11 @@ export class KeyChainOperator {
     await this.#chain.write(texts)
     await this.#vault.destroy(head.sequence)
     return rotated
+  }
+
+  /** The verified log's event texts, oldest first. */
+  async events(): Promise<readonly string[]> {
+    return (await this.show()).events.map(({ text }) => text)
   }
 
   /** An endorsement of a service key by the chain's current key. */

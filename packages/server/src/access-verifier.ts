@@ -24,6 +24,7 @@ import {
   resolveExpiry,
   type ExpiryOptions,
 } from './config.js'
+import { keyResolver, publicKeyOf } from './keys/signing-key-source.js'
 import type { AccessVerifierOptions } from './options.js'
 import { verificationKeyFailure } from './stores/verification-key-failure.js'
 
@@ -67,15 +68,12 @@ export class AccessVerifier {
   readonly #expiry: Pick<ExpiryOptions, 'accessWindowMs' | 'clockSkewMs' | 'accessNonceLockMs'>
   readonly #maxLength: number
   readonly #tokens: LruCache<string, VerifiedToken>
-  #responseIdentity: string | undefined
+  readonly #responseKey: (() => SigningKey) | undefined
 
   constructor(options: AccessVerifierOptions) {
     requireMethods('options', options, [])
     requireMethods('crypto', options.crypto, [])
     requireMethods('crypto.verifier', options.crypto.verifier, ['verify'])
-    if (options.crypto.responseKey !== undefined) {
-      requireMethods('crypto.responseKey', options.crypto.responseKey, ['sign', 'public'])
-    }
     requireMethods('encoding', options.encoding, [])
     requireMethods('encoding.timestamper', options.encoding.timestamper, ['now', 'parse'])
     requireMethods('encoding.tokenEncoder', options.encoding.tokenEncoder, ['decode'])
@@ -86,6 +84,10 @@ export class AccessVerifier {
       requireMethods('stores.devices', options.stores.devices, ['publicKey'])
     }
     this.#options = options
+    this.#responseKey =
+      options.crypto.responseKey === undefined
+        ? undefined
+        : keyResolver('crypto.responseKey', options.crypto.responseKey)
     this.#expiry = resolveExpiry(options.expiry)
     this.#maxLength = positiveInteger(
       'maxMessageLength',
@@ -173,13 +175,18 @@ export class AccessVerifier {
    * `crypto.responseKey`.
    */
   async respond(nonce: string, response: JsonValue): Promise<string> {
-    const { responseKey } = this.#options.crypto
-    if (responseKey === undefined) {
+    if (this.#responseKey === undefined) {
       throw new ConfigurationError('crypto.responseKey', 'is required to answer access requests')
     }
-    // Known after the first response: no await per request.
-    this.#responseIdentity ??= await responseKey.public()
-    return signAccessResponse(responseKey, nonce, response, this.#responseIdentity)
+    // One key for the identity and the signature; its public key is known after the first use.
+    const responseKey = this.#responseKey()
+    const identity = publicKeyOf(responseKey)
+    return signAccessResponse(
+      responseKey,
+      nonce,
+      response,
+      typeof identity === 'string' ? identity : await identity,
+    )
   }
 
   /**

@@ -70,3 +70,6 @@ export {
 } from './rate-limit/limiter.js'
 export { MemoryRateLimitStore } from './rate-limit/memory.js'
 export type { CounterHit, CounterState, RateLimitStore } from './rate-limit/store.js'
+export { MemoryKeySetStore } from './keys/memory-key-set-store.js'
+export { ServiceKeyRing, type ServiceKeyRingOptions } from './keys/service-key-ring.js'
+export type { SigningKeySource } from './keys/signing-key-source.js'

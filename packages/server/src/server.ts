@@ -28,6 +28,7 @@ import {
   type ResponseBody,
   type RotationChange,
   type ServerAccountEventStore,
+  type SigningKey,
   type VerificationKeyStore,
 } from '@better-auth/protocol'
 import { AccessVerifier, signAccessResponse } from './access-verifier.js'
@@ -45,6 +46,7 @@ import type {
   AttributesProvider,
   BetterAuthServerOptions,
 } from './options.js'
+import { keyResolver, publicKeyOf } from './keys/signing-key-source.js'
 import { StaticVerificationKeyStore } from './stores/static-verification-keys.js'
 import { verificationKeyFailure } from './stores/verification-key-failure.js'
 
@@ -71,9 +73,8 @@ export class BetterAuthServer {
   readonly #attributes: AttributesProvider
   readonly #maxLength: number
   readonly #accessKeys: VerificationKeyStore
-  #responseIdentity: Promise<string> | undefined
-  #responseIdentityText: string | undefined
-  #accessIdentity: Promise<string> | undefined
+  readonly #responseKey: () => SigningKey
+  readonly #accessKey: () => SigningKey
 
   constructor(options: BetterAuthServerOptions) {
     validateOptions(options)
@@ -87,24 +88,31 @@ export class BetterAuthServer {
       options.maxMessageLength,
       DEFAULT_MAX_MESSAGE_LENGTH,
     )
+    const { keyPairs } = options.crypto
+    this.#responseKey = keyResolver('crypto.keyPairs.response', keyPairs.response)
+    this.#accessKey = keyResolver('crypto.keyPairs.access', keyPairs.access)
+    if (
+      options.stores.accessVerificationKeys === undefined &&
+      typeof keyPairs.access === 'function'
+    ) {
+      throw new ConfigurationError(
+        'stores.accessVerificationKeys',
+        'is required with a rotating access key (ServiceKeyRing.verificationKeys)',
+      )
+    }
     this.#accessKeys =
       options.stores.accessVerificationKeys ??
-      new StaticVerificationKeyStore([options.crypto.keyPairs.access])
+      new StaticVerificationKeyStore([keyPairs.access as SigningKey])
   }
 
-  /** The response key's public key: clients pin it to verify every response. */
-  responsePublicKey(): Promise<string> {
-    this.#responseIdentity ??= this.#options.crypto.keyPairs.response.public().then((key) => {
-      this.#responseIdentityText = key
-      return key
-    })
-    return this.#responseIdentity
+  /** The public key of the response key in use: clients verify every response with it. */
+  async responsePublicKey(): Promise<string> {
+    return publicKeyOf(this.#responseKey())
   }
 
-  /** The access key's public key: access verifiers trust tokens it signed. */
-  accessPublicKey(): Promise<string> {
-    this.#accessIdentity ??= this.#options.crypto.keyPairs.access.public()
-    return this.#accessIdentity
+  /** The public key of the access key in use: access verifiers trust tokens it signed. */
+  async accessPublicKey(): Promise<string> {
+    return publicKeyOf(this.#accessKey())
   }
 
   /**
@@ -120,7 +128,7 @@ export class BetterAuthServer {
     const { crypto, encoding } = this.#options
     const { accessWindowMs, clockSkewMs, accessNonceLockMs } = this.expiry
     return new AccessVerifier({
-      crypto: { verifier: crypto.verifier, responseKey: crypto.keyPairs.response },
+      crypto: { verifier: crypto.verifier, responseKey: this.#responseKey },
       encoding: { timestamper: encoding.timestamper, tokenEncoder: encoding.tokenEncoder },
       stores: { ...stores, accessVerificationKeys: this.#accessKeys },
       expiry: { accessWindowMs, clockSkewMs, accessNonceLockMs },
@@ -134,13 +142,8 @@ export class BetterAuthServer {
    * @deprecated Use the access verifier's `respond` or `answer` (`server.accessVerifier(…)`).
    */
   async accessResponse(nonce: string, response: JsonValue): Promise<string> {
-    return signAccessResponse(
-      this.#options.crypto.keyPairs.response,
-      nonce,
-      response,
-      // Known after the first response: no await per request.
-      this.#responseIdentityText ?? (await this.responsePublicKey()),
-    )
+    const key = this.#responseKey()
+    return signAccessResponse(key, nonce, response, await publicKeyOf(key))
   }
 
   /**
@@ -515,8 +518,10 @@ export class BetterAuthServer {
     refreshExpiryText?: string,
   ): Promise<string> {
     const { timestamper, tokenEncoder } = this.#options.encoding
+    // One key for the identity and the signature, whatever rotates meanwhile.
+    const accessKey = this.#accessKey()
     const body: AccessTokenBody = {
-      serverIdentity: await this.accessPublicKey(),
+      serverIdentity: await publicKeyOf(accessKey),
       device: subject.device,
       identity: subject.identity,
       publicKey: subject.publicKey,
@@ -527,7 +532,7 @@ export class BetterAuthServer {
       refreshExpiry: refreshExpiryText ?? timestamper.format(new Date(refreshExpiry)),
       attributes: subject.attributes,
     }
-    return encodeAccessToken(body, this.#options.crypto.keyPairs.access, tokenEncoder)
+    return encodeAccessToken(body, accessKey, tokenEncoder)
   }
 
   async #respond<K extends ProtocolName>(
@@ -535,12 +540,13 @@ export class BetterAuthServer {
     request: RequestEnvelope<K>,
     response: ResponseBody<K>,
   ): Promise<string> {
+    const key = this.#responseKey()
     const payload = buildResponsePayload(
       kind,
-      { nonce: request.payload.access.nonce, serverIdentity: await this.responsePublicKey() },
+      { nonce: request.payload.access.nonce, serverIdentity: await publicKeyOf(key) },
       response,
     )
-    return signPayload(this.#options.crypto.keyPairs.response, payload)
+    return signPayload(key, payload)
   }
 }
 
@@ -563,8 +569,6 @@ function validateOptions(options: BetterAuthServerOptions): void {
   requireMethods('crypto.noncer', options.crypto.noncer, ['generate128'])
   requireMethods('crypto.verifier', options.crypto.verifier, ['verify'])
   requireMethods('crypto.keyPairs', options.crypto.keyPairs, [])
-  requireMethods('crypto.keyPairs.response', options.crypto.keyPairs.response, ['sign', 'public'])
-  requireMethods('crypto.keyPairs.access', options.crypto.keyPairs.access, ['sign', 'public'])
   requireMethods('encoding', options.encoding, [])
   requireMethods('encoding.timestamper', options.encoding.timestamper, ['now', 'format', 'parse'])
   requireMethods('encoding.tokenEncoder', options.encoding.tokenEncoder, ['encode', 'decode'])

@@ -22,6 +22,7 @@ interface Migration {
  * - account events are append-only rows ordered by `sequence`, outliving their identity.
  * - rate-limit counters (version 3) are keyed by the limiter's keyed hashes, never raw addresses
  *   or identities, and swept like the other expiring rows once their window ended.
+ * - the shared key set (version 4) holds only signed public material, verified by every reader.
  */
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -87,6 +88,22 @@ const MIGRATIONS: readonly Migration[] = [
         reset_at BIGINT NOT NULL
       );
       CREATE INDEX rate_limits_reset_at ON ${s}.rate_limits (reset_at);
+    `,
+  },
+  {
+    // The key set the processes share: one row holding the key event log (a JSON array of the
+    // signed events, with its length so that only a longer log replaces it), and endorsements.
+    version: 4,
+    sql: (s) => `
+      CREATE TABLE ${s}.key_set_chain (
+        singleton BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (singleton),
+        length INTEGER NOT NULL,
+        events TEXT NOT NULL
+      );
+      CREATE TABLE ${s}.key_set_endorsements (
+        endorsement TEXT PRIMARY KEY,
+        expires_at BIGINT NOT NULL
+      );
     `,
   },
 ]

@@ -77,7 +77,7 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres stores'), () => {
     it('creates the schema, its tables and the version row', async () => {
       const db = pool(1)
       const name = schema('migrate')
-      expect(await migrate(db, name)).toBe(3)
+      expect(await migrate(db, name)).toBe(4)
       const { rows: tables } = await db.query<{ table_name: string }>(
         `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`,
         [name],
@@ -87,6 +87,8 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres stores'), () => {
         'authentication_nonces',
         'devices',
         'identities',
+        'key_set_chain',
+        'key_set_endorsements',
         'rate_limits',
         'recovery_hashes',
         'schema_migrations',
@@ -99,6 +101,7 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres stores'), () => {
       )
       expect(columns).toEqual([
         { table_name: 'authentication_nonces', data_type: 'bigint' },
+        { table_name: 'key_set_endorsements', data_type: 'bigint' },
         { table_name: 'time_locks', data_type: 'bigint' },
       ])
       const { rows: indexes } = await db.query<{ indexname: string }>(
@@ -113,44 +116,45 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres stores'), () => {
       const { rows: versions } = await db.query(
         `SELECT version FROM ${name}.schema_migrations ORDER BY version`,
       )
-      expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }])
+      expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }])
     })
 
     it('is idempotent', async () => {
       const db = pool(1)
       const name = schema('migrate')
-      expect(await migrate(db, name)).toBe(3)
-      expect(await migrate(db, name)).toBe(3)
+      expect(await migrate(db, name)).toBe(4)
+      expect(await migrate(db, name)).toBe(4)
       const { rows } = await db.query(`SELECT count(*)::int AS n FROM ${name}.schema_migrations`)
-      expect(rows).toEqual([{ n: 3 }])
+      expect(rows).toEqual([{ n: 4 }])
     })
 
     it('applies each step once when several processes migrate a fresh schema at once', async () => {
       const name = schema('migrate')
       // A pool each, as separate processes would have: they really race for the advisory lock.
       const results = await Promise.all(Array.from({ length: 8 }, () => migrate(pool(1), name)))
-      expect(results).toEqual(Array.from({ length: 8 }, () => 3))
+      expect(results).toEqual(Array.from({ length: 8 }, () => 4))
       const { rows } = await pool(1).query(
         `SELECT version FROM ${name}.schema_migrations ORDER BY version`,
       )
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }])
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }])
     })
 
-    it('upgrades a version 2 schema (the account event log) to 3, keeping its rows', async () => {
+    it('upgrades a version 2 schema (the account event log) to 4, keeping its rows', async () => {
       const db = pool(2)
       const name = schema('upgrade')
       const before = await connect({ pool: db, schema: name })
       const key = newDeviceKey()
       const created = { id: randomId('event-'), type: 'account-created', at: 1, ...key } as const
       await before.authenticationKey.registerIdentity(key, created)
-      // Version 3 only added rate_limits: without it and its row, the schema is what version 2
-      // of this library wrote.
+      // Versions 3 and 4 only added rate_limits and the key set: without them and their rows,
+      // the schema is what version 2 of this library wrote.
       await db.query(`DROP TABLE ${name}.rate_limits`)
-      await db.query(`DELETE FROM ${name}.schema_migrations WHERE version = 3`)
+      await db.query(`DROP TABLE ${name}.key_set_chain, ${name}.key_set_endorsements`)
+      await db.query(`DELETE FROM ${name}.schema_migrations WHERE version >= 3`)
 
       const upgraded = await connect({ pool: db, schema: name })
       const { rows } = await db.query(`SELECT version FROM ${name}.schema_migrations ORDER BY 1`)
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }])
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }])
       expect(await upgraded.authenticationKey.publicKey(key.identity, key.device)).toBe(
         key.publicKey,
       )
@@ -176,11 +180,11 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres stores'), () => {
       const out: string[] = []
       const io = { out: (line: string) => out.push(line), err: (line: string) => out.push(line) }
       expect(await main(['--schema', name], { DATABASE_URL }, io)).toBe(0)
-      expect(out.join('\n')).toContain(`schema ${name} is at version 3`)
+      expect(out.join('\n')).toContain(`schema ${name} is at version 4`)
       const { rows } = await pool(1).query(
         `SELECT version FROM ${name}.schema_migrations ORDER BY version`,
       )
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }])
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }])
     })
   })
 

@@ -2,6 +2,7 @@ import {
   ConfigurationError,
   Sweeper,
   type Closeable,
+  type KeySetStore,
   type ServerAccountEventStore,
   type ServerAuthenticationKeyStore,
   type ServerAuthenticationNonceStore,
@@ -13,6 +14,7 @@ import { Pool } from 'pg'
 import { PostgresAccountEventStore } from './account-event-store.js'
 import { PostgresAuthenticationKeyStore } from './authentication-key-store.js'
 import { PostgresAuthenticationNonceStore } from './authentication-nonce-store.js'
+import { PostgresKeySetStore } from './key-set-store.js'
 import { Database } from './database.js'
 import { settle, toStoreError } from './errors.js'
 import { DEFAULT_SCHEMA, migrate, quoteSchema } from './migrations.js'
@@ -82,6 +84,8 @@ export class PostgresStores implements Closeable {
   readonly accessNonce: ServerTimeLockStore
   /** Rate-limit counters for `CounterRateLimiter` (`@better-auth/server`), shared by every server. */
   readonly rateLimit: RateLimitStore
+  /** The key set the processes of a deployment share (`ServiceKeyRing`). */
+  readonly keySet: KeySetStore
 
   readonly #db: Database
   readonly #pool: Pool
@@ -110,6 +114,7 @@ export class PostgresStores implements Closeable {
     this.accessKeyHash = new PostgresTimeLockStore(this.#db, 'access-key-hash', sweeper)
     this.accessNonce = new PostgresTimeLockStore(this.#db, 'access-nonce', sweeper)
     this.rateLimit = new PostgresRateLimitStore(this.#db, sweeper)
+    this.keySet = new PostgresKeySetStore(this.#db)
   }
 
   /**

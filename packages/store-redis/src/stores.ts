@@ -1,6 +1,7 @@
 import {
   ConfigurationError,
   type Closeable,
+  type KeySetStore,
   type ServerAccountEventStore,
   type RateLimitStore,
   type ServerAuthenticationKeyStore,
@@ -15,6 +16,7 @@ import { RedisAuthenticationNonceStore } from './authentication-nonce-store.js'
 import { Connection, type RedisClient } from './connection.js'
 import { toStoreError } from './errors.js'
 import { RedisRateLimitStore, defineRateLimitScript } from './rate-limit-store.js'
+import { RedisKeySetStore } from './key-set-store.js'
 import { RedisRecoveryHashStore } from './recovery-hash-store.js'
 import { defineScripts } from './scripts.js'
 import { checkPersistence, type PersistenceLogger } from './persistence.js'
@@ -83,6 +85,8 @@ export class RedisStores implements Closeable {
   readonly accessNonce: ServerTimeLockStore
   /** Rate-limit counters for `CounterRateLimiter` (`@better-auth/server`), shared by every server. */
   readonly rateLimit: RateLimitStore
+  /** The key set the processes of a deployment share (`ServiceKeyRing`). */
+  readonly keySet: KeySetStore
 
   readonly #connection: Connection
   readonly #ownsClient: boolean
@@ -98,6 +102,7 @@ export class RedisStores implements Closeable {
     this.accessKeyHash = new RedisTimeLockStore(connection, 'access-key-hash')
     this.accessNonce = new RedisTimeLockStore(connection, 'access-nonce')
     this.rateLimit = new RedisRateLimitStore(connection)
+    this.keySet = new RedisKeySetStore(connection)
   }
 
   /**

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describeStoreContract } from '@better-auth/server/testing'
+import { describeKeySetStore, describeStoreContract } from '@better-auth/server/testing'
 import { afterAll } from 'vitest'
 import { SqliteStores, type SqliteStoresOptions } from './index.js'
 
@@ -52,4 +52,11 @@ describeStoreContract('sqlite, :memory:', {
 afterAll(async () => {
   await Promise.all(opened.splice(0).map((stores) => stores.close()))
   rmSync(directory, { recursive: true, force: true })
+})
+
+// Two connections to one file: two processes sharing one key set.
+let keySets = 0
+describeKeySetStore('sqlite', () => {
+  const filename = join(directory, `key-set-${keySets++}.db`)
+  return Promise.resolve([open({ filename }).keySet, open({ filename }).keySet] as const)
 })

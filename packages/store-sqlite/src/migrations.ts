@@ -95,6 +95,22 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX rate_limits_reset_at ON rate_limits (reset_at);
     `,
   },
+  {
+    // The key set the processes share: the log in one row (only a longer log replaces it), and
+    // the endorsements. Only signed public material, verified by every reader.
+    version: 4,
+    sql: `
+      CREATE TABLE key_set_chain (
+        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+        length INTEGER NOT NULL,
+        events TEXT NOT NULL
+      ) STRICT;
+      CREATE TABLE key_set_endorsements (
+        endorsement TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ]
 
 /** The schema version this library writes and understands. */

@@ -55,7 +55,7 @@ describe('SqliteStores.open', () => {
     open()
     const db = raw()
     expect(scalar(db, 'PRAGMA journal_mode')).toBe('wal')
-    expect(scalar(db, 'PRAGMA user_version')).toBe(3)
+    expect(scalar(db, 'PRAGMA user_version')).toBe(4)
   })
 
   it('opens a private in-memory database', async () => {
@@ -150,26 +150,28 @@ describe('durability', () => {
     migrate(db)
     migrate(db)
     expect(schema()).toEqual(tables)
-    expect(scalar(db, 'PRAGMA user_version')).toBe(3)
+    expect(scalar(db, 'PRAGMA user_version')).toBe(4)
 
     const reopened = open()
     expect(await reopened.authenticationKey.publicKey(key.identity, key.device)).toBe(key.publicKey)
-    expect(scalar(db, 'PRAGMA user_version')).toBe(3)
+    expect(scalar(db, 'PRAGMA user_version')).toBe(4)
   })
 
-  it('upgrades a version 2 database (the account event log) to 3, keeping its rows', async () => {
+  it('upgrades a version 2 database (the account event log) to 4, keeping its rows', async () => {
     const stores = open()
     const key = newDeviceKey()
     const created = { id: randomId('event-'), type: 'account-created', at: 1, ...key } as const
     await stores.authenticationKey.registerIdentity(key, created)
     await stores.close()
-    // Version 3 only added rate_limits: without it and its version, the file is what version 2
-    // of this library wrote.
+    // Versions 3 and 4 only added rate_limits and the key set: without them and the version, the
+    // file is what version 2 of this library wrote.
     const db = raw()
-    db.exec('DROP TABLE rate_limits; PRAGMA user_version = 2')
+    db.exec(
+      'DROP TABLE rate_limits; DROP TABLE key_set_chain; DROP TABLE key_set_endorsements; PRAGMA user_version = 2',
+    )
 
     const upgraded = open()
-    expect(scalar(db, 'PRAGMA user_version')).toBe(3)
+    expect(scalar(db, 'PRAGMA user_version')).toBe(4)
     expect(await upgraded.authenticationKey.publicKey(key.identity, key.device)).toBe(key.publicKey)
     expect(await upgraded.accountEvents.history(key.identity)).toMatchObject([{ id: created.id }])
     const now = Date.now()
@@ -182,7 +184,7 @@ describe('durability', () => {
     const db = raw()
     expect(scalar(db, 'PRAGMA user_version')).toBe(0)
     migrate(db)
-    expect(scalar(db, 'PRAGMA user_version')).toBe(3)
+    expect(scalar(db, 'PRAGMA user_version')).toBe(4)
     const names = db
       .prepare("SELECT name FROM sqlite_schema WHERE type = 'table'")
       .all()
@@ -193,6 +195,8 @@ describe('durability', () => {
       'authentication_nonces',
       'devices',
       'identities',
+      'key_set_chain',
+      'key_set_endorsements',
       'rate_limits',
       'recovery_hashes',
       'sqlite_sequence',

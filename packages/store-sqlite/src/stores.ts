@@ -2,6 +2,7 @@ import {
   ConfigurationError,
   Sweeper,
   type Closeable,
+  type KeySetStore,
   type ServerAccountEventStore,
   type ServerAuthenticationKeyStore,
   type ServerAuthenticationNonceStore,
@@ -14,6 +15,7 @@ import { SqliteAuthenticationKeyStore } from './authentication-key-store.js'
 import { SqliteAuthenticationNonceStore } from './authentication-nonce-store.js'
 import { openDatabase, type Database } from './driver.js'
 import { settle, toStoreError } from './errors.js'
+import { SqliteKeySetStore } from './key-set-store.js'
 import { migrate } from './migrations.js'
 import { SqliteRateLimitStore } from './rate-limit-store.js'
 import { SqliteRecoveryHashStore } from './recovery-hash-store.js'
@@ -55,6 +57,8 @@ export class SqliteStores implements Closeable {
   readonly accessNonce: ServerTimeLockStore
   /** Rate-limit counters for `CounterRateLimiter` (`@better-auth/server`), shared by every process. */
   readonly rateLimit: RateLimitStore
+  /** The key set the processes of a deployment share (`ServiceKeyRing`). */
+  readonly keySet: KeySetStore
   readonly #db: Database
   readonly #sweep: (now: number) => number
 
@@ -80,6 +84,7 @@ export class SqliteStores implements Closeable {
     this.accessKeyHash = new SqliteTimeLockStore(db, 'access-key-hash', sweeper, batch)
     this.accessNonce = new SqliteTimeLockStore(db, 'access-nonce', sweeper, batch)
     this.rateLimit = new SqliteRateLimitStore(db, sweeper)
+    this.keySet = new SqliteKeySetStore(db)
   }
 
   /**

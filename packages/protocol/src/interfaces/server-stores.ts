@@ -245,3 +245,32 @@ export interface RateLimitStore {
   /** Rejects when the backend is unreachable (readiness checks). */
   ping?(): Promise<void>
 }
+
+/** The shared part of a key set: the key event log and the endorsements, as signed texts. */
+export interface SharedKeySet {
+  /** The server key chain's events, oldest first. */
+  readonly chain: readonly string[]
+  /** Endorsements of service keys, in no particular order. */
+  readonly keys: readonly string[]
+}
+
+/**
+ * The key set the processes of a deployment share: the server key chain's log and the
+ * endorsements of every process's service keys. It holds only signed public material that
+ * every reader verifies against the pinned chain, never a private key.
+ */
+export interface KeySetStore {
+  /**
+   * Stores `chain` (a key event log, oldest first) unless the stored log has as many events or
+   * more, in one atomic step: the log only grows, whichever process publishes first. Callers
+   * verify the log first; readers verify it again.
+   */
+  publishChain(chain: readonly string[]): Promise<void>
+  /**
+   * Adds an endorsement, kept until `expiresAt` (epoch ms). Adding the same text again keeps the
+   * later of the two expiries.
+   */
+  addEndorsement(text: string, expiresAt: number): Promise<void>
+  /** The stored log and the endorsements that have not expired at `now` (epoch ms). */
+  read(now: number): Promise<SharedKeySet>
+}

@@ -60,6 +60,26 @@ function canonicalText(endorsement: Endorsement): string {
   return JSON.stringify({ chain, event, purpose, publicKey, notBefore, notAfter })
 }
 
+/** What a key endorser is asked to sign: `publicKey` may sign for `purpose` in the window. */
+export interface EndorseRequest {
+  readonly purpose: KeyPurpose
+  readonly publicKey: string
+  readonly notBefore: Date
+  readonly notAfter: Date
+}
+
+/**
+ * Holds (or can reach) a chain's current root key: the operator's vault, an HSM or a KMS. A
+ * process given one endorses its own service keys as they rotate; whoever holds it can endorse
+ * any key, so give it only to processes trusted with that.
+ */
+export interface KeyEndorser {
+  /** The key event log, oldest event first: the chain the endorsements are signed under. */
+  events(): Promise<readonly string[]>
+  /** An endorsement by the chain's current root key. */
+  endorse(request: EndorseRequest): Promise<string>
+}
+
 export interface EndorseOptions {
   /** The chain's current generation: the key that `signer` holds. */
   readonly generation: KeyGeneration

@@ -27,6 +27,8 @@ export {
   endorseKey,
   verifyEndorsement,
   type EndorseOptions,
+  type EndorseRequest,
+  type KeyEndorser,
   type Endorsement,
   type KeyPurpose,
   type VerifiedEndorsement,

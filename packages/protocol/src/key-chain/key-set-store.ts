@@ -107,6 +107,14 @@ export class KeySetKeyStore implements VerificationKeyStore {
     return verificationKey(endorsement.publicKey, this.#options.crypto.verifier)
   }
 
+  /**
+   * Fetches the set now, whatever its age: for a party that keeps it fresh in the background, so
+   * that lookups on its request path never wait for a fetch.
+   */
+  refresh(): Promise<KeySet> {
+    return this.#refresh()
+  }
+
   #refresh(): Promise<KeySet> {
     this.#fetching ??= (async () => {
       this.#attemptedAt = this.#now().getTime()

@@ -21,3 +21,4 @@ export {
 } from './assertions.js'
 export { randomId } from './random.js'
 export { describeRevocationFeed } from './revocation-feed.js'
+export { describeKeySetStore } from './key-set-store.js'

@@ -32,6 +32,7 @@ const memoryRateLimits = new MemoryRateLimitStore()
 describe('@better-auth/server/testing', () => {
   it('exports exactly the documented runtime values', async () => {
     expect(Object.keys(await import('./index.js')).sort()).toEqual([
+      'describeKeySetStore',
       'describeRevocationFeed',
       'describeStoreContract',
       'expectBetterAuthError',

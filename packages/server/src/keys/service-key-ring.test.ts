@@ -1,0 +1,169 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Blake3Hasher } from '@better-auth/crypto'
+import { NodeP256SigningKey, NodeP256Verifier } from '@better-auth/crypto/node'
+import { ChainFile, FileKeyVault, KeyChainOperator } from '@better-auth/keys'
+import { ConfigurationError, InvalidEndorsementError, type SigningKey } from '@better-auth/protocol'
+import { verifyKeySet } from '@better-auth/protocol/key-chain'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describeKeySetStore } from '../testing/key-set-store.js'
+import { MemoryKeySetStore } from './memory-key-set-store.js'
+import { ServiceKeyRing } from './service-key-ring.js'
+
+const crypto = { hasher: new Blake3Hasher(), verifier: new NodeP256Verifier() }
+const HOUR = 3_600_000
+
+describeKeySetStore('memory', () => {
+  const store = new MemoryKeySetStore()
+  return Promise.resolve([store, store] as const)
+})
+
+let dir: string
+let clock: number
+const now = () => clock
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'better-auth-ring-'))
+  clock = Date.parse('2026-03-01T00:00:00.000Z')
+})
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+async function deployment() {
+  const operator = new KeyChainOperator({
+    chain: new ChainFile(join(dir, 'chain.json')),
+    vault: new FileKeyVault(join(dir, 'private')),
+    now: () => new Date(clock),
+  })
+  const { prefix } = await operator.init()
+  const store = new MemoryKeySetStore()
+  const ring = (purposes: ('response' | 'access')[]) =>
+    new ServiceKeyRing({
+      prefix,
+      store,
+      endorser: operator,
+      purposes,
+      generateKey: () => NodeP256SigningKey.generate(),
+      crypto,
+      rotateEveryMs: HOUR,
+      overlapMs: 2 * HOUR,
+      refreshEveryMs: 60_000,
+      now,
+    })
+  return { operator, prefix, store, ring }
+}
+
+const publicKey = (resolve: () => SigningKey) => resolve().public()
+
+async function verifies(ring: ServiceKeyRing, key: string): Promise<boolean> {
+  try {
+    await ring.verificationKeys('access').get(key)
+    return true
+  } catch (error) {
+    if (error instanceof InvalidEndorsementError) return false
+    throw error
+  }
+}
+
+describe('ServiceKeyRing', () => {
+  it('shares every process’s endorsed keys through the store, private keys staying home', async () => {
+    const { prefix, store, ring } = await deployment()
+    const [a, b, app] = [
+      ring(['response', 'access']),
+      ring(['response', 'access']),
+      ring(['response']),
+    ]
+    await Promise.all([a.start(), b.start(), app.start()])
+    const set = await verifyKeySet(await app.keySet(), crypto, { prefix })
+    expect(set.keys.size).toBe(5)
+    // Replica B (and the application service) trust tokens replica A signs, and A its own.
+    const tokenKey = await publicKey(a.keyPairs().access)
+    for (const verifier of [a, b, app]) expect(await verifies(verifier, tokenKey)).toBe(true)
+    // Only public keys and endorsements are stored.
+    const stored = JSON.stringify(await store.read(clock))
+    expect(stored).not.toMatch(/PRIVATE KEY/)
+    expect(() => app.signingKey('access')).toThrow(ConfigurationError)
+    for (const r of [a, b, app]) r.stop()
+  })
+
+  it('rotates on schedule and keeps replaced keys verifiable for the overlap', async () => {
+    const { ring } = await deployment()
+    const auth = ring(['response', 'access'])
+    const changes: number[] = []
+    auth.onChainChange((chain) => changes.push(chain.head.sequence))
+    await auth.start()
+    const first = await publicKey(auth.keyPairs().access)
+    const firstResponse = await publicKey(auth.keyPairs().response)
+    clock += HOUR / 2
+    await auth.refresh()
+    expect(await publicKey(auth.keyPairs().access)).toBe(first)
+    clock += HOUR / 2
+    await auth.refresh()
+    const second = await publicKey(auth.keyPairs().access)
+    expect(second).not.toBe(first)
+    expect(await publicKey(auth.keyPairs().response)).not.toBe(firstResponse)
+    // Tokens signed by the first key until a moment ago verify for the whole overlap, then not.
+    clock += 2 * HOUR - 1
+    expect(await verifies(auth, first)).toBe(true)
+    clock += 1
+    await auth.refresh()
+    expect(await verifies(auth, first)).toBe(false)
+    expect(changes).toEqual([])
+    auth.stop()
+  })
+
+  it('follows a root rotation, and replaces every key at once after a taint', async () => {
+    const { operator, ring } = await deployment()
+    const [auth, other] = [ring(['response', 'access']), ring(['access'])]
+    await Promise.all([auth.start(), other.start()])
+    const changes: number[] = []
+    other.onChainChange((chain) => changes.push(chain.head.sequence))
+    const first = await publicKey(auth.keyPairs().access)
+
+    clock += 1000
+    await operator.rotate()
+    await Promise.all([auth.refresh(), other.refresh()])
+    // A scheduled root rotation leaves the service keys alone.
+    expect(await publicKey(auth.keyPairs().access)).toBe(first)
+    expect(changes).toEqual([1])
+
+    // The keys rotate on schedule: root key 1 endorses the new ones.
+    clock += HOUR
+    await auth.refresh()
+    const second = await publicKey(auth.keyPairs().access)
+    expect(second).not.toBe(first)
+
+    clock += 1000
+    await operator.rotate({ taint: true })
+    await auth.refresh()
+    const replaced = await publicKey(auth.keyPairs().access)
+    expect(replaced).not.toBe(second)
+    await other.refresh()
+    expect(changes).toEqual([1, 2])
+    // Keys endorsed by the tainted root key 1 are refused everywhere; root key 0's are not.
+    expect(await verifies(other, second)).toBe(false)
+    expect(await verifies(other, first)).toBe(true)
+    expect(await verifies(other, replaced)).toBe(true)
+    auth.stop()
+    other.stop()
+  })
+
+  it('refuses options it cannot use', async () => {
+    const { ring, prefix, store, operator } = await deployment()
+    const base = {
+      prefix,
+      store,
+      endorser: operator,
+      generateKey: () => NodeP256SigningKey.generate(),
+      crypto,
+    }
+    expect(() => new ServiceKeyRing({ ...base, purposes: [] })).toThrow(ConfigurationError)
+    expect(() => new ServiceKeyRing({ ...base, purposes: ['access'], rotateEveryMs: 0 })).toThrow(
+      ConfigurationError,
+    )
+    expect(() => ring(['response']).signingKey('response')()).toThrow(/not started/)
+  })
+})

@@ -1,0 +1,264 @@
+import {
+  ConfigurationError,
+  type KeySetStore,
+  type SigningKey,
+  type VerificationKeyStore,
+} from '@better-auth/protocol'
+import {
+  KeySetKeyStore,
+  serializeKeySet,
+  trustedKey,
+  type KeyChain,
+  type KeyChainCrypto,
+  type KeyEndorser,
+  type KeyPurpose,
+  type KeySet,
+} from '@better-auth/protocol/key-chain'
+import { DEFAULT_EXPIRY } from '../config.js'
+
+export interface ServiceKeyRingOptions {
+  /** The prefix of the server key chain this deployment pins. */
+  readonly prefix: string
+  /** Where the processes of the deployment share the log and their endorsements. */
+  readonly store: KeySetStore
+  /** Endorses this process's new keys with the current root key (see `KeyEndorser`). */
+  readonly endorser: KeyEndorser
+  /** The keys this process signs with: both for an auth service, `response` for an application. */
+  readonly purposes: readonly KeyPurpose[]
+  /** A new key pair; it never leaves the process. */
+  readonly generateKey: () => SigningKey | Promise<SigningKey>
+  readonly crypto: KeyChainCrypto
+  /** How long each key signs before a new one replaces it (default one day). */
+  readonly rotateEveryMs?: number
+  /**
+   * How long a key stays endorsed after it stops signing, so that what it signed stays
+   * verifiable: at least the longest token lifetime (default 12 h, the default refresh lifetime).
+   */
+  readonly overlapMs?: number
+  /**
+   * How often the log and the shared set are read again (default a tenth of `rotateEveryMs`, at
+   * most one minute): the bound on how late this process learns of a taint.
+   */
+  readonly refreshEveryMs?: number
+  /** Endorsements start this long before their key's first use, for clocks behind (default 60 s). */
+  readonly clockSkewMs?: number
+  /** Hears failures of the background refresh (the keys in use stay in use meanwhile). */
+  readonly onError?: (error: unknown) => void
+  readonly now?: () => number
+}
+
+interface CurrentKey {
+  readonly key: SigningKey
+  readonly publicKey: string
+  /** When the next key takes over. */
+  readonly signUntil: number
+}
+
+const DAY_MS = 86_400_000
+const MAX_REFRESH_MS = 60_000
+
+/**
+ * The service keys of one process, endorsed by the server key chain and rotated on a schedule:
+ * each key signs for `rotateEveryMs` and stays endorsed `overlapMs` longer, so everything it
+ * signed verifies until it expires. Keys are made in the process and never leave it; only their
+ * endorsements go to the shared store, where every replica and application service finds them.
+ * A root rotation with taint replaces at once every key the tainted root key endorsed.
+ *
+ * Give `keyPairs()` to a BetterAuthServer (or `signingKey('response')` to an AccessVerifier),
+ * `verificationKeys('access')` as their access verification keys, and `keySet` to BetterAuthHttp.
+ */
+export class ServiceKeyRing {
+  readonly #options: ServiceKeyRingOptions
+  readonly #now: () => number
+  readonly #rotateEveryMs: number
+  readonly #overlapMs: number
+  readonly #refreshEveryMs: number
+  readonly #clockSkewMs: number
+  readonly #current = new Map<KeyPurpose, CurrentKey>()
+  /** The ring's own view of the set; verifiers get their own stores over the same source. */
+  readonly #tracker: KeySetKeyStore
+  readonly #verification = new Map<KeyPurpose, KeySetKeyStore>()
+  readonly #listeners = new Set<(chain: KeyChain) => void>()
+  #head: string | undefined
+  #refreshing: Promise<void> | undefined
+  #timer: ReturnType<typeof setInterval> | undefined
+
+  constructor(options: ServiceKeyRingOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new ConfigurationError('options', 'must be an object')
+    }
+    if (typeof options.store?.read !== 'function') {
+      throw new ConfigurationError('store', 'must be a KeySetStore')
+    }
+    if (typeof options.endorser?.endorse !== 'function') {
+      throw new ConfigurationError('endorser', 'must be a KeyEndorser')
+    }
+    if (typeof options.generateKey !== 'function') {
+      throw new ConfigurationError('generateKey', 'must be a function')
+    }
+    const purposes = options.purposes
+    if (
+      !Array.isArray(purposes) ||
+      purposes.length === 0 ||
+      !purposes.every((p) => p === 'response' || p === 'access')
+    ) {
+      throw new ConfigurationError('purposes', 'must list "response" and/or "access"')
+    }
+    this.#options = options
+    this.#now = options.now ?? Date.now
+    this.#rotateEveryMs = duration('rotateEveryMs', options.rotateEveryMs, DAY_MS)
+    this.#overlapMs = duration('overlapMs', options.overlapMs, DEFAULT_EXPIRY.refreshMs)
+    this.#refreshEveryMs = duration(
+      'refreshEveryMs',
+      options.refreshEveryMs,
+      Math.max(1, Math.min(MAX_REFRESH_MS, Math.floor(this.#rotateEveryMs / 10))),
+    )
+    this.#clockSkewMs = duration('clockSkewMs', options.clockSkewMs, 60_000, true)
+    this.#tracker = this.#keyStore('access')
+  }
+
+  /** Reads the set, makes and endorses the first keys, then refreshes in the background. */
+  async start(): Promise<void> {
+    await this.refresh()
+    this.#timer ??= setInterval(() => {
+      this.refresh().catch((error: unknown) => this.#options.onError?.(error))
+    }, this.#refreshEveryMs)
+    this.#timer.unref?.()
+  }
+
+  /** Stops the background refresh; the keys in use stay usable until their endorsements lapse. */
+  stop(): void {
+    clearInterval(this.#timer)
+    this.#timer = undefined
+  }
+
+  /**
+   * Publishes the endorser's log, reads the shared set, and replaces each key whose turn is over
+   * or whose endorsement is no longer trusted (its root key tainted). Concurrent calls share one.
+   */
+  refresh(): Promise<void> {
+    this.#refreshing ??= this.#refresh().finally(() => {
+      this.#refreshing = undefined
+    })
+    return this.#refreshing
+  }
+
+  /** The key signing for `purpose` now: a resolver, since the key changes as it rotates. */
+  signingKey(purpose: KeyPurpose): () => SigningKey {
+    if (!this.#options.purposes.includes(purpose)) {
+      throw new ConfigurationError('purpose', `this ring does not hold ${purpose} keys`)
+    }
+    return () => {
+      const current = this.#current.get(purpose)
+      if (current === undefined) throw new ConfigurationError('ring', 'is not started')
+      return current.key
+    }
+  }
+
+  /** The `crypto.keyPairs` of a BetterAuthServer (a ring holding both purposes). */
+  keyPairs(): { readonly response: () => SigningKey; readonly access: () => SigningKey } {
+    return { response: this.signingKey('response'), access: this.signingKey('access') }
+  }
+
+  /**
+   * Keys trusted for `purpose`, from the shared set kept fresh by the refresh: lookups read no
+   * store, except once for a key not yet seen (another replica's new key), at a bounded rate.
+   */
+  verificationKeys(purpose: KeyPurpose): VerificationKeyStore {
+    let store = this.#verification.get(purpose)
+    if (store === undefined) {
+      store = this.#keyStore(purpose)
+      this.#verification.set(purpose, store)
+    }
+    return store
+  }
+
+  /** The key set document (`BetterAuthHttp`'s `keySet`), read from the shared store. */
+  keySet = async (): Promise<string> => serializeKeySet(await this.#options.store.read(this.#now()))
+
+  /**
+   * Calls `listener` whenever the chain gains an event, e.g. to clear an AccessVerifier's token
+   * cache after a taint so that no token of a tainted key is accepted from the cache.
+   */
+  onChainChange(listener: (chain: KeyChain) => void): () => void {
+    this.#listeners.add(listener)
+    return () => {
+      this.#listeners.delete(listener)
+    }
+  }
+
+  #keyStore(purpose: KeyPurpose): KeySetKeyStore {
+    return new KeySetKeyStore({
+      prefix: this.#options.prefix,
+      purpose,
+      crypto: this.#options.crypto,
+      fetchKeySet: this.keySet,
+      now: () => new Date(this.#now()),
+      // A stalled refresh must not let a taint go unnoticed for long.
+      maxAgeMs: 3 * this.#refreshEveryMs,
+      minRefetchIntervalMs: Math.min(this.#refreshEveryMs, 30_000),
+    })
+  }
+
+  async #refresh(): Promise<void> {
+    await this.#options.store.publishChain(await this.#options.endorser.events())
+    let set = await this.#readAll()
+    const now = this.#now()
+    let rotated = false
+    for (const purpose of this.#options.purposes) {
+      const current = this.#current.get(purpose)
+      if (current !== undefined && now < current.signUntil && trusts(set, current, purpose, now)) {
+        continue
+      }
+      await this.#rotate(purpose, now)
+      rotated = true
+    }
+    if (rotated) set = await this.#readAll()
+    const head = set.chain.head.id
+    if (this.#head !== undefined && head !== this.#head) {
+      for (const listener of this.#listeners) listener(set.chain)
+    }
+    this.#head = head
+  }
+
+  async #readAll(): Promise<KeySet> {
+    const [set] = await Promise.all([
+      this.#tracker.refresh(),
+      ...[...this.#verification.values()].map((store) => store.refresh()),
+    ])
+    return set
+  }
+
+  async #rotate(purpose: KeyPurpose, now: number): Promise<void> {
+    const key = await this.#options.generateKey()
+    const publicKey = await key.public()
+    const signUntil = now + this.#rotateEveryMs
+    const notAfter = signUntil + this.#overlapMs
+    const endorsement = await this.#options.endorser.endorse({
+      purpose,
+      publicKey,
+      notBefore: new Date(now - this.#clockSkewMs),
+      notAfter: new Date(notAfter),
+    })
+    // Shared before first use: whoever meets the key can find its endorsement.
+    await this.#options.store.addEndorsement(endorsement, notAfter)
+    this.#current.set(purpose, { key, publicKey, signUntil })
+  }
+}
+
+function trusts(set: KeySet, current: CurrentKey, purpose: KeyPurpose, now: number): boolean {
+  try {
+    trustedKey(set, current.publicKey, purpose, new Date(now))
+    return true
+  } catch {
+    return false
+  }
+}
+
+function duration(field: string, value: unknown, fallback: number, zero = false): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < (zero ? 0 : 1)) {
+    throw new ConfigurationError(field, `must be a ${zero ? 'non-negative' : 'positive'} integer`)
+  }
+  return value
+}
