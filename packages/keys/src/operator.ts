@@ -9,9 +9,8 @@ import {
   verifyEndorsement,
   verifyKeyChain,
   type KeyChain,
-  type EndorseRequest,
   type KeyChainCrypto,
-  type KeyEndorser,
+  type KeyPurpose,
 } from '@better-auth/protocol/key-chain'
 import type { ChainFile } from './chain-file.js'
 import type { RootKeyVault } from './vault.js'
@@ -23,13 +22,18 @@ export interface KeyChainOperatorOptions {
   readonly now?: () => Date
 }
 
-export type { EndorseRequest }
+export interface EndorseRequest {
+  readonly purpose: KeyPurpose
+  readonly publicKey: string
+  readonly notBefore: Date
+  readonly notAfter: Date
+}
 
 /**
  * The operator's view of one server key chain: its log in a ChainFile, its root keys in a vault.
  * Every operation verifies the whole log first and publishes only a log that verifies.
  */
-export class KeyChainOperator implements KeyEndorser {
+export class KeyChainOperator {
   readonly #chain: ChainFile
   readonly #vault: RootKeyVault
   readonly #crypto: KeyChainCrypto
@@ -107,7 +111,7 @@ export class KeyChainOperator implements KeyEndorser {
     return rotated
   }
 
-  /** The verified log's event texts, oldest first. */
+  /** The verified log's event texts, oldest first (with `endorse`, a `KeyEndorser`). */
   async events(): Promise<readonly string[]> {
     return (await this.show()).events.map(({ text }) => text)
   }

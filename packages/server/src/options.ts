@@ -10,13 +10,13 @@ import type {
   ServerRecoveryHashStore,
   ServerTimeLockStore,
   RevocationFeed,
+  SigningKey,
   Timestamper,
   TokenEncoder,
   VerificationKeyStore,
   Verifier,
 } from '@better-auth/protocol'
 import type { ExpiryOptions } from './config.js'
-import type { SigningKeySource } from './keys/signing-key-source.js'
 
 export interface SessionSubject {
   readonly identity: string
@@ -48,16 +48,10 @@ export interface BetterAuthServerOptions {
     readonly noncer: Noncer
     readonly verifier: Verifier
     readonly keyPairs: {
-      /**
-       * Signs every protocol response; its public key is the responses' serverIdentity. A
-       * resolver answers the key in use at each response (`ServiceKeyRing.keyPairs()`).
-       */
-      readonly response: SigningKeySource
-      /**
-       * Signs access tokens. A resolver (a rotating key) needs `stores.accessVerificationKeys`
-       * that trust every key it answers.
-       */
-      readonly access: SigningKeySource
+      /** Signs every protocol response; its public key is the responses' serverIdentity. */
+      readonly response: SigningKey
+      /** Signs access tokens. */
+      readonly access: SigningKey
     }
   }
   readonly encoding: {
@@ -102,7 +96,7 @@ export interface AccessVerifierOptions {
      * The server's response key: given, the verifier also answers access requests
      * (`respond`, `answer`). A verifier-only deployment that answers its own clients needs it.
      */
-    readonly responseKey?: SigningKeySource
+    readonly responseKey?: SigningKey
   }
   readonly encoding: { readonly timestamper: Timestamper; readonly tokenEncoder: TokenEncoder }
   readonly stores: {

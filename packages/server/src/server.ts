@@ -91,18 +91,14 @@ export class BetterAuthServer {
     const { keyPairs } = options.crypto
     this.#responseKey = keyResolver('crypto.keyPairs.response', keyPairs.response)
     this.#accessKey = keyResolver('crypto.keyPairs.access', keyPairs.access)
-    if (
-      options.stores.accessVerificationKeys === undefined &&
-      typeof keyPairs.access === 'function'
-    ) {
+    if (options.stores.accessVerificationKeys === undefined && keyPairs.access.current) {
       throw new ConfigurationError(
         'stores.accessVerificationKeys',
         'is required with a rotating access key (ServiceKeyRing.verificationKeys)',
       )
     }
     this.#accessKeys =
-      options.stores.accessVerificationKeys ??
-      new StaticVerificationKeyStore([keyPairs.access as SigningKey])
+      options.stores.accessVerificationKeys ?? new StaticVerificationKeyStore([keyPairs.access])
   }
 
   /** The public key of the response key in use: clients verify every response with it. */
@@ -128,7 +124,7 @@ export class BetterAuthServer {
     const { crypto, encoding } = this.#options
     const { accessWindowMs, clockSkewMs, accessNonceLockMs } = this.expiry
     return new AccessVerifier({
-      crypto: { verifier: crypto.verifier, responseKey: this.#responseKey },
+      crypto: { verifier: crypto.verifier, responseKey: crypto.keyPairs.response },
       encoding: { timestamper: encoding.timestamper, tokenEncoder: encoding.tokenEncoder },
       stores: { ...stores, accessVerificationKeys: this.#accessKeys },
       expiry: { accessWindowMs, clockSkewMs, accessNonceLockMs },

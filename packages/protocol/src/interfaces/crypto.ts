@@ -27,4 +27,9 @@ export interface VerificationKey {
 /** A private key handle. Implementations may keep the key in an HSM or a non-extractable store. */
 export interface SigningKey extends VerificationKey {
   sign(message: string): Promise<string>
+  /**
+   * For a key that rotates (a `ServiceKeyRing`'s): the key in use now. Callers that sign and name
+   * the signer (`public()`) take it once, so both belong to one key whatever rotates meanwhile.
+   */
+  current?(): SigningKey
 }

@@ -56,7 +56,7 @@ async function deployment() {
   return { operator, prefix, store, ring }
 }
 
-const publicKey = (resolve: () => SigningKey) => resolve().public()
+const publicKey = (key: SigningKey) => key.public()
 
 async function verifies(ring: ServiceKeyRing, key: string): Promise<boolean> {
   try {
@@ -164,6 +164,6 @@ describe('ServiceKeyRing', () => {
     expect(() => new ServiceKeyRing({ ...base, purposes: ['access'], rotateEveryMs: 0 })).toThrow(
       ConfigurationError,
     )
-    expect(() => ring(['response']).signingKey('response')()).toThrow(/not started/)
+    expect(() => ring(['response']).signingKey('response').current?.()).toThrow(/not started/)
   })
 })

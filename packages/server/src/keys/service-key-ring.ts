@@ -143,20 +143,30 @@ export class ServiceKeyRing {
     return this.#refreshing
   }
 
-  /** The key signing for `purpose` now: a resolver, since the key changes as it rotates. */
-  signingKey(purpose: KeyPurpose): () => SigningKey {
+  /**
+   * The key signing for `purpose`, following the rotations: its `current()` is the key in use
+   * now, which BetterAuthServer and AccessVerifier take once per message they sign.
+   */
+  signingKey(purpose: KeyPurpose): SigningKey {
     if (!this.#options.purposes.includes(purpose)) {
       throw new ConfigurationError('purpose', `this ring does not hold ${purpose} keys`)
     }
-    return () => {
-      const current = this.#current.get(purpose)
-      if (current === undefined) throw new ConfigurationError('ring', 'is not started')
-      return current.key
+    const current = (): SigningKey => {
+      const key = this.#current.get(purpose)
+      if (key === undefined) throw new ConfigurationError('ring', 'is not started')
+      return key.key
+    }
+    return {
+      current,
+      public: () => current().public(),
+      sign: (message) => current().sign(message),
+      verifier: () => current().verifier(),
+      verify: (message, signature) => current().verify(message, signature),
     }
   }
 
   /** The `crypto.keyPairs` of a BetterAuthServer (a ring holding both purposes). */
-  keyPairs(): { readonly response: () => SigningKey; readonly access: () => SigningKey } {
+  keyPairs(): { readonly response: SigningKey; readonly access: SigningKey } {
     return { response: this.signingKey('response'), access: this.signingKey('access') }
   }
 

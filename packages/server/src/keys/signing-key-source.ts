@@ -1,13 +1,15 @@
-import type { SigningKey } from '@better-auth/protocol'
+import { ConfigurationError, type SigningKey } from '@better-auth/protocol'
 import { requireMethods } from '../config.js'
 
-/** A key, or a resolver answering the key in use now (a `ServiceKeyRing`'s, which rotates). */
-export type SigningKeySource = SigningKey | (() => SigningKey)
-
-export function keyResolver(field: string, source: SigningKeySource): () => SigningKey {
-  if (typeof source === 'function') return source
-  requireMethods(field, source, ['sign', 'public'])
-  return () => source
+/** The key in use at each call: `key.current()` for a rotating key, otherwise `key` itself. */
+export function keyResolver(field: string, key: SigningKey): () => SigningKey {
+  requireMethods(field, key, ['sign', 'public'])
+  if (key.current === undefined) return () => key
+  if (typeof key.current !== 'function') {
+    throw new ConfigurationError(`${field}.current`, 'must be a function when given')
+  }
+  const rotating = key as SigningKey & { current(): SigningKey }
+  return () => rotating.current()
 }
 
 const publicKeys = new WeakMap<SigningKey, { text?: string; promise: Promise<string> }>()
