@@ -87,9 +87,18 @@ export class KeySetKeyStore implements VerificationKeyStore {
       const curable =
         error instanceof InvalidEndorsementError && CURABLE.has(String(error.context.fault))
       if (!curable) throw error
-      // A fetch under way (another caller's) answers this caller too; otherwise the interval
-      // bounds how often keys nobody endorsed can make this party fetch.
-      if (this.#fetching !== undefined) return this.#key(await this.#fetching, identity)
+      // A fetch under way (another caller's) may answer this caller too; it may also have begun
+      // before the key was published, so a miss there falls through to a fetch of our own. The
+      // interval bounds how often keys nobody endorsed can make this party fetch.
+      const joined = this.#fetching
+      if (joined !== undefined) {
+        try {
+          return this.#key(await joined, identity)
+        } catch (missed) {
+          if (!(missed instanceof InvalidEndorsementError)) throw missed
+          if (!CURABLE.has(String(missed.context.fault))) throw missed
+        }
+      }
       const now = this.#now().getTime()
       if (now - this.#probedAt < this.#minRefetchMs) throw error
       try {

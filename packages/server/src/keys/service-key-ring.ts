@@ -250,6 +250,9 @@ export class ServiceKeyRing {
       notBefore: new Date(now - this.#clockSkewMs),
       notAfter: new Date(notAfter),
     })
+    // The root key may have rotated since this refresh read the log: the log published with the
+    // endorsement must hold the root key that signed it.
+    await this.#options.store.publishChain(await this.#options.endorser.events())
     // Shared before first use: whoever meets the key can find its endorsement.
     await this.#options.store.addEndorsement(endorsement, notAfter)
     this.#current.set(purpose, { key, publicKey, signUntil })
