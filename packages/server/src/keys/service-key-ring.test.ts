@@ -1,12 +1,22 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Blake3Hasher } from '@better-auth/crypto'
-import { NodeP256SigningKey, NodeP256Verifier } from '@better-auth/crypto/node'
+import {
+  NodeGzipTokenEncoder,
+  NodeP256SigningKey,
+  NodeP256Verifier,
+} from '@better-auth/crypto/node'
 import { ChainFile, FileKeyVault, KeyChainOperator } from '@better-auth/keys'
 import { ConfigurationError, InvalidEndorsementError, type SigningKey } from '@better-auth/protocol'
 import { verifyKeySet } from '@better-auth/protocol/key-chain'
+import {
+  Blake3Hasher,
+  DefaultIdentityVerifier,
+  Rfc3339Timestamper,
+  SecureNoncer,
+} from '@better-auth/crypto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { BetterAuthServer, memoryServerStores } from '../index.js'
 import { describeKeySetStore } from '../testing/key-set-store.js'
 import { MemoryKeySetStore } from './memory-key-set-store.js'
 import { ServiceKeyRing } from './service-key-ring.js'
@@ -165,5 +175,24 @@ describe('ServiceKeyRing', () => {
       ConfigurationError,
     )
     expect(() => ring(['response']).signingKey('response').current?.()).toThrow(/not started/)
+    // A rotating access key needs verification keys that follow it.
+    const keys = ring(['response', 'access'])
+    const hasher = crypto.hasher
+    const serverWith = (keyPairs: { response: SigningKey; access: SigningKey }) =>
+      new BetterAuthServer({
+        crypto: { hasher, noncer: new SecureNoncer(), verifier: crypto.verifier, keyPairs },
+        encoding: {
+          timestamper: new Rfc3339Timestamper(),
+          tokenEncoder: new NodeGzipTokenEncoder(),
+          identityVerifier: new DefaultIdentityVerifier(hasher),
+        },
+        stores: memoryServerStores(),
+      })
+    expect(() => serverWith(keys.keyPairs())).toThrow(/stores.accessVerificationKeys/)
+    const fixed = NodeP256SigningKey.generate()
+    const odd = Object.assign(NodeP256SigningKey.generate(), { current: 'not a function' })
+    expect(() => serverWith({ response: odd as unknown as SigningKey, access: fixed })).toThrow(
+      /crypto.keyPairs.response.current/,
+    )
   })
 })
