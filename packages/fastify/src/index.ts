@@ -8,6 +8,7 @@ export {
   type AccessRouteMode,
   type BetterAuthDecorator,
   type BetterAuthPluginOptions,
+  type OperationsOptions,
 } from './plugin.js'
 export { STATUS_BY_CODE } from './status.js'
 export { mapError, type MappedError } from './errors.js'

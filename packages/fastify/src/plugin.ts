@@ -1,12 +1,12 @@
-import {
-  ConfigurationError,
-  protocols,
-  type JsonValue,
-  type ProtocolName,
-} from '@better-auth/protocol'
+import { ConfigurationError, type JsonValue, type ProtocolName } from '@better-auth/protocol'
 import type { AccessVerifier, BetterAuthServer, VerifiedAccess } from '@better-auth/server'
 import type { RateLimiter } from '@better-auth/server'
-import { BetterAuthHttp, readBody, type HttpAnswer } from '@better-auth/server/http'
+import {
+  BetterAuthHttp,
+  readBody,
+  type BetterAuthHttpOptions,
+  type HttpAnswer,
+} from '@better-auth/server/http'
 import { nodeClient } from '@better-auth/server/node'
 import type {
   FastifyInstance,
@@ -27,7 +27,20 @@ function isAccessRoute(mode: unknown): mode is AccessRouteMode {
   return mode === 'access' || mode === 'access-text'
 }
 
-export interface BetterAuthPluginOptions {
+/** The operations routes (health, readiness, metrics, admin) and tracing, as the core takes them. */
+export type OperationsOptions = Pick<
+  BetterAuthHttpOptions,
+  | 'health'
+  | 'healthPath'
+  | 'readiness'
+  | 'readinessPath'
+  | 'metrics'
+  | 'metricsPath'
+  | 'tracer'
+  | 'admin'
+>
+
+export interface BetterAuthPluginOptions extends OperationsOptions {
   readonly server: BetterAuthServer
   /** Required when any route sets `config: { betterAuth: 'access' }`. */
   readonly accessVerifier?: AccessVerifier
@@ -103,6 +116,14 @@ const betterAuthPlugin: FastifyPluginAsync<BetterAuthPluginOptions> = async (fas
     onError: (failure) => logFailure(fastify.log, failure),
     rateLimit: options.rateLimit,
     trustedProxies: options.trustedProxies,
+    health: options.health,
+    healthPath: options.healthPath,
+    readiness: options.readiness,
+    readinessPath: options.readinessPath,
+    metrics: options.metrics,
+    metricsPath: options.metricsPath,
+    tracer: options.tracer,
+    admin: options.admin,
   })
 
   const decorator: BetterAuthDecorator = {
@@ -160,28 +181,25 @@ const betterAuthPlugin: FastifyPluginAsync<BetterAuthPluginOptions> = async (fas
     routes.removeAllContentTypeParsers()
     routes.addContentTypeParser('*', (_request, payload, parsed) => parsed(null, payload))
     routes.setErrorHandler((error, request, reply) => sendError(error, request, reply))
-    const key = options.responseKeyPath ?? '/key/response'
-    const prefix = options.prefix ?? ''
-    const paths = [
-      ...(Object.keys(protocols) as ProtocolName[]).map(
-        (name) => ['POST', prefix + (options.paths?.[name] ?? protocols[name].path)] as const,
-      ),
-      ...(key === false ? [] : [['GET', prefix + key] as const, ['POST', prefix + key] as const]),
-    ]
-    for (const [method, url] of paths) {
-      const route = http.match(method, url)!
+    for (const { method, path: url } of http.routes()) {
+      // A subtree (the admin routes) is matched per request; every other path once, here.
+      const fixed = url.endsWith('/*') ? undefined : http.match(method, url)
       routes.route({
         method,
         url,
-        handler: async (request, reply) =>
-          sendAnswer(
+        handler: async (request, reply) => {
+          const pathname = request.url.split('?')[0]!
+          const route = fixed ?? http.match(method, pathname)
+          if (route === undefined) return sendAnswer(reply, http.notFound(method, pathname))
+          return sendAnswer(
             reply,
             await http.serve(
               route,
               fastifyBody(request, (request.body as Readable) ?? null),
               nodeClient(request.raw),
             ),
-          ),
+          )
+        },
       })
     }
     done()

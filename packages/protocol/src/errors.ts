@@ -128,6 +128,27 @@ export class MismatchedIdentitiesError extends BetterAuthError {
   }
 }
 
+/**
+ * A request to an operator route (the admin routes) without the operator's credential. Answered
+ * 401 with `WWW-Authenticate: Bearer`.
+ */
+export class MissingCredentialError extends BetterAuthError {
+  static override readonly code = 'BA303'
+  override readonly name = 'MissingCredentialError'
+  constructor() {
+    super('Credential required')
+  }
+}
+
+/** A request to an operator route with a credential that is not the operator's. */
+export class InvalidCredentialError extends BetterAuthError {
+  static override readonly code = 'BA304'
+  override readonly name = 'InvalidCredentialError'
+  constructor() {
+    super('Credential refused')
+  }
+}
+
 export class ExpiredTokenError extends BetterAuthError {
   static override readonly code = 'BA401'
   override readonly name = 'ExpiredTokenError'
@@ -308,6 +329,8 @@ export const ERRORS = {
   BA204: { name: 'ExpiredNonceError', status: 401, class: ExpiredNonceError },
   BA205: { name: 'ReplayError', status: 409, class: ReplayError },
   BA302: { name: 'MismatchedIdentitiesError', status: 403, class: MismatchedIdentitiesError },
+  BA303: { name: 'MissingCredentialError', status: 401, class: MissingCredentialError },
+  BA304: { name: 'InvalidCredentialError', status: 403, class: InvalidCredentialError },
   BA401: { name: 'ExpiredTokenError', status: 401, class: ExpiredTokenError },
   BA402: { name: 'InvalidTokenError', status: 401, class: InvalidTokenError },
   BA403: { name: 'FutureTokenError', status: 401, class: FutureTokenError },

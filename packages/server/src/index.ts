@@ -21,6 +21,13 @@ export type {
   SessionSubject,
 } from './options.js'
 export { errorResponse } from './error-response.js'
+export { AccountAdmin, OPERATOR_DEVICE, type AccountAdminContext } from './admin.js'
+export {
+  DEFAULT_READINESS_TIMEOUT_MS,
+  checkStores,
+  type ReadinessReport,
+  type StoreCheck,
+} from './operations/readiness.js'
 export { StaticVerificationKeyStore } from './stores/static-verification-keys.js'
 export {
   AccountHistory,

@@ -32,6 +32,7 @@ import {
   type VerificationKeyStore,
 } from '@better-auth/protocol'
 import { AccessVerifier, signAccessResponse } from './access-verifier.js'
+import { AccountAdmin } from './admin.js'
 import {
   positiveInteger,
   requireMethods,
@@ -67,6 +68,13 @@ export class BetterAuthServer {
   readonly expiry: ExpiryOptions
   /** The account event log's queries; undefined when no `stores.accountEvents` is configured. */
   readonly history: AccountHistory | undefined
+  /**
+   * The operator's operations (devices, history, revoke a device, delete an account); undefined
+   * without `stores.accountEvents`, whose log they read and record into.
+   */
+  readonly admin: AccountAdmin | undefined
+  /** The stores the server was given: readiness checks ping them. */
+  readonly stores: BetterAuthServerOptions['stores']
   readonly #options: BetterAuthServerOptions
   readonly #events: ServerAccountEventStore | undefined
   readonly #listeners = new Set<AccountEventListener>()
@@ -82,7 +90,9 @@ export class BetterAuthServer {
     this.expiry = resolveExpiry(options.expiry)
     this.#attributes = options.attributes ?? defaultAttributes
     this.#events = options.stores.accountEvents
+    this.stores = options.stores
     this.history = this.#events === undefined ? undefined : new AccountHistory(this.#events)
+    this.admin = this.#events === undefined ? undefined : this.#newAdmin(this.#events)
     this.#maxLength = positiveInteger(
       'maxMessageLength',
       options.maxMessageLength,
@@ -397,6 +407,17 @@ export class BetterAuthServer {
       body.refreshExpiry,
     )
     return this.#respond('refreshSession', request, { access: { token } })
+  }
+
+  #newAdmin(accountEvents: ServerAccountEventStore): AccountAdmin {
+    const { authenticationKey, recoveryHash } = this.#options.stores
+    return new AccountAdmin({
+      stores: { authenticationKey, recoveryHash, accountEvents },
+      eventId: () => this.#options.crypto.noncer.generate128(),
+      now: () => this.#now(),
+      publish: (event) => this.#publish(event),
+      announce: (revocation) => this.#announce(revocation),
+    })
   }
 
   #parse<K extends ProtocolName>(kind: K, message: string): RequestEnvelope<K> {

@@ -81,6 +81,10 @@ export class PostgresAccountEventStore implements ServerAccountEventStore {
     }
   }
 
+  ping(): Promise<void> {
+    return this.#db.ping()
+  }
+
   append(event: AccountEvent): Promise<void> {
     return this.#db.transaction((client) => this.#insert(client, event))
   }

@@ -21,6 +21,10 @@ export class PostgresAuthenticationKeyStore implements ServerAuthenticationKeySt
     this.#insertEvent = eventInserter(db.schema)
   }
 
+  ping(): Promise<void> {
+    return this.#db.ping()
+  }
+
   /**
    * Runs `work` in a transaction and records `event` last in it, after every check has passed:
    * the change and its event commit together or not at all.

@@ -22,6 +22,10 @@ export class PostgresAuthenticationNonceStore implements ServerAuthenticationNon
       RETURNING identity, expires_at`
   }
 
+  ping(): Promise<void> {
+    return this.#db.ping()
+  }
+
   async put(nonce: string, identity: string, expiresAt: number, now: number): Promise<void> {
     await this.#sweeper.maybeSweep(nowMs(now))
     await this.#db.query(this.#put, [nonce, identity, expiryMs(expiresAt)])

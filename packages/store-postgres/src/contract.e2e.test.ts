@@ -41,6 +41,7 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres contract'), () => {
       opened.push(separate)
       return separate.rateLimit
     },
+    operations: owned,
   })
 
   // On a pool passed in, with a sweep before every write to exercise it alongside each call.

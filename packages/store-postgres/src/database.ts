@@ -28,6 +28,7 @@ export class Database {
   /** The quoted schema name, ready to prefix table names. */
   readonly schema: string
   #closed = false
+  #ping: Promise<void> | undefined
 
   constructor(pool: Pool, quotedSchema: string, queryTimeoutMs: number) {
     this.#pool = pool
@@ -51,6 +52,19 @@ export class Database {
 
   markClosed(): void {
     this.#closed = true
+  }
+
+  /**
+   * One `SELECT 1` round trip, shared by the callers that ask while it is in flight: a readiness
+   * probe that pings every store costs one pooled connection, not one per store.
+   */
+  ping(): Promise<void> {
+    this.#ping ??= this.query('SELECT 1', [])
+      .then(() => undefined)
+      .finally(() => {
+        this.#ping = undefined
+      })
+    return this.#ping
   }
 
   /** One statement on any pooled connection; it is its own transaction. */

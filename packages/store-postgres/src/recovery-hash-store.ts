@@ -20,6 +20,10 @@ export class PostgresRecoveryHashStore implements ServerRecoveryHashStore {
     this.#delete = `DELETE FROM ${s}.recovery_hashes WHERE identity = $1`
   }
 
+  ping(): Promise<void> {
+    return this.#db.ping()
+  }
+
   async register(identity: string, recoveryHash: string): Promise<void> {
     const { rowCount } = await this.#db.query(this.#insert, [identity, recoveryHash])
     if (rowCount === 0) throw storeErrors.identityExists()

@@ -25,6 +25,10 @@ export class PostgresTimeLockStore implements ServerTimeLockStore {
       RETURNING 1`
   }
 
+  ping(): Promise<void> {
+    return this.#db.ping()
+  }
+
   async reserve(value: string, expiresAt: number, now: number): Promise<boolean> {
     const at = nowMs(now)
     await this.#sweeper.maybeSweep(at)

@@ -36,6 +36,10 @@ export class RedisAccountEventStore implements ServerAccountEventStore {
     this.#redis = redis
   }
 
+  ping(): Promise<void> {
+    return this.#redis.ping()
+  }
+
   async append(event: AccountEvent): Promise<void> {
     const keys = eventKeys(this.#redis, event.identity)
     // The first key is the identity's hash in the changing scripts; appending touches no hash.

@@ -16,6 +16,10 @@ export class RedisAuthenticationKeyStore implements ServerAuthenticationKeyStore
     this.#redis = redis
   }
 
+  ping(): Promise<void> {
+    return this.#redis.ping()
+  }
+
   #key(identity: string): string {
     return identityKey(this.#redis, identity)
   }

@@ -13,6 +13,10 @@ export class RedisAuthenticationNonceStore implements ServerAuthenticationNonceS
     this.#redis = redis
   }
 
+  ping(): Promise<void> {
+    return this.#redis.ping()
+  }
+
   #key(nonce: string): string {
     return this.#redis.key(['challenge', nonce])
   }

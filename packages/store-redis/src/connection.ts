@@ -11,6 +11,7 @@ export class Connection {
   readonly client: RedisClient
   readonly prefix: string
   #closed = false
+  #ping: Promise<void> | undefined
 
   constructor(client: RedisClient, prefix: string) {
     this.client = client
@@ -32,6 +33,16 @@ export class Connection {
       if (this.#closed) throw redis.closed()
       return operation(this.client)
     })
+  }
+
+  /** One PING round trip, shared by the callers that ask while it is in flight. */
+  ping(): Promise<void> {
+    this.#ping ??= this.run((client) => client.ping())
+      .then(() => undefined)
+      .finally(() => {
+        this.#ping = undefined
+      })
+    return this.#ping
   }
 
   script(name: ScriptName, keys: string | readonly string[], ...args: string[]): Promise<string> {

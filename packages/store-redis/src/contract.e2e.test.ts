@@ -32,6 +32,7 @@ describe.skipIf(!REDIS_URL)(e2e('redis contract'), () => {
       opened.push(separate)
       return separate.rateLimit
     },
+    operations: owned,
   })
 
   // On a client passed in (ioredis defaults), with another prefix.

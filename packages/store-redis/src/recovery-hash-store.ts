@@ -10,6 +10,10 @@ export class RedisRecoveryHashStore implements ServerRecoveryHashStore {
     this.#redis = redis
   }
 
+  ping(): Promise<void> {
+    return this.#redis.ping()
+  }
+
   #key(identity: string): string {
     return this.#redis.key(['recovery', identity])
   }

@@ -14,6 +14,10 @@ export class RedisTimeLockStore implements ServerTimeLockStore {
     this.#namespace = namespace
   }
 
+  ping(): Promise<void> {
+    return this.#redis.ping()
+  }
+
   async reserve(value: string, expiresAt: number, now: number): Promise<boolean> {
     // Not a plain SET NX: a reservation must lapse at `expiresAt` by the caller's clock, while
     // Redis expires keys by its own. The script compares the stored expiry with `now` instead.

@@ -6,7 +6,7 @@ import type {
   ServerAccountEventStore,
 } from '@better-auth/protocol'
 import type * as Database from './driver.js'
-import { settle } from './errors.js'
+import { pinger, settle } from './errors.js'
 
 type EventRow = [
   id: string,
@@ -66,12 +66,15 @@ export function eventInserter(db: Database.Database): (event: AccountEvent) => v
 }
 
 export class SqliteAccountEventStore implements ServerAccountEventStore {
+  /** One `SELECT 1`: whether the database still answers. */
+  readonly ping: () => Promise<void>
   readonly #insert: (event: AccountEvent) => void
   readonly #history: Database.Statement<[string, number, number], StoredRow>
   readonly #feed: Database.Statement<[number, number], StoredRow>
   readonly #erase: Database.Statement<[string]>
 
   constructor(db: Database.Database) {
+    this.ping = pinger(db)
     this.#insert = eventInserter(db)
     this.#history = db.prepare(
       `SELECT ${COLUMNS} FROM account_events WHERE identity = ? AND sequence > ?

@@ -7,12 +7,14 @@ import {
 } from '@better-auth/protocol'
 import { eventInserter } from './account-event-store.js'
 import type * as Database from './driver.js'
-import { settle } from './errors.js'
+import { pinger, settle } from './errors.js'
 
 type DeviceRow = [identity: string, device: string, publicKey: string, rotationHash: string]
 type Event = AccountEvent | undefined
 
 export class SqliteAuthenticationKeyStore implements ServerAuthenticationKeyStore {
+  /** One `SELECT 1`: whether the database still answers. */
+  readonly ping: () => Promise<void>
   readonly #publicKey: Database.Statement<[string, string], { public_key: string }>
   readonly #rotate: (key: DeviceKey, revealedHash: string, event: Event) => void
   readonly #revoke: (identity: string, device: string, event: Event) => void
@@ -28,6 +30,7 @@ export class SqliteAuthenticationKeyStore implements ServerAuthenticationKeyStor
   ) => void
 
   constructor(db: Database.Database) {
+    this.ping = pinger(db)
     // ON CONFLICT DO NOTHING turns a duplicate into `changes === 0` instead of a constraint
     // exception, so "already exists" is decided by the insert itself, atomically.
     const insertIdentity = db.prepare<[string]>(

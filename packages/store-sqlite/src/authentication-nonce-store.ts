@@ -1,13 +1,16 @@
 import type { ServerAuthenticationNonceStore, Sweeper } from '@better-auth/protocol'
 import type * as Database from './driver.js'
-import { settle } from './errors.js'
+import { pinger, settle } from './errors.js'
 
 export class SqliteAuthenticationNonceStore implements ServerAuthenticationNonceStore {
+  /** One `SELECT 1`: whether the database still answers. */
+  readonly ping: () => Promise<void>
   readonly #put: Database.Statement<[string, string, number]>
   readonly #take: Database.Statement<[string], { identity: string; expires_at: number }>
   readonly #sweeper: Sweeper<number>
 
   constructor(db: Database.Database, sweeper: Sweeper<number>) {
+    this.ping = pinger(db)
     this.#sweeper = sweeper
     this.#put = db.prepare(
       `INSERT INTO authentication_nonces (nonce, identity, expires_at) VALUES (?, ?, ?)

@@ -23,6 +23,7 @@ describeStoreContract('sqlite, one connection', {
   timeLock: () => shared.accessKeyHash,
   accountEvents: () => shared,
   rateLimit: () => shared.rateLimit,
+  operations: () => shared,
 })
 
 // A new connection to one file for every store, as separate server processes would have, and

@@ -1,14 +1,17 @@
 import { storeErrors, type ServerRecoveryHashStore } from '@better-auth/protocol'
 import type * as Database from './driver.js'
-import { settle } from './errors.js'
+import { pinger, settle } from './errors.js'
 
 export class SqliteRecoveryHashStore implements ServerRecoveryHashStore {
+  /** One `SELECT 1`: whether the database still answers. */
+  readonly ping: () => Promise<void>
   readonly #insert: Database.Statement<[string, string]>
   readonly #rotate: Database.Statement<[string, string, string]>
   readonly #replace: Database.Statement<[string, string]>
   readonly #delete: Database.Statement<[string]>
 
   constructor(db: Database.Database) {
+    this.ping = pinger(db)
     this.#insert = db.prepare(
       'INSERT INTO recovery_hashes (identity, recovery_hash) VALUES (?, ?) ON CONFLICT DO NOTHING',
     )

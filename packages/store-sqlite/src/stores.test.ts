@@ -8,6 +8,7 @@ import {
   InvalidHashError,
   StorageUnavailableError,
 } from '@better-auth/protocol'
+import { checkStores } from '@better-auth/server'
 import { newDeviceKey, randomId, rejectionOf } from '@better-auth/server/testing'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { SqliteStores, migrate } from './index.js'
@@ -99,6 +100,31 @@ describe('SqliteStores.open', () => {
     const db = raw()
     db.exec('PRAGMA user_version = 99')
     expect(() => SqliteStores.open({ filename })).toThrow(ConfigurationError)
+  })
+})
+
+describe('ping', () => {
+  it('answers while open; once closed, readiness names sqlite and nothing else', async () => {
+    const stores = open()
+    const all = {
+      authenticationKey: stores.authenticationKey,
+      accountEvents: stores.accountEvents,
+      recoveryHash: stores.recoveryHash,
+      authenticationNonce: stores.authenticationNonce,
+      accessKeyHash: stores.accessKeyHash,
+      accessNonce: stores.accessNonce,
+    }
+    const ready = await checkStores(all)
+    expect(ready.ready).toBe(true)
+    expect(Object.values(ready.stores)).toEqual(Array(6).fill({ status: 'ok' }))
+    await stores.close()
+    expect(await rejectionOf(stores.accessNonce.ping!())).toBeInstanceOf(StorageUnavailableError)
+    const report = await checkStores(all)
+    expect(report.ready).toBe(false)
+    expect(Object.values(report.stores)).toEqual(
+      Array(6).fill({ status: 'failed', reason: 'unavailable', code: 'BA603', backend: 'sqlite' }),
+    )
+    expect(JSON.stringify(report)).not.toContain(directory)
   })
 })
 

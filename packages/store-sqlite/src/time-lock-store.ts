@@ -1,11 +1,13 @@
 import type { ServerTimeLockStore, Sweeper } from '@better-auth/protocol'
 import type * as Database from './driver.js'
-import { settle } from './errors.js'
+import { pinger, settle } from './errors.js'
 import type { WriteBatch } from './write-batch.js'
 
 export type TimeLockNamespace = 'access-key-hash' | 'access-nonce'
 
 export class SqliteTimeLockStore implements ServerTimeLockStore {
+  /** One `SELECT 1`: whether the database still answers. */
+  readonly ping: () => Promise<void>
   readonly #reserve: Database.Statement<[string, string, number, number]>
   readonly #namespace: TimeLockNamespace
   readonly #sweeper: Sweeper<number>
@@ -17,6 +19,7 @@ export class SqliteTimeLockStore implements ServerTimeLockStore {
     sweeper: Sweeper<number>,
     batch: WriteBatch,
   ) {
+    this.ping = pinger(db)
     this.#namespace = namespace
     this.#sweeper = sweeper
     this.#batch = batch

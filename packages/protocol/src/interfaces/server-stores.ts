@@ -4,6 +4,16 @@
  * Failures of the backend itself surface as StorageUnavailableError, never as a false success.
  */
 
+/**
+ * A store that can tell whether its backend answers: one cheap round trip (`SELECT 1`, `PING`),
+ * coalesced while one is in flight. Readiness checks call it; every store interface has it as an
+ * optional member, and a store without it (in process memory) has no backend to lose.
+ */
+export interface StorePing {
+  /** Resolves once the backend answered; rejects with StorageUnavailableError when it did not. */
+  ping(): Promise<void>
+}
+
 export interface DeviceKey {
   readonly identity: string
   readonly device: string
@@ -88,7 +98,7 @@ export interface AccountHistoryOptions {
  * in other stores (sessions: the challenge and access-key stores). Deleting an identity keeps its
  * events (a tombstone); only `erase` removes them.
  */
-export interface ServerAccountEventStore {
+export interface ServerAccountEventStore extends Partial<StorePing> {
   /** Records an event whose change another store made. */
   append(event: AccountEvent): Promise<void>
   /** The identity's events, oldest first. */
@@ -106,7 +116,7 @@ export interface ServerAccountEventStore {
  * Every write takes the change's `event` (see ServerAccountEventStore); a store with a log records
  * it atomically with the change, and only when the change happens: a refused call records nothing.
  */
-export interface ServerAuthenticationKeyStore {
+export interface ServerAuthenticationKeyStore extends Partial<StorePing> {
   /**
    * Registers the first device of a new identity. AlreadyExistsError('identity') when the
    * identity exists (including with all devices revoked).
@@ -155,7 +165,7 @@ export interface ServerAuthenticationKeyStore {
   deleteIdentity(identity: string, event?: AccountEvent): Promise<void>
 }
 
-export interface ServerRecoveryHashStore {
+export interface ServerRecoveryHashStore extends Partial<StorePing> {
   /** AlreadyExistsError('identity') when a recovery hash is registered for it. */
   register(identity: string, recoveryHash: string): Promise<void>
   /**
@@ -168,7 +178,7 @@ export interface ServerRecoveryHashStore {
   delete(identity: string): Promise<void>
 }
 
-export interface ServerAuthenticationNonceStore {
+export interface ServerAuthenticationNonceStore extends Partial<StorePing> {
   /** Stores a challenge nonce bound to an identity until `expiresAt` (replacing any entry). */
   put(nonce: string, identity: string, expiresAt: number, now: number): Promise<void>
   /**
@@ -178,7 +188,7 @@ export interface ServerAuthenticationNonceStore {
   consume(nonce: string, now: number): Promise<string | undefined>
 }
 
-export interface ServerTimeLockStore {
+export interface ServerTimeLockStore extends Partial<StorePing> {
   /**
    * Reserves `value` until `expiresAt`. Resolves true when it was free (never reserved, or its
    * reservation lapsed), false when a live reservation exists. Of concurrent calls for one value,

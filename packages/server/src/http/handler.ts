@@ -16,6 +16,9 @@ import type {
 import { identityOf } from '../rate-limit/identity.js'
 import type { RateLimitVerdict, RateLimiter } from '../rate-limit/limiter.js'
 import type { BetterAuthServer } from '../server.js'
+import { checkStores, readinessTimeout } from '../operations/readiness.js'
+import { startSpans, type HttpSpan, type HttpTracer } from '../operations/tracing.js'
+import { AdminRoutes, type AdminRoutesOptions } from './admin-routes.js'
 import { readBody, type RequestBody } from './body.js'
 import {
   clientAddressResolver,
@@ -54,6 +57,47 @@ export interface BetterAuthHttpOptions extends ClientAddressOptions {
    * otherwise.
    */
   readonly rateLimit?: RateLimiter
+  /** `GET /health` (liveness): 200 `{"status":"ok"}` while the process serves. Off by default. */
+  readonly health?: boolean
+  /** Where health is served (default `/health`, under `prefix`). */
+  readonly healthPath?: string
+  /**
+   * `GET /ready` (readiness): pings every store (`ping`, one round trip each, at once) and
+   * answers 200, or 503 naming the stores that failed by reason and BA code, never by a driver's
+   * message. `true` checks the server's stores. Off by default.
+   */
+  readonly readiness?: boolean | ReadinessOptions
+  /** Where readiness is served (default `/ready`, under `prefix`). */
+  readonly readinessPath?: string
+  /**
+   * Metrics of every request (`PrometheusMetrics` from `@better-auth/server/metrics`), served at
+   * `GET /metrics`. Off by default.
+   */
+  readonly metrics?: HttpMetrics
+  /** Where metrics are served (default `/metrics`, under `prefix`). */
+  readonly metricsPath?: string
+  /** Hears the start and end of every request (tracing spans; see `HttpTracer`). */
+  readonly tracer?: HttpTracer
+  /**
+   * The admin routes (devices, history, revoke a device, delete an account) behind the
+   * operator's bearer credential. Absent, and never open, unless given.
+   */
+  readonly admin?: AdminRoutesOptions
+}
+
+export interface ReadinessOptions {
+  /** The stores to ping, by name (default the server's stores). */
+  readonly stores?: Readonly<Record<string, unknown>>
+  /** Longest wait for each store, in ms (default 2 000): a frozen backend is a failed check. */
+  readonly timeoutMs?: number
+}
+
+/** A metrics exporter the HTTP layer feeds (as a tracer) and serves. */
+export interface HttpMetrics extends HttpTracer {
+  /** The content type of `metrics()` (Prometheus text: `text/plain; version=0.0.4`). */
+  readonly contentType: string
+  /** The current metrics, in the exposition format. */
+  metrics(): Promise<string>
 }
 
 export interface Failure {
@@ -76,6 +120,17 @@ export type HttpRoute =
   | { readonly kind: 'protocol'; readonly name: ProtocolName }
   | { readonly kind: 'key' }
   | { readonly kind: 'key-set' }
+  | { readonly kind: 'health' }
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'metrics' }
+  /** Anything under the admin path: the credential is checked before the path is read. */
+  | { readonly kind: 'admin'; readonly method: string; readonly pathname: string }
+
+/** A path the HTTP layer answers; a trailing `/*` stands for everything below it. */
+export interface MountedRoute {
+  readonly method: 'GET' | 'POST' | 'DELETE'
+  readonly path: string
+}
 
 /** What an access route's application code gets: the verified access and the request itself. */
 export type AccessHandler<R, Q> = (
@@ -101,6 +156,16 @@ export class BetterAuthHttp {
   readonly #onError: ((failure: Failure) => void) | undefined
   readonly #rateLimit: RateLimiter | undefined
   readonly #clientAddress: (client: RequestClient | undefined) => string | undefined
+  readonly #healthPath: string | undefined
+  readonly #readinessPath: string | undefined
+  readonly #readiness: { stores: Readonly<Record<string, unknown>>; timeoutMs: number } | undefined
+  readonly #metricsPath: string | undefined
+  readonly #metrics: HttpMetrics | undefined
+  readonly #tracers: readonly HttpTracer[]
+  readonly #admin: AdminRoutes | undefined
+  readonly #mounted: MountedRoute[] = []
+  /** The failure behind each failed answer, for the spans that end with it. */
+  readonly #failures = new WeakMap<HttpAnswer, Failure>()
 
   constructor(options: BetterAuthHttpOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -153,7 +218,67 @@ export class BetterAuthHttp {
         this.#routes.set(prefix + (options.paths?.[name] ?? protocols[name].path), name)
       }
       this.#keyPath = keyPath === false ? undefined : prefix + keyPath
+      for (const path of this.#routes.keys()) this.#mounted.push({ method: 'POST', path })
+      if (this.#keyPath !== undefined) {
+        this.#mounted.push({ method: 'GET', path: this.#keyPath })
+        this.#mounted.push({ method: 'POST', path: this.#keyPath })
+      }
     }
+    if (this.#keySetPath !== undefined) {
+      this.#mounted.push({ method: 'GET', path: this.#keySetPath })
+      this.#mounted.push({ method: 'POST', path: this.#keySetPath })
+    }
+    this.#healthPath =
+      options.health === true
+        ? prefix + routePath('healthPath', options.healthPath, '/health')
+        : undefined
+    if (options.readiness !== undefined && options.readiness !== false) {
+      const readiness = options.readiness === true ? {} : options.readiness
+      const stores =
+        readiness.stores ??
+        (server === undefined
+          ? undefined
+          : {
+              ...server.stores,
+              ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
+            })
+      if (typeof stores !== 'object' || stores === null) {
+        throw new ConfigurationError('readiness.stores', 'is required without a server')
+      }
+      this.#readiness = { stores, timeoutMs: readinessTimeout(readiness.timeoutMs) }
+      this.#readinessPath = prefix + routePath('readinessPath', options.readinessPath, '/ready')
+    }
+    if (options.metrics !== undefined) {
+      const { metrics } = options
+      if (typeof metrics.metrics !== 'function' || typeof metrics.start !== 'function') {
+        throw new ConfigurationError('metrics', 'must be an HttpMetrics (PrometheusMetrics)')
+      }
+      this.#metrics = metrics
+      this.#metricsPath = prefix + routePath('metricsPath', options.metricsPath, '/metrics')
+    }
+    if (options.tracer !== undefined && typeof options.tracer.start !== 'function') {
+      throw new ConfigurationError('tracer', 'must be an HttpTracer')
+    }
+    this.#tracers = [options.metrics, options.tracer].filter(
+      (tracer): tracer is HttpTracer => tracer !== undefined,
+    )
+    for (const path of [this.#healthPath, this.#readinessPath, this.#metricsPath]) {
+      if (path !== undefined) this.#mounted.push({ method: 'GET', path })
+    }
+    if (options.admin !== undefined) {
+      this.#admin = new AdminRoutes(options.admin, server?.admin, prefix)
+      for (const method of ['GET', 'DELETE'] as const) {
+        this.#mounted.push({ method, path: `${this.#admin.path}/*` })
+      }
+    }
+  }
+
+  /**
+   * Every path this layer answers, for frameworks that register routes one by one (fastify); a
+   * path ending in `/*` stands for everything below it.
+   */
+  routes(): readonly MountedRoute[] {
+    return this.#mounted
   }
 
   /** The protocol route a request is for, or undefined when it is not one of ours. */
@@ -166,6 +291,12 @@ export class BetterAuthHttp {
       if (pathname === this.#keyPath) return { kind: 'key' }
       if (pathname === this.#keySetPath) return { kind: 'key-set' }
     }
+    if (method === 'GET') {
+      if (pathname === this.#healthPath) return { kind: 'health' }
+      if (pathname === this.#readinessPath) return { kind: 'ready' }
+      if (pathname === this.#metricsPath) return { kind: 'metrics' }
+    }
+    if (this.#admin?.owns(pathname) === true) return { kind: 'admin', method, pathname }
     return undefined
   }
 
@@ -179,19 +310,120 @@ export class BetterAuthHttp {
     body: RequestBody,
     client: RequestClient | undefined,
   ): Promise<HttpAnswer> {
+    const span = this.#startSpan(this.#routeName(route))
+    return this.#ended(span, await this.#serve(route, body, client))
+  }
+
+  async #serve(
+    route: HttpRoute,
+    body: RequestBody,
+    client: RequestClient | undefined,
+  ): Promise<HttpAnswer> {
     if (route.kind === 'protocol') return this.#serveProtocol(route.name, body, client)
     try {
-      if (route.kind === 'key-set') {
-        return { status: 200, contentType: JSON_TYPE, body: await this.#keySet!() }
-      }
-      return {
-        status: 200,
-        contentType: 'text/plain',
-        body: await this.server!.responsePublicKey(),
+      switch (route.kind) {
+        case 'key-set':
+          return { status: 200, contentType: JSON_TYPE, body: await this.#keySet!() }
+        case 'key':
+          return {
+            status: 200,
+            contentType: 'text/plain',
+            body: await this.server!.responsePublicKey(),
+          }
+        case 'health':
+          return operational(200, { status: 'ok' })
+        case 'ready': {
+          const { stores, timeoutMs } = this.#readiness!
+          const report = await checkStores(stores, timeoutMs)
+          return operational(report.ready ? 200 : 503, {
+            status: report.ready ? 'ready' : 'unavailable',
+            stores: report.stores,
+          })
+        }
+        case 'metrics':
+          return {
+            status: 200,
+            // The answer's charset is added on the way out.
+            contentType: this.#metrics!.contentType.replace(/;\s*charset=[^;]*/i, ''),
+            body: await this.#metrics!.metrics(),
+            headers: { 'cache-control': 'no-store' },
+          }
+        case 'admin':
+          return await this.#serveAdmin(route.method, route.pathname, client)
       }
     } catch (error) {
       return this.fail(error)
     }
+  }
+
+  async #serveAdmin(
+    method: string,
+    pathname: string,
+    client: RequestClient | undefined,
+  ): Promise<HttpAnswer> {
+    const admin = this.#admin!
+    try {
+      await admin.authorize(client?.header('authorization'))
+    } catch (error) {
+      const answer = this.fail(error)
+      if (answer.status !== 401) return answer
+      return this.#changed(answer, {
+        headers: { 'www-authenticate': 'Bearer realm="better-auth-admin"' },
+      })
+    }
+    try {
+      const result = await admin.run(admin.operation(method, pathname))
+      return operational(200, result)
+    } catch (error) {
+      const answer = this.fail(error)
+      // An unknown account or device is a missing resource here: the operator is authenticated.
+      const code = this.#failures.get(answer)?.code
+      return code === 'BA102' || code === 'BA103' ? this.#changed(answer, { status: 404 }) : answer
+    }
+  }
+
+  #withHeaders(answer: HttpAnswer, verdict: RateLimitVerdict | undefined): HttpAnswer {
+    if (verdict === undefined || verdict.quotas.length === 0) return answer
+    return this.#changed(answer, { headers: { ...answer.headers, ...rateLimitHeaders(verdict) } })
+  }
+
+  /** A copy of `answer` with `changes`, still known as the failure it answers. */
+  #changed(answer: HttpAnswer, changes: Partial<HttpAnswer>): HttpAnswer {
+    const changed = { ...answer, ...changes }
+    const failure = this.#failures.get(answer)
+    if (failure !== undefined) {
+      this.#failures.set(changed, { ...failure, status: changed.status })
+    }
+    return changed
+  }
+
+  #routeName(route: HttpRoute): string {
+    switch (route.kind) {
+      case 'protocol':
+        return route.name
+      case 'admin':
+        try {
+          return this.#admin!.operation(route.method, route.pathname).name
+        } catch {
+          return 'admin'
+        }
+      default:
+        return route.kind
+    }
+  }
+
+  #startSpan(route: string): HttpSpan {
+    return startSpans(this.#tracers, route)
+  }
+
+  #ended(span: HttpSpan, answer: HttpAnswer): HttpAnswer {
+    const failure = this.#failures.get(answer)
+    span.end(
+      failure === undefined
+        ? { status: answer.status, outcome: 'ok' }
+        : { status: answer.status, outcome: failure.kind, code: failure.code },
+    )
+    return answer
   }
 
   async #serveProtocol(
@@ -211,14 +443,14 @@ export class BetterAuthHttp {
         throw new RateLimitedError(verdict.retryAfterSeconds)
       }
       const answer = await this.server!.handle(name, message)
-      return withHeaders({ status: 200, contentType: JSON_TYPE, body: answer }, verdict)
+      return this.#withHeaders({ status: 200, contentType: JSON_TYPE, body: answer }, verdict)
     } catch (error) {
       const answer = this.fail(error)
       if (verdict?.allowed === true && failureKind(error) === 'refused') {
         // The refusal is answered whatever happens here; a store outage only loses the surcharge.
         await this.#rateLimit!.fail(verdict).catch(() => undefined)
       }
-      return withHeaders(answer, verdict)
+      return this.#withHeaders(answer, verdict)
     }
   }
 
@@ -244,6 +476,16 @@ export class BetterAuthHttp {
     request: Q,
     options?: AccessVerifyOptions,
   ): Promise<HttpAnswer> {
+    const span = this.#startSpan('access')
+    return this.#ended(span, await this.#answerAccess(body, handler, request, options))
+  }
+
+  async #answerAccess<R, Q>(
+    body: RequestBody | string,
+    handler: AccessHandler<R, Q>,
+    request: Q,
+    options?: AccessVerifyOptions,
+  ): Promise<HttpAnswer> {
     try {
       const access = this.#requireAccess()
       const message = typeof body === 'string' ? body : await readBody(body, this.bodyLimit)
@@ -261,13 +503,20 @@ export class BetterAuthHttp {
   /** The protocol error answer for any failure, reported to `onError`. */
   fail(error: unknown): HttpAnswer {
     const mapped = mapError(error)
-    this.#onError?.({
+    const failure: Failure = {
       error,
       kind: failureKind(error),
       status: mapped.status,
       code: mapped.body.error.code,
-    })
-    return { status: mapped.status, contentType: JSON_TYPE, body: JSON.stringify(mapped.body) }
+    }
+    this.#onError?.(failure)
+    const answer = {
+      status: mapped.status,
+      contentType: JSON_TYPE,
+      body: JSON.stringify(mapped.body),
+    }
+    this.#failures.set(answer, failure)
+    return answer
   }
 
   /** 404 with a BA101 body; the request body is never read. */
@@ -352,7 +601,20 @@ export function toResponse(answer: HttpAnswer): Response {
   })
 }
 
-function withHeaders(answer: HttpAnswer, verdict: RateLimitVerdict | undefined): HttpAnswer {
-  if (verdict === undefined || verdict.quotas.length === 0) return answer
-  return { ...answer, headers: { ...answer.headers, ...rateLimitHeaders(verdict) } }
+/** An operations answer: JSON that no cache keeps. */
+function operational(status: number, body: JsonValue | object): HttpAnswer {
+  return {
+    status,
+    contentType: JSON_TYPE,
+    body: JSON.stringify(body),
+    headers: { 'cache-control': 'no-store' },
+  }
+}
+
+function routePath(field: string, value: string | undefined, fallback: string): string {
+  const path = value ?? fallback
+  if (typeof path !== 'string' || !path.startsWith('/')) {
+    throw new ConfigurationError(field, "must start with '/'")
+  }
+  return path
 }

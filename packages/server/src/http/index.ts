@@ -13,9 +13,14 @@ export {
   type BetterAuthHttpOptions,
   type Failure,
   type HttpAnswer,
+  type HttpMetrics,
   type HttpRoute,
+  type MountedRoute,
+  type ReadinessOptions,
   type WebConnection,
 } from './handler.js'
+export { ADMIN_EVENTS_PAGE, type AdminOperation, type AdminRoutesOptions } from './admin-routes.js'
+export type { HttpSpan, HttpTracer, RequestOutcome, SpanEnd } from '../operations/tracing.js'
 export type { ClientAddressOptions, RequestClient } from './client-address.js'
 export {
   checkContentType,

@@ -69,5 +69,17 @@ export function createBetterAuth(options: CreateBetterAuthOptions = {}): BetterA
     attributes: options.attributes,
   })
   const access = server.accessVerifier({ accessNonce: stores.accessNonce })
-  return { server, access, http: new BetterAuthHttp({ ...options.http, server, access }) }
+  const http = options.http ?? {}
+  // Readiness pings every store given here, the access verifier's nonce store included.
+  const readiness =
+    http.readiness === true || (typeof http.readiness === 'object' && !http.readiness.stores)
+      ? {
+          ...(http.readiness === true ? {} : http.readiness),
+          stores: {
+            ...stores,
+            ...(http.rateLimit === undefined ? {} : { rateLimit: http.rateLimit }),
+          },
+        }
+      : http.readiness
+  return { server, access, http: new BetterAuthHttp({ ...http, readiness, server, access }) }
 }

@@ -17,12 +17,14 @@ import { STRICT, clientsOver, pinnedKeys, scenarios } from '@better-auth/integra
 import { signPayloadText, type JsonValue, type SigningKey } from '@better-auth/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AccessVerifier, VerifiedAccess } from '../access-verifier.js'
-import { BetterAuthHttp } from '../http/handler.js'
+import { BetterAuthHttp, type BetterAuthHttpOptions } from '../http/handler.js'
+import { PrometheusMetrics } from '../metrics/index.js'
 import { MemoryRateLimitStore } from '../rate-limit/memory.js'
 import type { RateLimiter } from '../rate-limit/limiter.js'
 import { FLOOD_PROXY, checkFlood, floodLimiter } from '../testing/rate-limit-flood.js'
 import { BetterAuthServer } from '../server.js'
 import { memoryServerStores } from '../stores/memory/index.js'
+import { randomId } from '../testing/random.js'
 import {
   DefaultIdentityVerifier,
   GzipTokenEncoder,
@@ -38,7 +40,12 @@ export interface SuiteAuth {
   /** The limits `http` applies, for adapters that build their own core from options (fastify). */
   readonly rateLimit: RateLimiter | undefined
   readonly trustedProxies: readonly string[]
+  /** The operations routes `http` serves, for adapters that build their own core (fastify). */
+  readonly operations: Pick<BetterAuthHttpOptions, 'health' | 'readiness' | 'metrics' | 'admin'>
 }
+
+/** The operator credential of the suite's admin routes. */
+export const SUITE_ADMIN_CREDENTIAL = 'suite-operator-credential-0123456789abcdef'
 
 /** The adapter under test, reached through `send`. */
 export interface AdapterUnderTest {
@@ -70,10 +77,24 @@ export function suiteAuth(bodyLimit = 64 * 1024, rateLimit?: RateLimiter): Suite
   })
   const access = server.accessVerifier({ accessNonce: stores.accessNonce })
   const trustedProxies = rateLimit === undefined ? [] : [FLOOD_PROXY]
+  const operations = {
+    health: true,
+    readiness: true,
+    metrics: new PrometheusMetrics(),
+    admin: { credential: SUITE_ADMIN_CREDENTIAL },
+  }
   return {
-    http: new BetterAuthHttp({ server, access, bodyLimit, rateLimit, trustedProxies }),
+    http: new BetterAuthHttp({
+      server,
+      access,
+      bodyLimit,
+      rateLimit,
+      trustedProxies,
+      ...operations,
+    }),
     rateLimit,
     trustedProxies,
+    operations,
     access,
     fooBar: ({ request }) => {
       const data = request as { foo?: JsonValue; bar?: JsonValue }
@@ -177,6 +198,46 @@ export function httpAdapterSuite(
       } finally {
         await limited.close()
       }
+    })
+
+    it('serves health, readiness, metrics and the admin routes behind the credential', async () => {
+      const health = await adapter.send(new Request(BASE + '/health'))
+      expect(health.status).toBe(200)
+      expect(await health.json()).toEqual({ status: 'ok' })
+      const ready = await adapter.send(new Request(BASE + '/ready'))
+      expect(ready.status).toBe(200)
+      expect(await ready.json()).toMatchObject({ status: 'ready' })
+
+      const identity = randomId('identity-')
+      const admin = (method: string, path: string, credential?: string) =>
+        adapter.send(
+          new Request(BASE + '/admin/accounts/' + identity + path, {
+            method,
+            headers: credential === undefined ? {} : { authorization: `Bearer ${credential}` },
+          }),
+        )
+      const missing = await admin('DELETE', '/devices/' + randomId('device-'))
+      expect(missing.status).toBe(401)
+      expect(missing.headers.get('www-authenticate')).toMatch(/^Bearer /)
+      expect(await errorCode(missing)).toBe('BA303')
+      const wrong = await admin('DELETE', '', SUITE_ADMIN_CREDENTIAL + 'x')
+      expect(wrong.status).toBe(403)
+      expect(await errorCode(wrong)).toBe('BA304')
+      const devices = await admin('GET', '/devices', SUITE_ADMIN_CREDENTIAL)
+      expect(devices.status).toBe(200)
+      expect(await devices.json()).toEqual({ devices: [] })
+      const unknown = await admin('DELETE', '', SUITE_ADMIN_CREDENTIAL)
+      expect(unknown.status).toBe(404)
+      expect(await errorCode(unknown)).toBe('BA102')
+
+      const metrics = await adapter.send(new Request(BASE + '/metrics'))
+      expect(metrics.status).toBe(200)
+      expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; ?version=0\.0\.4/)
+      const text = await metrics.text()
+      expect(text).toContain('better_auth_http_requests_total{route="health",status="200"}')
+      expect(text).toContain('better_auth_http_refusals_total{route="admin.revoke",code="BA303"} 1')
+      expect(text).toContain('better_auth_http_refusals_total{route="admin.delete",code="BA304"} 1')
+      expect(text).not.toContain(identity)
     })
 
     it('verifies a signer whose JSON does not round-trip (key order, spacing)', async () => {

@@ -15,6 +15,7 @@ import { describeRecoveryHashStore } from './recovery-hash-store.js'
 import { describeReplayAcrossClocks } from './replay-across-clocks.js'
 import { describeRotateAndApply } from './rotate-and-apply.js'
 import { describeTimeLockStore } from './time-lock-store.js'
+import { describeOperations, type OperationsStores } from './operations.js'
 
 /** Makes the store a test runs against; called once per test. */
 export type StoreFactory<S> = () => Promise<S> | S
@@ -28,6 +29,11 @@ export interface StoreContractTarget {
   /** A key store with the event log it records into (one backend). */
   readonly accountEvents?: StoreFactory<AccountEventStores>
   readonly rateLimit?: StoreFactory<RateLimitStore>
+  /**
+   * A server's stores from this implementation (`SqliteStores`, …): readiness pings and the admin
+   * operations through them.
+   */
+  readonly operations?: StoreFactory<OperationsStores>
   /** Releases what the factories opened (connections, temporary files); runs after all tests. */
   readonly cleanup?: () => Promise<void>
 }
@@ -62,6 +68,7 @@ export function describeStoreContract(
     timeLock,
     accountEvents,
     rateLimit,
+    operations,
     cleanup,
   } = target
   if (
@@ -70,7 +77,8 @@ export function describeStoreContract(
     !authenticationNonce &&
     !timeLock &&
     !accountEvents &&
-    !rateLimit
+    !rateLimit &&
+    !operations
   ) {
     throw new ConfigurationError('target', 'provide at least one store factory')
   }
@@ -89,5 +97,6 @@ export function describeStoreContract(
     }
     if (accountEvents) describeAccountEvents(accountEvents, concurrency)
     if (rateLimit) describeRateLimitStore(rateLimit, concurrency)
+    if (operations) describeOperations(operations)
   })
 }

@@ -11,6 +11,7 @@ export {
   type StoreFactory,
 } from './contract.js'
 export type { AccountEventStores } from './account-events.js'
+export type { OperationsStores } from './operations.js'
 export {
   expectBetterAuthError,
   expectRejection,

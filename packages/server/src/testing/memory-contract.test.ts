@@ -5,6 +5,7 @@ import {
   MemoryAuthenticationNonceStore,
   MemoryRecoveryHashStore,
   MemoryTimeLockStore,
+  memoryServerStores,
 } from '../stores/memory/index.js'
 import { MemoryRevocationFeed } from '../revocation/memory-feed.js'
 import { MemoryRateLimitStore } from '../rate-limit/memory.js'
@@ -24,6 +25,7 @@ describeStoreContract('memory stores', {
     return { authenticationKey: new MemoryAuthenticationKeyStore(accountEvents), accountEvents }
   },
   rateLimit: () => memoryRateLimits,
+  operations: () => memoryServerStores(),
 })
 
 // One store for every test, as a process would share it.
