@@ -20,6 +20,8 @@ import {
   type Verifier,
 } from '@better-auth/protocol'
 import { BetterAuthServer, type AccessVerifier, type ExpiryOptions } from '@better-auth/server'
+import type { BetterAuthHttpOptions, HttpTracer } from '@better-auth/server/http'
+import { PrometheusMetrics } from '@better-auth/server/metrics'
 import type {
   ServerAccountEventStore,
   ServerAuthenticationKeyStore,
@@ -61,6 +63,31 @@ export interface AppOptions {
   readonly crypto?: CryptoBackend
   /** Bounds on slow clients; see DEFAULT_TIMEOUTS. */
   readonly timeouts?: Partial<HttpTimeouts>
+  /** The operator's bearer credential: given, the admin routes are served behind it. */
+  readonly adminCredential?: string
+  /** Hears every request (`logTracer`); default none. */
+  readonly tracer?: HttpTracer
+}
+
+/** What the example serves beside the contract: health, readiness, metrics, tracing, admin. */
+export type Operations = Pick<
+  BetterAuthHttpOptions,
+  'health' | 'readiness' | 'metrics' | 'tracer' | 'admin'
+>
+
+/**
+ * Health (`/health`), readiness (`/ready`, pinging every store), Prometheus metrics (`/metrics`)
+ * and the tracer always; the admin routes (`/admin/…`) only with a credential.
+ */
+export function operations(options: AppOptions): Operations {
+  return {
+    health: true,
+    readiness: { stores: { ...options.stores } },
+    metrics: new PrometheusMetrics(),
+    tracer: options.tracer,
+    admin:
+      options.adminCredential === undefined ? undefined : { credential: options.adminCredential },
+  }
 }
 
 /** How long a client may take, in milliseconds, before its connection is cut. */
@@ -155,7 +182,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   })
   app.setErrorHandler(sendMappedError)
   registerCors(app, options.corsOrigins ?? [])
-  await app.register(betterAuth, { server, accessVerifier })
+  await app.register(betterAuth, { server, accessVerifier, ...operations(options) })
 
   app.post('/foo/bar', { config: { betterAuth: 'access' } }, (request) => {
     const data = request.betterAuth!.request as FooBar

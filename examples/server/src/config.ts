@@ -21,7 +21,14 @@ export interface ServerConfig {
   readonly crypto: CryptoBackend
   /** The HTTP framework serving the contract (default fastify). */
   readonly framework: FrameworkName
+  /** The operator's bearer credential for the admin routes; without it they are not served. */
+  readonly adminCredential?: string
+  /** `log`: a debug log line per request (the tracing hook); `off`: none. */
+  readonly tracing: TracingMode
 }
+
+export type TracingMode = 'log' | 'off'
+const TRACING_MODES: readonly TracingMode[] = ['log', 'off']
 
 export type FrameworkName = 'fastify' | 'express' | 'hono' | 'node'
 const FRAMEWORKS: readonly FrameworkName[] = ['fastify', 'express', 'hono', 'node']
@@ -47,6 +54,8 @@ const FLAGS: Record<string, string> = {
   '--store': 'STORE',
   '--crypto': 'CRYPTO',
   '--framework': 'FRAMEWORK',
+  '--admin-credential': 'ADMIN_CREDENTIAL',
+  '--tracing': 'TRACING',
 }
 
 const EXPIRY_VARIABLES: Record<string, keyof ExpiryOptions> = {
@@ -71,6 +80,9 @@ export const USAGE = `usage: better-auth-example-server [options]
                          URLs are set, else SQLite; memory keeps nothing across restarts)
   --crypto BACKEND       node, webcrypto or noble (CRYPTO, default node)
   --framework NAME       fastify, express, hono or node (FRAMEWORK, default fastify)
+  --admin-credential S   serve the admin routes behind this bearer secret, at least 32 characters
+                         (ADMIN_CREDENTIAL; prefer the variable: flags show in process lists)
+  --tracing MODE         log (a debug line per request) or off (TRACING, default log)
 lifetimes (ms): ${Object.keys(EXPIRY_VARIABLES).join(', ')}`
 
 /** Flags win over environment variables; both are validated here, before anything starts. */
@@ -117,6 +129,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     store: oneOf('STORE', values.STORE ?? 'auto', STORE_KINDS),
     crypto: oneOf('CRYPTO', values.CRYPTO ?? 'node', CRYPTO_BACKENDS),
     framework: oneOf('FRAMEWORK', values.FRAMEWORK ?? 'fastify', FRAMEWORKS),
+    adminCredential: nonEmpty(values.ADMIN_CREDENTIAL),
+    tracing: oneOf('TRACING', values.TRACING ?? 'log', TRACING_MODES),
   }
 }
 

@@ -16,7 +16,7 @@ import { nodeAccess, nodeBody, sendAnswer, toNodeHandler } from '@better-auth/se
 import express from 'express'
 import { Hono } from 'hono'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { DEFAULT_TIMEOUTS, buildCore, fooBarAnswer, type AppOptions } from './app.js'
+import { DEFAULT_TIMEOUTS, buildCore, fooBarAnswer, operations, type AppOptions } from './app.js'
 
 /** The example server on each adapter; fastify (the default) is `buildApp`. */
 export type Framework = 'express' | 'hono' | 'node'
@@ -26,7 +26,7 @@ type Listener = (request: IncomingMessage, response: ServerResponse) => void
 const WRONG_NONCE = '0AAAAAAAAAAAAAAAAAAAAAAA'
 
 export interface Logger {
-  (level: 'info' | 'error', message: string, fields?: Record<string, unknown>): void
+  (level: 'debug' | 'info' | 'error', message: string, fields?: Record<string, unknown>): void
 }
 
 /** The interop HTTP contract on `framework`, as a Node server with the same timeouts and CORS. */
@@ -36,6 +36,7 @@ export function buildServer(framework: Framework, options: AppOptions, log: Logg
     server,
     access,
     onError: (failure) => logFailure(log, failure),
+    ...operations(options),
   })
   const badNonce = badNonceRoute(http, access)
   const listener = listenerFor(framework, http, badNonce)

@@ -7,6 +7,7 @@ import { USAGE, loadConfig, type ServerConfig } from './config.js'
 import { buildServer, type Logger } from './frameworks.js'
 import { loadOrCreateKeys } from './keys.js'
 import { openStores } from './stores.js'
+import { logTracer } from './tracing.js'
 
 interface Running {
   readonly log: Logger
@@ -16,20 +17,23 @@ interface Running {
 /** fastify logs through its own pino logger; the other frameworks get JSON lines like pino's. */
 async function start(config: ServerConfig, options: AppOptions): Promise<Running> {
   if (config.framework === 'fastify') {
-    const app = await buildApp({ ...options, logger: { level: config.logLevel } })
+    // The tracer logs through fastify's logger, which exists once the app does.
+    let appLog: Logger | undefined
+    const tracer = config.tracing === 'log' ? logTracer((...line) => appLog?.(...line)) : undefined
+    const app = await buildApp({ ...options, tracer, logger: { level: config.logLevel } })
+    const log: Logger = (level, message, fields) => app.log[level](fields ?? {}, message)
+    appLog = log
     await app.listen({ host: config.host, port: config.port })
-    return {
-      log: (level, message, fields) => app.log[level](fields ?? {}, message),
-      close: () => app.close(),
-    }
+    return { log, close: () => app.close() }
   }
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
   const log: Logger = (level, message, fields) => {
     if (levels.indexOf(level) > levels.indexOf(config.logLevel)) return
-    const pino = level === 'error' ? 50 : 30
+    const pino = level === 'error' ? 50 : level === 'debug' ? 20 : 30
     console.log(JSON.stringify({ level: pino, time: Date.now(), msg: message, ...fields }))
   }
-  const server = buildServer(config.framework, options, log)
+  const tracer = config.tracing === 'log' ? logTracer(log) : undefined
+  const server = buildServer(config.framework, { ...options, tracer }, log)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(config.port, config.host, resolve)
@@ -71,6 +75,7 @@ async function main(): Promise<void> {
     expiry: config.expiry,
     corsOrigins: config.corsOrigins,
     crypto: config.crypto,
+    adminCredential: config.adminCredential,
   })
 
   let closing = false
@@ -97,6 +102,7 @@ async function main(): Promise<void> {
     stores: opened.description,
     crypto: config.crypto,
     framework: config.framework,
+    operations: `/health, /ready, /metrics${config.adminCredential === undefined ? '' : ', /admin'}`,
   })
 }
 

@@ -42,6 +42,8 @@ describe('example server configuration', () => {
       ['--log-level', 'LOG_LEVEL', 'debug', (c) => c.logLevel],
       ['--store', 'STORE', 'sqlite', (c) => c.store],
       ['--crypto', 'CRYPTO', 'webcrypto', (c) => c.crypto],
+      ['--admin-credential', 'ADMIN_CREDENTIAL', 'c'.repeat(40), (c) => c.adminCredential],
+      ['--tracing', 'TRACING', 'off', (c) => c.tracing],
     ]
     const expected = (value: string, read: (c: Config) => unknown) => {
       const wanted = read(loadConfig([], {}))
