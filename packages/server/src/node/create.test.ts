@@ -24,6 +24,7 @@ it('builds a consistent server, access verifier and HTTP layer in one call', asy
 it('pins the public runtime exports of /http and /node', () => {
   expect(Object.keys(http).sort()).toMatchInlineSnapshot(`
     [
+      "ADMIN_EVENTS_PAGE",
       "BetterAuthHttp",
       "HttpRefusal",
       "STATUS_BY_CODE",
