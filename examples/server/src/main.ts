@@ -18,11 +18,12 @@ interface Running {
 async function start(config: ServerConfig, options: AppOptions): Promise<Running> {
   if (config.framework === 'fastify') {
     // The tracer logs through fastify's logger, which exists once the app does.
-    let appLog: Logger | undefined
-    const tracer = config.tracing === 'log' ? logTracer((...line) => appLog?.(...line)) : undefined
+    const sink: { log?: Logger } = {}
+    const tracer =
+      config.tracing === 'log' ? logTracer((...line) => sink.log?.(...line)) : undefined
     const app = await buildApp({ ...options, tracer, logger: { level: config.logLevel } })
     const log: Logger = (level, message, fields) => app.log[level](fields ?? {}, message)
-    appLog = log
+    sink.log = log
     await app.listen({ host: config.host, port: config.port })
     return { log, close: () => app.close() }
   }
