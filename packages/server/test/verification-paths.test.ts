@@ -305,3 +305,31 @@ describe('answering access requests', () => {
     })
   })
 })
+
+describe('the access key', () => {
+  it('is published for verifiers, and a rotating one needs its verification keys', async () => {
+    const harness = await createHarness()
+    expect(await harness.server.accessPublicKey()).toBe(await harness.accessKey.public())
+    const key = harness.accessKey
+    const rotating: SigningKey = {
+      sign: (message) => key.sign(message),
+      public: () => key.public(),
+      verifier: () => key.verifier(),
+      verify: (message, signature) => key.verify(message, signature),
+      current: () => key,
+    }
+    // The harness's stores have no accessVerificationKeys.
+    const { stores } = harness.serverOptions
+    expect(
+      () =>
+        new BetterAuthServer({
+          ...harness.serverOptions,
+          crypto: {
+            ...harness.serverOptions.crypto,
+            keyPairs: { ...harness.serverOptions.crypto.keyPairs, access: rotating },
+          },
+          stores,
+        }),
+    ).toThrow(expect.objectContaining({ code: 'BA001' }))
+  })
+})
