@@ -19,7 +19,12 @@ import {
   type TokenEncoder,
   type Verifier,
 } from '@better-auth/protocol'
-import { BetterAuthServer, type AccessVerifier, type ExpiryOptions } from '@better-auth/server'
+import {
+  BetterAuthServer,
+  type AccessVerifier,
+  type ExpiryOptions,
+  type RateLimiter,
+} from '@better-auth/server'
 import type { BetterAuthHttpOptions, HttpTracer } from '@better-auth/server/http'
 import { PrometheusMetrics } from '@better-auth/server/metrics'
 import type {
@@ -63,6 +68,10 @@ export interface AppOptions {
   readonly crypto?: CryptoBackend
   /** Bounds on slow clients; see DEFAULT_TIMEOUTS. */
   readonly timeouts?: Partial<HttpTimeouts>
+  /** Limits on the protocol routes (the executable always passes one unless RATE_LIMIT=off). */
+  readonly rateLimit?: RateLimiter
+  /** Reverse proxies whose `X-Forwarded-For` names the client (default none: the peer). */
+  readonly trustedProxies?: readonly string[]
   /** The operator's bearer credential: given, the admin routes are served behind it. */
   readonly adminCredential?: string
   /** Hears every request (`logTracer`); default none. */
@@ -182,7 +191,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   })
   app.setErrorHandler(sendMappedError)
   registerCors(app, options.corsOrigins ?? [])
-  await app.register(betterAuth, { server, accessVerifier, ...operations(options) })
+  await app.register(betterAuth, {
+    server,
+    accessVerifier,
+    rateLimit: options.rateLimit,
+    trustedProxies: options.trustedProxies,
+    ...operations(options),
+  })
 
   app.post('/foo/bar', { config: { betterAuth: 'access' } }, (request) => {
     const data = request.betterAuth!.request as FooBar

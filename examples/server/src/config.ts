@@ -1,5 +1,5 @@
 import { ConfigurationError } from '@better-auth/protocol'
-import type { ExpiryOptions } from '@better-auth/server'
+import type { ExpiryOptions, RateLimiterOptions } from '@better-auth/server'
 import { join, resolve } from 'node:path'
 
 export interface ServerConfig {
@@ -25,6 +25,15 @@ export interface ServerConfig {
   readonly adminCredential?: string
   /** `log`: a debug log line per request (the tracing hook); `off`: none. */
   readonly tracing: TracingMode
+  /** Per-address and per-identity limits on the protocol routes; undefined when turned off. */
+  readonly rateLimit: RateLimitConfig | undefined
+  /** Reverse proxies whose `X-Forwarded-For` names the client (default none). */
+  readonly trustedProxies: readonly string[]
+}
+
+export interface RateLimitConfig {
+  /** Overrides of `DEFAULT_RATE_LIMITS`, per route (validated by `CounterRateLimiter`). */
+  readonly routes: NonNullable<RateLimiterOptions['routes']>
 }
 
 export type TracingMode = 'log' | 'off'
@@ -56,6 +65,9 @@ const FLAGS: Record<string, string> = {
   '--framework': 'FRAMEWORK',
   '--admin-credential': 'ADMIN_CREDENTIAL',
   '--tracing': 'TRACING',
+  '--rate-limit': 'RATE_LIMIT',
+  '--rate-limits': 'RATE_LIMITS',
+  '--trusted-proxies': 'TRUSTED_PROXIES',
 }
 
 const EXPIRY_VARIABLES: Record<string, keyof ExpiryOptions> = {
@@ -83,6 +95,10 @@ export const USAGE = `usage: better-auth-example-server [options]
   --admin-credential S   serve the admin routes behind this bearer secret, at least 32 characters
                          (ADMIN_CREDENTIAL; prefer the variable: flags show in process lists)
   --tracing MODE         log (a debug line per request) or off (TRACING, default log)
+  --rate-limit on|off    per-address and per-identity limits (RATE_LIMIT, default on)
+  --rate-limits JSON     per-route overrides of the default limits (RATE_LIMITS)
+  --trusted-proxies LIST comma-separated proxies whose X-Forwarded-For names the client
+                         (TRUSTED_PROXIES, default none)
 lifetimes (ms): ${Object.keys(EXPIRY_VARIABLES).join(', ')}`
 
 /** Flags win over environment variables; both are validated here, before anything starts. */
@@ -121,17 +137,41 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     redisUrl: nonEmpty(values.REDIS_URL),
     keysFile: resolve(values.KEYS_FILE ?? join(dataDir, 'server-keys.json')),
     expiry,
-    corsOrigins: (values.CORS_ORIGINS ?? '')
-      .split(',')
-      .map((origin) => origin.trim())
-      .filter((origin) => origin !== ''),
+    corsOrigins: list(values.CORS_ORIGINS),
     logLevel: oneOf('LOG_LEVEL', values.LOG_LEVEL ?? 'info', LOG_LEVELS),
     store: oneOf('STORE', values.STORE ?? 'auto', STORE_KINDS),
     crypto: oneOf('CRYPTO', values.CRYPTO ?? 'node', CRYPTO_BACKENDS),
     framework: oneOf('FRAMEWORK', values.FRAMEWORK ?? 'fastify', FRAMEWORKS),
     adminCredential: nonEmpty(values.ADMIN_CREDENTIAL),
     tracing: oneOf('TRACING', values.TRACING ?? 'log', TRACING_MODES),
+    rateLimit:
+      oneOf('RATE_LIMIT', values.RATE_LIMIT ?? 'on', ['on', 'off']) === 'on'
+        ? { routes: rateLimitRoutes(values.RATE_LIMITS) }
+        : undefined,
+    trustedProxies: list(values.TRUSTED_PROXIES),
   }
+}
+
+/** The JSON object of RATE_LIMITS; its fields are checked when the limiter is built. */
+function rateLimitRoutes(raw: string | undefined): RateLimitConfig['routes'] {
+  if (raw === undefined || raw.trim() === '') return {}
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(raw)
+  } catch {
+    throw new ConfigurationError('RATE_LIMITS', 'must be a JSON object')
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigurationError('RATE_LIMITS', 'must be a JSON object')
+  }
+  return parsed
+}
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '')
 }
 
 function oneOf<T extends string>(variable: string, value: string, allowed: readonly T[]): T {

@@ -35,6 +35,8 @@ export function buildServer(framework: Framework, options: AppOptions, log: Logg
   const http = new BetterAuthHttp({
     server,
     access,
+    rateLimit: options.rateLimit,
+    trustedProxies: options.trustedProxies,
     onError: (failure) => logFailure(log, failure),
     ...operations(options),
   })

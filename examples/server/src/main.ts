@@ -6,6 +6,7 @@ import { buildApp, type AppOptions } from './app.js'
 import { USAGE, loadConfig, type ServerConfig } from './config.js'
 import { buildServer, type Logger } from './frameworks.js'
 import { loadOrCreateKeys } from './keys.js'
+import { buildRateLimiter } from './rate-limit.js'
 import { openStores } from './stores.js'
 import { logTracer } from './tracing.js'
 
@@ -60,6 +61,10 @@ async function main(): Promise<void> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
   const keys = await loadOrCreateKeys(config.keysFile, config.crypto)
   const opened = await openStores(config)
+  const rateLimit =
+    config.rateLimit === undefined
+      ? undefined
+      : await buildRateLimiter(config.rateLimit, opened.rateLimit, config.keysFile)
   // Installed before the server listens: a signal that arrives between "listening" and the end of
   // start-up is then a graceful shutdown as well, not the default abrupt exit.
   let shutdownNow: ((signal: string) => void) | undefined = undefined
@@ -77,6 +82,8 @@ async function main(): Promise<void> {
     corsOrigins: config.corsOrigins,
     crypto: config.crypto,
     adminCredential: config.adminCredential,
+    rateLimit,
+    trustedProxies: config.trustedProxies,
   })
 
   let closing = false
@@ -104,6 +111,7 @@ async function main(): Promise<void> {
     crypto: config.crypto,
     framework: config.framework,
     operations: `/health, /ready, /metrics${config.adminCredential === undefined ? '' : ', /admin'}`,
+    rateLimit: rateLimit === undefined ? 'off' : 'on',
   })
 }
 

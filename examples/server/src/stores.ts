@@ -1,4 +1,4 @@
-import { memoryServerStores } from '@better-auth/server'
+import { MemoryRateLimitStore, memoryServerStores, type RateLimitStore } from '@better-auth/server'
 import { PostgresStores } from '@better-auth/store-postgres'
 import { RedisStores } from '@better-auth/store-redis'
 import { SqliteStores } from '@better-auth/store-sqlite'
@@ -7,6 +7,8 @@ import type { StoreKind } from './config.js'
 
 export interface OpenedStores {
   readonly stores: AppStores
+  /** The rate-limit counters, on the backend that keeps the short-lived values. */
+  readonly rateLimit: RateLimitStore
   /** Which backend serves what, for the startup log (never a connection string). */
   readonly description: string
   close(): Promise<void>
@@ -22,18 +24,28 @@ export interface StoreSelection {
 
 /**
  * PostgreSQL keeps accounts (keys and recovery hashes) and Redis keeps the short-lived values
- * (challenges, time-locks) when both are given; either alone serves everything; with neither the
+ * (challenges, time-locks, rate-limit counters) when both are given; either alone serves everything; with neither the
  * embedded SQLite file does. Several server processes can share one PostgreSQL and Redis.
  */
 export async function openStores(selection: StoreSelection): Promise<OpenedStores> {
   const { databaseUrl, redisUrl, store = 'auto' } = selection
   if (store === 'memory') {
     // One process only: nothing is shared or kept. Expired entries are swept as it runs.
-    return { stores: memoryServerStores(), description: 'memory', close: () => Promise.resolve() }
+    return {
+      stores: memoryServerStores(),
+      rateLimit: new MemoryRateLimitStore(),
+      description: 'memory',
+      close: () => Promise.resolve(),
+    }
   }
   if (store === 'sqlite' || (databaseUrl === undefined && redisUrl === undefined)) {
     const sqlite = SqliteStores.open({ filename: selection.databaseFile })
-    return { stores: sqlite, description: 'sqlite', close: () => sqlite.close() }
+    return {
+      stores: sqlite,
+      rateLimit: sqlite.rateLimit,
+      description: 'sqlite',
+      close: () => sqlite.close(),
+    }
   }
   const postgres =
     databaseUrl === undefined
@@ -57,7 +69,8 @@ export async function openStores(selection: StoreSelection): Promise<OpenedStore
       accessKeyHash: ephemeral.accessKeyHash,
       accessNonce: ephemeral.accessNonce,
     },
-    description: `accounts: ${postgres ? 'postgres' : 'redis'}; nonces and time-locks: ${redis ? 'redis' : 'postgres'}`,
+    rateLimit: ephemeral.rateLimit,
+    description: `accounts: ${postgres ? 'postgres' : 'redis'}; nonces, time-locks and rate limits: ${redis ? 'redis' : 'postgres'}`,
     async close() {
       await Promise.allSettled([postgres?.close(), redis?.close()])
     },

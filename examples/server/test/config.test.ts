@@ -44,6 +44,7 @@ describe('example server configuration', () => {
       ['--crypto', 'CRYPTO', 'webcrypto', (c) => c.crypto],
       ['--admin-credential', 'ADMIN_CREDENTIAL', 'c'.repeat(40), (c) => c.adminCredential],
       ['--tracing', 'TRACING', 'off', (c) => c.tracing],
+      ['--trusted-proxies', 'TRUSTED_PROXIES', '10.0.0.1', (c) => c.trustedProxies],
     ]
     const expected = (value: string, read: (c: Config) => unknown) => {
       const wanted = read(loadConfig([], {}))
@@ -110,7 +111,25 @@ describe('example server configuration', () => {
     [[], { CLOCK_SKEW_MS: 'soon' }, 'CLOCK_SKEW_MS'],
     [['--bogus'], {}, '--bogus'],
     [['--port'], {}, '--port'],
+    [['--rate-limit', 'maybe'], {}, 'RATE_LIMIT'],
+    [['--rate-limits', '{"requestSession":'], {}, 'RATE_LIMITS'],
+    [[], { RATE_LIMITS: '[1]' }, 'RATE_LIMITS'],
   ])('names the bad option: %j %j', (argv, env, field) => {
     expect(fieldOf(() => loadConfig(argv, env))).toBe(field)
+  })
+
+  it('limits requests by default, with no proxy trusted; RATE_LIMIT=off turns it off', () => {
+    expect(loadConfig([], {})).toMatchObject({ rateLimit: { routes: {} }, trustedProxies: [] })
+    expect(loadConfig(['--rate-limit', 'off'], {}).rateLimit).toBeUndefined()
+    expect(loadConfig([], { RATE_LIMIT: 'off', RATE_LIMITS: '{"x":1}' }).rateLimit).toBeUndefined()
+  })
+
+  it('reads per-route limits from RATE_LIMITS and trusted proxies from a list', () => {
+    const routes = { requestSession: { identity: { limit: 3, windowMs: 60_000 }, address: false } }
+    const config = loadConfig(['--rate-limits', JSON.stringify(routes)], {
+      TRUSTED_PROXIES: ' 127.0.0.1, ::1 ,',
+    })
+    expect(config.rateLimit).toEqual({ routes })
+    expect(config.trustedProxies).toEqual(['127.0.0.1', '::1'])
   })
 })

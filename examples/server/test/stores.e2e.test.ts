@@ -14,19 +14,19 @@ const deployments = [
     'postgres',
     databaseUrl !== undefined,
     { DATABASE_URL: databaseUrl ?? '' },
-    'accounts: postgres; nonces and time-locks: postgres',
+    'accounts: postgres; nonces, time-locks and rate limits: postgres',
   ],
   [
     'redis',
     redisUrl !== undefined,
     { REDIS_URL: redisUrl ?? '' },
-    'accounts: redis; nonces and time-locks: redis',
+    'accounts: redis; nonces, time-locks and rate limits: redis',
   ],
   [
     'postgres + redis',
     databaseUrl !== undefined && redisUrl !== undefined,
     { DATABASE_URL: databaseUrl ?? '', REDIS_URL: redisUrl ?? '' },
-    'accounts: postgres; nonces and time-locks: redis',
+    'accounts: postgres; nonces, time-locks and rate limits: redis',
   ],
 ] as const
 

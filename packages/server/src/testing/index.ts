@@ -21,5 +21,12 @@ export {
   type ErrorClass,
 } from './assertions.js'
 export { randomId } from './random.js'
+export {
+  checkFlood,
+  checkSharedLimit,
+  FLOOD_LIMITS,
+  FLOOD_PROXY,
+  type FloodSend,
+} from './rate-limit-flood.js'
 export { describeRevocationFeed } from './revocation-feed.js'
 export { describeKeySetStore } from './key-set-store.js'

@@ -34,6 +34,10 @@ const memoryRateLimits = new MemoryRateLimitStore()
 describe('@better-auth/server/testing', () => {
   it('exports exactly the documented runtime values', async () => {
     expect(Object.keys(await import('./index.js')).sort()).toEqual([
+      'FLOOD_LIMITS',
+      'FLOOD_PROXY',
+      'checkFlood',
+      'checkSharedLimit',
       'describeKeySetStore',
       'describeRevocationFeed',
       'describeStoreContract',
