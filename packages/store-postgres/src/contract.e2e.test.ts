@@ -42,6 +42,16 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres contract'), () => {
       return separate.rateLimit
     },
     operations: owned,
+    // A pool of its own for every call too: the restart tests' second dispatcher shares nothing.
+    webhookDeliveries: async () => {
+      await owned()
+      const separate = await PostgresStores.connect({
+        connectionString: DATABASE_URL,
+        schema: ownedSchema,
+      })
+      opened.push(separate)
+      return separate.webhookDeliveries
+    },
   })
 
   // On a pool passed in, with a sweep before every write to exercise it alongside each call.
@@ -57,6 +67,7 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres contract'), () => {
     timeLock: async () => (await shared()).accessKeyHash,
     accountEvents: shared,
     rateLimit: async () => (await shared()).rateLimit,
+    webhookDeliveries: async () => (await shared()).webhookDeliveries,
     cleanup: async () => {
       await Promise.all(opened.splice(0).map((stores) => stores.close()))
       for (const schema of schemas) await pool!.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)

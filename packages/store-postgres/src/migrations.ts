@@ -23,6 +23,9 @@ interface Migration {
  * - rate-limit counters (version 3) are keyed by the limiter's keyed hashes, never raw addresses
  *   or identities, and swept like the other expiring rows once their window ended.
  * - the shared key set (version 4) holds only signed public material, verified by every reader.
+ * - webhook delivery state (version 5): a cursor per endpoint, the pending deliveries with the
+ *   event as JSON (the log may erase it meanwhile; the delivery still carries what happened), and
+ *   the dead letters in the order they died.
  */
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -103,6 +106,34 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE ${s}.key_set_endorsements (
         endorsement TEXT PRIMARY KEY,
         expires_at BIGINT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 5,
+    sql: (s) => `
+      CREATE TABLE ${s}.webhook_cursors (
+        endpoint TEXT PRIMARY KEY,
+        cursor BIGINT NOT NULL
+      );
+      CREATE TABLE ${s}.webhook_deliveries (
+        endpoint TEXT NOT NULL,
+        sequence BIGINT NOT NULL,
+        event TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_attempt_at BIGINT NOT NULL,
+        PRIMARY KEY (endpoint, sequence)
+      );
+      CREATE INDEX webhook_deliveries_due
+        ON ${s}.webhook_deliveries (next_attempt_at, sequence, endpoint);
+      CREATE TABLE ${s}.webhook_dead_letters (
+        position BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        endpoint TEXT NOT NULL,
+        sequence BIGINT NOT NULL,
+        event TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        last_error TEXT NOT NULL,
+        dead_at BIGINT NOT NULL
       );
     `,
   },

@@ -77,7 +77,7 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres stores'), () => {
     it('creates the schema, its tables and the version row', async () => {
       const db = pool(1)
       const name = schema('migrate')
-      expect(await migrate(db, name)).toBe(4)
+      expect(await migrate(db, name)).toBe(5)
       const { rows: tables } = await db.query<{ table_name: string }>(
         `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`,
         [name],
@@ -93,6 +93,9 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres stores'), () => {
         'recovery_hashes',
         'schema_migrations',
         'time_locks',
+        'webhook_cursors',
+        'webhook_dead_letters',
+        'webhook_deliveries',
       ])
       const { rows: columns } = await db.query<{ table_name: string; data_type: string }>(
         `SELECT table_name, data_type FROM information_schema.columns
@@ -116,45 +119,64 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres stores'), () => {
       const { rows: versions } = await db.query(
         `SELECT version FROM ${name}.schema_migrations ORDER BY version`,
       )
-      expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }])
+      expect(versions).toEqual([
+        { version: 1 },
+        { version: 2 },
+        { version: 3 },
+        { version: 4 },
+        { version: 5 },
+      ])
     })
 
     it('is idempotent', async () => {
       const db = pool(1)
       const name = schema('migrate')
-      expect(await migrate(db, name)).toBe(4)
-      expect(await migrate(db, name)).toBe(4)
+      expect(await migrate(db, name)).toBe(5)
+      expect(await migrate(db, name)).toBe(5)
       const { rows } = await db.query(`SELECT count(*)::int AS n FROM ${name}.schema_migrations`)
-      expect(rows).toEqual([{ n: 4 }])
+      expect(rows).toEqual([{ n: 5 }])
     })
 
     it('applies each step once when several processes migrate a fresh schema at once', async () => {
       const name = schema('migrate')
       // A pool each, as separate processes would have: they really race for the advisory lock.
       const results = await Promise.all(Array.from({ length: 8 }, () => migrate(pool(1), name)))
-      expect(results).toEqual(Array.from({ length: 8 }, () => 4))
+      expect(results).toEqual(Array.from({ length: 8 }, () => 5))
       const { rows } = await pool(1).query(
         `SELECT version FROM ${name}.schema_migrations ORDER BY version`,
       )
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }])
+      expect(rows).toEqual([
+        { version: 1 },
+        { version: 2 },
+        { version: 3 },
+        { version: 4 },
+        { version: 5 },
+      ])
     })
 
-    it('upgrades a version 2 schema (the account event log) to 4, keeping its rows', async () => {
+    it('upgrades a version 2 schema (the account event log) to the current one, keeping its rows', async () => {
       const db = pool(2)
       const name = schema('upgrade')
       const before = await connect({ pool: db, schema: name })
       const key = newDeviceKey()
       const created = { id: randomId('event-'), type: 'account-created', at: 1, ...key } as const
       await before.authenticationKey.registerIdentity(key, created)
-      // Versions 3 and 4 only added rate_limits and the key set: without them and their rows,
-      // the schema is what version 2 of this library wrote.
-      await db.query(`DROP TABLE ${name}.rate_limits`)
-      await db.query(`DROP TABLE ${name}.key_set_chain, ${name}.key_set_endorsements`)
-      await db.query(`DELETE FROM ${name}.schema_migrations WHERE version >= 3`)
+      // Versions 3 to 5 only added tables (rate limits, the key set, webhook delivery state):
+      // without them and their rows, the schema is what version 2 of this library wrote.
+      await db.query(`DROP TABLE ${name}.rate_limits, ${name}.key_set_chain,
+        ${name}.key_set_endorsements, ${name}.webhook_cursors, ${name}.webhook_deliveries,
+        ${name}.webhook_dead_letters`)
+      await db.query(`DELETE FROM ${name}.schema_migrations WHERE version > 2`)
 
       const upgraded = await connect({ pool: db, schema: name })
       const { rows } = await db.query(`SELECT version FROM ${name}.schema_migrations ORDER BY 1`)
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }])
+      expect(rows).toEqual([
+        { version: 1 },
+        { version: 2 },
+        { version: 3 },
+        { version: 4 },
+        { version: 5 },
+      ])
       expect(await upgraded.authenticationKey.publicKey(key.identity, key.device)).toBe(
         key.publicKey,
       )
@@ -163,6 +185,8 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres stores'), () => {
       expect(await upgraded.rateLimit.hit([{ key: 'k', cost: 2, windowMs: 1_000 }], now)).toEqual([
         { count: 2, resetAtMs: now + 1_000 },
       ])
+      await upgraded.webhookDeliveries.enqueue('audit', [{ ...created, sequence: 1 }], now)
+      expect(await upgraded.webhookDeliveries.cursor('audit')).toBe(1)
     })
 
     it('refuses a schema written by a newer version', async () => {
@@ -180,11 +204,17 @@ describe.skipIf(!DATABASE_URL)(e2e('postgres stores'), () => {
       const out: string[] = []
       const io = { out: (line: string) => out.push(line), err: (line: string) => out.push(line) }
       expect(await main(['--schema', name], { DATABASE_URL }, io)).toBe(0)
-      expect(out.join('\n')).toContain(`schema ${name} is at version 4`)
+      expect(out.join('\n')).toContain(`schema ${name} is at version 5`)
       const { rows } = await pool(1).query(
         `SELECT version FROM ${name}.schema_migrations ORDER BY version`,
       )
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }])
+      expect(rows).toEqual([
+        { version: 1 },
+        { version: 2 },
+        { version: 3 },
+        { version: 4 },
+        { version: 5 },
+      ])
     })
   })
 

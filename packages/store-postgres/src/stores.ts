@@ -8,6 +8,7 @@ import {
   type ServerAuthenticationNonceStore,
   type ServerRecoveryHashStore,
   type RateLimitStore,
+  type WebhookDeliveryStore,
   type ServerTimeLockStore,
 } from '@better-auth/protocol'
 import { Pool } from 'pg'
@@ -19,6 +20,7 @@ import { Database } from './database.js'
 import { settle, toStoreError } from './errors.js'
 import { DEFAULT_SCHEMA, migrate, quoteSchema } from './migrations.js'
 import { PostgresRateLimitStore } from './rate-limit-store.js'
+import { PostgresWebhookDeliveryStore } from './webhook-delivery-store.js'
 import { PostgresRecoveryHashStore } from './recovery-hash-store.js'
 import { nowMs } from './time.js'
 import { PostgresTimeLockStore } from './time-lock-store.js'
@@ -86,6 +88,8 @@ export class PostgresStores implements Closeable {
   readonly rateLimit: RateLimitStore
   /** The key set the processes of a deployment share (`ServiceKeyRing`). */
   readonly keySet: KeySetStore
+  /** Webhook delivery state for `WebhookDispatcher` (`@better-auth/server`), kept across restarts. */
+  readonly webhookDeliveries: WebhookDeliveryStore
 
   readonly #db: Database
   readonly #pool: Pool
@@ -115,6 +119,7 @@ export class PostgresStores implements Closeable {
     this.accessNonce = new PostgresTimeLockStore(this.#db, 'access-nonce', sweeper)
     this.rateLimit = new PostgresRateLimitStore(this.#db, sweeper)
     this.keySet = new PostgresKeySetStore(this.#db)
+    this.webhookDeliveries = new PostgresWebhookDeliveryStore(this.#db)
   }
 
   /**

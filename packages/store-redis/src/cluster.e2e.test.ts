@@ -88,6 +88,7 @@ describe.skipIf(REDIS_CLUSTER_NODES.length === 0)(e2eCluster('redis cluster'), (
     accountEvents: shared,
     // A cluster client of its own for every call, as separate server processes have.
     rateLimit: async () => (await connect(contractPrefix)).rateLimit,
+    webhookDeliveries: async () => (await connect(contractPrefix)).webhookDeliveries,
   })
 
   // Each party on another master: classic pub/sub messages cross the cluster bus to every node.

@@ -33,6 +33,12 @@ describe.skipIf(!REDIS_URL)(e2e('redis contract'), () => {
       return separate.rateLimit
     },
     operations: owned,
+    // A client of its own for every call too: the restart tests' second dispatcher shares nothing.
+    webhookDeliveries: async () => {
+      const separate = await RedisStores.connect({ url: REDIS_URL, prefix: ownedPrefix })
+      opened.push(separate)
+      return separate.webhookDeliveries
+    },
   })
 
   // On a client passed in (ioredis defaults), with another prefix.
@@ -47,6 +53,7 @@ describe.skipIf(!REDIS_URL)(e2e('redis contract'), () => {
     timeLock: async () => (await shared()).accessKeyHash,
     accountEvents: shared,
     rateLimit: async () => (await shared()).rateLimit,
+    webhookDeliveries: async () => (await shared()).webhookDeliveries,
     cleanup: async () => {
       await Promise.all(opened.splice(0).map((stores) => stores.close()))
       client!.disconnect()

@@ -6,8 +6,10 @@
  * - `accounts`: the identity hashes and the account event log. Every key-store write that records
  *   its event also bumps the one sequence shared by every identity and adds to the one feed, so
  *   the whole group has to share a slot; a tag per identity would split a write across slots.
+ * - `webhooks`: the webhook delivery state. Queueing moves a cursor and adds deliveries in one
+ *   script, and a dead letter leaves the pending set in the script that records it.
  */
-export type SlotGroup = 'accounts'
+export type SlotGroup = 'accounts' | 'webhooks'
 
 /**
  * Every key of the stores is named here: the prefix, then the group's hash tag if any, then the

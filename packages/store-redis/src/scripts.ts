@@ -133,6 +133,59 @@ const SCRIPTS = {
     redis.call('DEL', KEYS[1])
     return tostring(#members)`,
   },
+  // Webhook delivery state (see webhook-delivery-store.ts). KEYS[1] cursors hash, KEYS[2] due
+  // sorted set, KEYS[3] events hash, KEYS[4] attempts hash; ARGV endpoint, now, then sequence and
+  // event JSON per event. Events at or below the stored cursor are skipped.
+  betterAuthWebhookEnqueue: {
+    keys: 4,
+    lua: `
+    local cursor = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+    local last = cursor
+    for i = 3, #ARGV, 2 do
+      local sequence = tonumber(ARGV[i])
+      if sequence > last then
+        local member = string.format('%016d', sequence) .. ':' .. ARGV[1]
+        redis.call('ZADD', KEYS[2], ARGV[2], member)
+        redis.call('HSET', KEYS[3], member, ARGV[i + 1])
+        redis.call('HSET', KEYS[4], member, '0')
+        last = sequence
+      end
+    end
+    if last > cursor then redis.call('HSET', KEYS[1], ARGV[1], string.format('%d', last)) end
+    return 'ok'`,
+  },
+  // KEYS[1] due, KEYS[2] attempts; ARGV member, next attempt time
+  betterAuthWebhookRetry: {
+    keys: 2,
+    lua: `
+    if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 'gone' end
+    redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+    redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+    return 'ok'`,
+  },
+  // KEYS[1] due, KEYS[2] events, KEYS[3] attempts; ARGV member
+  betterAuthWebhookDelivered: {
+    keys: 3,
+    lua: `
+    redis.call('ZREM', KEYS[1], ARGV[1])
+    redis.call('HDEL', KEYS[2], ARGV[1])
+    redis.call('HDEL', KEYS[3], ARGV[1])
+    return 'ok'`,
+  },
+  // KEYS[1] due, KEYS[2] events, KEYS[3] attempts, KEYS[4] dead letters list; ARGV member,
+  // endpoint, last error, now. Times go through as strings: cjson would round a number this big.
+  betterAuthWebhookDeadLetter: {
+    keys: 4,
+    lua: `
+    if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 'gone' end
+    local event = redis.call('HGET', KEYS[2], ARGV[1])
+    local attempts = tonumber(redis.call('HGET', KEYS[3], ARGV[1])) + 1
+    redis.call('HDEL', KEYS[2], ARGV[1])
+    redis.call('HDEL', KEYS[3], ARGV[1])
+    redis.call('RPUSH', KEYS[4], cjson.encode({ endpoint = ARGV[2], event = event,
+      attempts = attempts, lastError = ARGV[3], deadAt = ARGV[4] }))
+    return 'ok'`,
+  },
 } as const
 
 export type ScriptName = keyof typeof SCRIPTS

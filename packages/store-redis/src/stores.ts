@@ -4,6 +4,7 @@ import {
   type KeySetStore,
   type ServerAccountEventStore,
   type RateLimitStore,
+  type WebhookDeliveryStore,
   type ServerAuthenticationKeyStore,
   type ServerAuthenticationNonceStore,
   type ServerRecoveryHashStore,
@@ -18,6 +19,7 @@ import { toStoreError } from './errors.js'
 import { RedisRateLimitStore, defineRateLimitScript } from './rate-limit-store.js'
 import { RedisKeySetStore } from './key-set-store.js'
 import { RedisRecoveryHashStore } from './recovery-hash-store.js'
+import { RedisWebhookDeliveryStore } from './webhook-delivery-store.js'
 import { defineScripts } from './scripts.js'
 import { checkPersistence, type PersistenceLogger } from './persistence.js'
 import { RedisTimeLockStore } from './time-lock-store.js'
@@ -87,6 +89,8 @@ export class RedisStores implements Closeable {
   readonly rateLimit: RateLimitStore
   /** The key set the processes of a deployment share (`ServiceKeyRing`). */
   readonly keySet: KeySetStore
+  /** Webhook delivery state for `WebhookDispatcher` (`@better-auth/server`), kept across restarts. */
+  readonly webhookDeliveries: WebhookDeliveryStore
 
   readonly #connection: Connection
   readonly #ownsClient: boolean
@@ -103,6 +107,7 @@ export class RedisStores implements Closeable {
     this.accessNonce = new RedisTimeLockStore(connection, 'access-nonce')
     this.rateLimit = new RedisRateLimitStore(connection)
     this.keySet = new RedisKeySetStore(connection)
+    this.webhookDeliveries = new RedisWebhookDeliveryStore(connection)
   }
 
   /**

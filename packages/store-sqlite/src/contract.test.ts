@@ -24,6 +24,7 @@ describeStoreContract('sqlite, one connection', {
   accountEvents: () => shared,
   rateLimit: () => shared.rateLimit,
   operations: () => shared,
+  webhookDeliveries: () => shared.webhookDeliveries,
 })
 
 // A new connection to one file for every store, as separate server processes would have, and
@@ -40,6 +41,8 @@ describeStoreContract('sqlite, a connection per store', {
     accountEvents: open({ filename: perStore }).accountEvents,
   }),
   rateLimit: () => open({ filename: perStore }).rateLimit,
+  // A new connection per call: the restart tests' second dispatcher shares nothing in memory.
+  webhookDeliveries: () => open({ filename: perStore }).webhookDeliveries,
 })
 
 describeStoreContract('sqlite, :memory:', {

@@ -23,6 +23,9 @@ interface Migration {
  * - account events are append-only rows ordered by `sequence`, outliving their identity.
  * - rate-limit counters (version 3) are keyed by the limiter's keyed hashes, never raw addresses
  *   or identities, and swept like the other expiring rows once their window ended.
+ * - webhook delivery state (version 4): a cursor per endpoint, the pending deliveries with the
+ *   event as JSON (the log may erase it meanwhile; the delivery still carries what happened), and
+ *   the dead letters in the order they died.
  */
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -108,6 +111,36 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE key_set_endorsements (
         endorsement TEXT PRIMARY KEY,
         expires_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
+  {
+    version: 5,
+    sql: `
+      CREATE TABLE webhook_cursors (
+        endpoint TEXT PRIMARY KEY NOT NULL,
+        cursor INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE webhook_deliveries (
+        endpoint TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        event TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        PRIMARY KEY (endpoint, sequence)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX webhook_deliveries_due
+        ON webhook_deliveries (next_attempt_at, sequence, endpoint);
+
+      CREATE TABLE webhook_dead_letters (
+        position INTEGER PRIMARY KEY AUTOINCREMENT,
+        endpoint TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        event TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        last_error TEXT NOT NULL,
+        dead_at INTEGER NOT NULL
       ) STRICT;
     `,
   },

@@ -56,7 +56,7 @@ describe('SqliteStores.open', () => {
     open()
     const db = raw()
     expect(scalar(db, 'PRAGMA journal_mode')).toBe('wal')
-    expect(scalar(db, 'PRAGMA user_version')).toBe(4)
+    expect(scalar(db, 'PRAGMA user_version')).toBe(5)
   })
 
   it('opens a private in-memory database', async () => {
@@ -176,41 +176,43 @@ describe('durability', () => {
     migrate(db)
     migrate(db)
     expect(schema()).toEqual(tables)
-    expect(scalar(db, 'PRAGMA user_version')).toBe(4)
+    expect(scalar(db, 'PRAGMA user_version')).toBe(5)
 
     const reopened = open()
     expect(await reopened.authenticationKey.publicKey(key.identity, key.device)).toBe(key.publicKey)
-    expect(scalar(db, 'PRAGMA user_version')).toBe(4)
+    expect(scalar(db, 'PRAGMA user_version')).toBe(5)
   })
 
-  it('upgrades a version 2 database (the account event log) to 4, keeping its rows', async () => {
+  it('upgrades a version 2 database (the account event log) to the current one, keeping its rows', async () => {
     const stores = open()
     const key = newDeviceKey()
     const created = { id: randomId('event-'), type: 'account-created', at: 1, ...key } as const
     await stores.authenticationKey.registerIdentity(key, created)
     await stores.close()
-    // Versions 3 and 4 only added rate_limits and the key set: without them and the version, the
-    // file is what version 2 of this library wrote.
+    // Versions 3 to 5 only added tables (rate limits, the key set, webhook delivery state):
+    // without them and the version, the file is what version 2 of this library wrote.
     const db = raw()
-    db.exec(
-      'DROP TABLE rate_limits; DROP TABLE key_set_chain; DROP TABLE key_set_endorsements; PRAGMA user_version = 2',
-    )
+    db.exec(`DROP TABLE rate_limits; DROP TABLE key_set_chain; DROP TABLE key_set_endorsements;
+      DROP TABLE webhook_cursors; DROP TABLE webhook_deliveries; DROP TABLE webhook_dead_letters;
+      PRAGMA user_version = 2`)
 
     const upgraded = open()
-    expect(scalar(db, 'PRAGMA user_version')).toBe(4)
+    expect(scalar(db, 'PRAGMA user_version')).toBe(5)
     expect(await upgraded.authenticationKey.publicKey(key.identity, key.device)).toBe(key.publicKey)
     expect(await upgraded.accountEvents.history(key.identity)).toMatchObject([{ id: created.id }])
     const now = Date.now()
     expect(await upgraded.rateLimit.hit([{ key: 'k', cost: 2, windowMs: 1_000 }], now)).toEqual([
       { count: 2, resetAtMs: now + 1_000 },
     ])
+    await upgraded.webhookDeliveries.enqueue('audit', [{ ...created, sequence: 1 }], now)
+    expect(await upgraded.webhookDeliveries.cursor('audit')).toBe(1)
   })
 
   it('migrates a fresh connection it did not open itself', () => {
     const db = raw()
     expect(scalar(db, 'PRAGMA user_version')).toBe(0)
     migrate(db)
-    expect(scalar(db, 'PRAGMA user_version')).toBe(4)
+    expect(scalar(db, 'PRAGMA user_version')).toBe(5)
     const names = db
       .prepare("SELECT name FROM sqlite_schema WHERE type = 'table'")
       .all()
@@ -227,6 +229,9 @@ describe('durability', () => {
       'recovery_hashes',
       'sqlite_sequence',
       'time_locks',
+      'webhook_cursors',
+      'webhook_dead_letters',
+      'webhook_deliveries',
     ])
   })
 })

@@ -9,6 +9,7 @@ import {
   type ServerRecoveryHashStore,
   type RateLimitStore,
   type ServerTimeLockStore,
+  type WebhookDeliveryStore,
 } from '@better-auth/protocol'
 import { SqliteAccountEventStore } from './account-event-store.js'
 import { SqliteAuthenticationKeyStore } from './authentication-key-store.js'
@@ -20,6 +21,7 @@ import { migrate } from './migrations.js'
 import { SqliteRateLimitStore } from './rate-limit-store.js'
 import { SqliteRecoveryHashStore } from './recovery-hash-store.js'
 import { SqliteTimeLockStore } from './time-lock-store.js'
+import { SqliteWebhookDeliveryStore } from './webhook-delivery-store.js'
 import { WriteBatch } from './write-batch.js'
 
 export interface SqliteStoresOptions {
@@ -59,6 +61,8 @@ export class SqliteStores implements Closeable {
   readonly rateLimit: RateLimitStore
   /** The key set the processes of a deployment share (`ServiceKeyRing`). */
   readonly keySet: KeySetStore
+  /** Webhook delivery state for `WebhookDispatcher` (`@better-auth/server`), kept across restarts. */
+  readonly webhookDeliveries: WebhookDeliveryStore
   readonly #db: Database
   readonly #sweep: (now: number) => number
 
@@ -85,6 +89,7 @@ export class SqliteStores implements Closeable {
     this.accessNonce = new SqliteTimeLockStore(db, 'access-nonce', sweeper, batch)
     this.rateLimit = new SqliteRateLimitStore(db, sweeper)
     this.keySet = new SqliteKeySetStore(db)
+    this.webhookDeliveries = new SqliteWebhookDeliveryStore(db)
   }
 
   /**

@@ -284,3 +284,48 @@ export interface KeySetStore {
   /** The stored log and the endorsements that have not expired at `now` (epoch ms). */
   read(now: number): Promise<SharedKeySet>
 }
+
+/** A webhook delivery not yet acknowledged: an event for one endpoint, and how it has gone. */
+export interface PendingDelivery {
+  readonly endpoint: string
+  readonly event: RecordedAccountEvent
+  /** Failed attempts so far. */
+  readonly attempts: number
+  /** Epoch ms from which the next attempt is due. */
+  readonly nextAttemptAt: number
+}
+
+/** A webhook delivery given up on after the endpoint's last allowed attempt. */
+export interface DeadLetter {
+  readonly endpoint: string
+  readonly event: RecordedAccountEvent
+  readonly attempts: number
+  /** Why the last attempt failed (an HTTP status or a network failure; never a secret). */
+  readonly lastError: string
+  readonly deadAt: number
+}
+
+/**
+ * Where the webhook dispatcher keeps its state, so that a restart loses nothing: per endpoint the
+ * sequence of the last event taken from the log (the cursor), the deliveries still pending, and
+ * the dead letters. Every operation is atomic. `enqueue` stores the deliveries and the new cursor
+ * together and skips events at or below the stored cursor, so an event is never skipped nor
+ * queued twice for an endpoint, even by dispatchers racing on one store. `retry`, `delivered` and
+ * `deadLetter` of a delivery that is no longer pending change nothing.
+ */
+export interface WebhookDeliveryStore {
+  /** The last sequence enqueued for `endpoint` (0 before the first). */
+  cursor(endpoint: string): Promise<number>
+  /** Queues `events` (due at `now`) for `endpoint` and moves its cursor to the last of them. */
+  enqueue(endpoint: string, events: readonly RecordedAccountEvent[], now: number): Promise<void>
+  /** At most `limit` deliveries due at `now`: earliest due first, then by sequence and endpoint. */
+  due(now: number, limit: number): Promise<readonly PendingDelivery[]>
+  /** The attempt succeeded: the delivery is done. */
+  delivered(endpoint: string, sequence: number): Promise<void>
+  /** The attempt failed: count it and set when to try again. */
+  retry(endpoint: string, sequence: number, nextAttemptAt: number): Promise<void>
+  /** The last allowed attempt failed: move the delivery, counting it, to the dead letters. */
+  deadLetter(endpoint: string, sequence: number, lastError: string, now: number): Promise<void>
+  /** The dead letters, oldest first. */
+  deadLetters(): Promise<readonly DeadLetter[]>
+}

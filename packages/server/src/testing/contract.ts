@@ -4,6 +4,7 @@ import {
   type ServerAuthenticationNonceStore,
   type ServerRecoveryHashStore,
   type ServerTimeLockStore,
+  type WebhookDeliveryStore,
 } from '@better-auth/protocol'
 import { afterAll, describe } from 'vitest'
 import { describeAccountEvents, type AccountEventStores } from './account-events.js'
@@ -16,6 +17,7 @@ import { describeReplayAcrossClocks } from './replay-across-clocks.js'
 import { describeRotateAndApply } from './rotate-and-apply.js'
 import { describeTimeLockStore } from './time-lock-store.js'
 import { describeOperations, type OperationsStores } from './operations.js'
+import { describeWebhookDeliveryStore } from './webhook-delivery-store.js'
 
 /** Makes the store a test runs against; called once per test. */
 export type StoreFactory<S> = () => Promise<S> | S
@@ -34,6 +36,11 @@ export interface StoreContractTarget {
    * operations through them.
    */
   readonly operations?: StoreFactory<OperationsStores>
+  /**
+   * Webhook delivery state. Each call should open a new connection to the same backend, as a
+   * restarted server would: the restart tests count on nothing being carried over in memory.
+   */
+  readonly webhookDeliveries?: StoreFactory<WebhookDeliveryStore>
   /** Releases what the factories opened (connections, temporary files); runs after all tests. */
   readonly cleanup?: () => Promise<void>
 }
@@ -69,6 +76,7 @@ export function describeStoreContract(
     accountEvents,
     rateLimit,
     operations,
+    webhookDeliveries,
     cleanup,
   } = target
   if (
@@ -78,7 +86,8 @@ export function describeStoreContract(
     !timeLock &&
     !accountEvents &&
     !rateLimit &&
-    !operations
+    !operations &&
+    !webhookDeliveries
   ) {
     throw new ConfigurationError('target', 'provide at least one store factory')
   }
@@ -98,5 +107,6 @@ export function describeStoreContract(
     if (accountEvents) describeAccountEvents(accountEvents, concurrency)
     if (rateLimit) describeRateLimitStore(rateLimit, concurrency)
     if (operations) describeOperations(operations)
+    if (webhookDeliveries) describeWebhookDeliveryStore(webhookDeliveries, concurrency)
   })
 }

@@ -9,6 +9,7 @@ import {
 } from '../stores/memory/index.js'
 import { MemoryRevocationFeed } from '../revocation/memory-feed.js'
 import { MemoryRateLimitStore } from '../rate-limit/memory.js'
+import { MemoryWebhookDeliveryStore } from '../webhooks/delivery-store.js'
 import { describeRevocationFeed, describeStoreContract, randomId } from './index.js'
 
 // One process: every party shares the one in-memory bus.
@@ -26,7 +27,10 @@ describeStoreContract('memory stores', {
   },
   rateLimit: () => memoryRateLimits,
   operations: () => memoryServerStores(),
+  // One store for every call: a memory store's "restart" is the same process carrying on.
+  webhookDeliveries: () => memoryDeliveries,
 })
+const memoryDeliveries = new MemoryWebhookDeliveryStore()
 
 // One store for every test, as a process would share it.
 const memoryRateLimits = new MemoryRateLimitStore()

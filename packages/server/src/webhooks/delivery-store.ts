@@ -1,47 +1,13 @@
-import type { RecordedAccountEvent } from '@better-auth/protocol'
+import type {
+  DeadLetter,
+  PendingDelivery,
+  RecordedAccountEvent,
+  WebhookDeliveryStore,
+} from '@better-auth/protocol'
 
-/** A delivery not yet acknowledged: an event for one endpoint, and how it has gone so far. */
-export interface PendingDelivery {
-  readonly endpoint: string
-  readonly event: RecordedAccountEvent
-  /** Failed attempts so far. */
-  readonly attempts: number
-  /** Epoch ms from which the next attempt is due. */
-  readonly nextAttemptAt: number
-}
-
-/** A delivery given up on after the endpoint's last allowed attempt. */
-export interface DeadLetter {
-  readonly endpoint: string
-  readonly event: RecordedAccountEvent
-  readonly attempts: number
-  /** Why the last attempt failed (an HTTP status or a network failure; never a secret). */
-  readonly lastError: string
-  readonly deadAt: number
-}
-
-/**
- * Where the webhook dispatcher keeps its state, so that a restart loses nothing: per endpoint the
- * sequence of the last event taken from the log (the cursor), the deliveries still pending, and
- * the dead letters. `enqueue` is atomic: the deliveries and the new cursor are stored together,
- * so an event is never skipped nor queued twice for an endpoint.
- */
-export interface WebhookDeliveryStore {
-  /** The last sequence enqueued for `endpoint` (0 before the first). */
-  cursor(endpoint: string): Promise<number>
-  /** Queues `events` (due at `now`) for `endpoint` and moves its cursor to the last of them. */
-  enqueue(endpoint: string, events: readonly RecordedAccountEvent[], now: number): Promise<void>
-  /** Pending deliveries due at `now`, oldest event first, at most `limit`. */
-  due(now: number, limit: number): Promise<readonly PendingDelivery[]>
-  /** The attempt succeeded: the delivery is done. */
-  delivered(endpoint: string, sequence: number): Promise<void>
-  /** The attempt failed: count it and set when to try again. */
-  retry(endpoint: string, sequence: number, nextAttemptAt: number): Promise<void>
-  /** The last allowed attempt failed: move the delivery to the dead letters. */
-  deadLetter(endpoint: string, sequence: number, lastError: string, now: number): Promise<void>
-  /** The dead letters, oldest first. */
-  deadLetters(): Promise<readonly DeadLetter[]>
-}
+// The interfaces live with the other store interfaces in the protocol package, so store packages
+// implement them without depending on the server.
+export type { DeadLetter, PendingDelivery, WebhookDeliveryStore } from '@better-auth/protocol'
 
 interface MemoryPending {
   endpoint: string
@@ -50,7 +16,7 @@ interface MemoryPending {
   nextAttemptAt: number
 }
 
-/** Delivery state in process memory: for tests (a restart forgets it). */
+/** Delivery state in process memory: one process, and a restart forgets it (tests, development). */
 export class MemoryWebhookDeliveryStore implements WebhookDeliveryStore {
   readonly #cursors = new Map<string, number>()
   readonly #pending = new Map<string, MemoryPending>()
@@ -79,7 +45,12 @@ export class MemoryWebhookDeliveryStore implements WebhookDeliveryStore {
   due(now: number, limit: number): Promise<readonly PendingDelivery[]> {
     const due = [...this.#pending.values()]
       .filter((delivery) => delivery.nextAttemptAt <= now)
-      .sort((a, b) => a.event.sequence - b.event.sequence)
+      .sort(
+        (a, b) =>
+          a.nextAttemptAt - b.nextAttemptAt ||
+          a.event.sequence - b.event.sequence ||
+          (a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0),
+      )
       .slice(0, limit)
       .map((delivery) => ({ ...delivery }))
     return Promise.resolve(due)
