@@ -101,8 +101,9 @@ export class AdminRoutes {
         return { name: 'admin.devices', identity }
       }
       if (method === 'GET' && rest[0] === 'events' && rest.length <= 2) {
-        const after = rest[1] === undefined ? 0 : Number(rest[1])
-        if (Number.isSafeInteger(after) && after >= 0 && /^\d*$/.test(rest[1] ?? '')) {
+        const cursor = rest[1]
+        const after = cursor === undefined ? 0 : /^\d{1,15}$/.test(cursor) ? Number(cursor) : -1
+        if (after >= 0) {
           return { name: 'admin.events', identity, after }
         }
       }

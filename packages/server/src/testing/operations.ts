@@ -184,13 +184,35 @@ export function describeOperations(factory: StoreFactory<OperationsStores>): voi
       expect(w.revoked).toEqual([{ identity: first.identity, device: second.device }])
 
       const events = await w.admin('GET', `/admin/accounts/${first.identity}/events`, CREDENTIAL)
-      const page = (await events.json()) as { events: AccountEvent[]; next: number | null }
+      const page = (await events.json()) as {
+        events: (AccountEvent & { sequence: number })[]
+        next: number | null
+      }
       expect(page.events.map((e) => e.type)).toEqual([
         'account-created',
         'device-linked',
         'device-revoked',
       ])
       expect(page.next).toBeNull()
+
+      // The cursor: only the events after the given sequence; a malformed one names no route.
+      const after = page.events[0]!.sequence
+      const rest = await w.admin(
+        'GET',
+        `/admin/accounts/${first.identity}/events/${after}`,
+        CREDENTIAL,
+      )
+      expect(((await rest.json()) as { events: AccountEvent[] }).events.map((e) => e.type)).toEqual(
+        ['device-linked', 'device-revoked'],
+      )
+      for (const cursor of ['', '-1', '1x', '1.5']) {
+        const bad = await w.admin(
+          'GET',
+          `/admin/accounts/${first.identity}/events/${cursor}`,
+          CREDENTIAL,
+        )
+        expect(await refusal(bad)).toEqual({ status: 404, code: 'BA101' })
+      }
 
       // A device that is no longer active: 404, nothing recorded twice.
       expect(await refusal(await w.admin('DELETE', path, CREDENTIAL))).toEqual({
