@@ -150,7 +150,9 @@ export async function main(
           texts.push(...lines.map((line) => line.trim()).filter((line) => line !== ''))
         }
         const { document, leftOut } = await operator.publish(texts)
-        for (const { publicKey, reason } of leftOut) io.err(`left out (${reason}): ${publicKey}`)
+        for (const { publicKey, purpose, rootKey, reason } of leftOut) {
+          io.err(`left out (${reason}): ${purpose} key ${publicKey}, endorsed by root key ${rootKey}`)
+        }
         if (values.out === undefined) io.out(document)
         else await writeFileAtomic(resolve(values.out), document + '\n')
         return 0

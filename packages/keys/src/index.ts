@@ -10,6 +10,7 @@ export {
   KeyChainOperator,
   type EndorseRequest,
   type KeyChainOperatorOptions,
+  type LeftOutEndorsement,
   type PublishedKeySet,
 } from './operator.js'
 export { FileKeyVault, type RootKeyVault } from './vault.js'

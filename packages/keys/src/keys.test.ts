@@ -214,14 +214,28 @@ describe('better-auth-keys', () => {
       join(dir, 'endorsements.txt'),
     )
     expect(published.status).toBe(0)
-    expect(published.err.map((line) => line.replace(/: .*/, ''))).toEqual([
-      'left out (tainted)',
-      'left out (expired)',
+    // Each report names the service key to endorse again and the root key that had signed it.
+    expect(published.err).toEqual([
+      `left out (tainted): response key ${await publicKey('a')}, endorsed by root key 0`,
+      `left out (expired): response key ${await publicKey('bb')}, endorsed by root key 1`,
     ])
+    // Never any private material: neither a PEM nor the text of any vault file.
+    const vaultFiles = await readdir(join(dir, 'private'))
+    expect(vaultFiles.length).toBeGreaterThan(0)
+    for (const file of vaultFiles) {
+      const secret = (await readFile(join(dir, 'private', file), 'utf8')).trim()
+      expect(published.err.join('\n')).not.toContain(secret)
+    }
+    expect(published.err.join('\n')).not.toMatch(/PRIVATE KEY/)
     const document = (await readFile(join(dir, 'keyset.json'), 'utf8')).trim()
     const set = await verifyKeySet(document, crypto)
     expect([...set.keys.keys()]).toEqual([await publicKey('ccc')])
     expect((await run('publish')).status).toBe(2)
+    const report = await operator().publish([stolen, brief, fresh])
+    expect(report.leftOut).toEqual([
+      { publicKey: await publicKey('a'), purpose: 'response', rootKey: 0, reason: 'tainted' },
+      { publicKey: await publicKey('bb'), purpose: 'response', rootKey: 1, reason: 'expired' },
+    ])
   })
 
   it('answers misuse with usage and status 2, protocol refusals with their code and status 1', async () => {

@@ -4,11 +4,13 @@ import { ConfigurationError, InvalidEndorsementError } from '@better-auth/protoc
 import {
   endorseKey,
   inceptKeyChain,
+  parseEndorsement,
   rotateKeyChain,
   serializeKeySet,
   verifyEndorsement,
   verifyKeyChain,
   type KeyChain,
+  type Endorsement,
   type KeyChainCrypto,
   type KeyPurpose,
 } from '@better-auth/protocol/key-chain'
@@ -132,18 +134,22 @@ export class KeyChainOperator {
   /**
    * The key set document servers publish: the log and the given endorsements, each verified
    * against it. Endorsements by a tainted root key or past their window are left out and
-   * reported; any other faulty one refuses the whole set.
+   * reported by the key they endorse; any other faulty one refuses the whole set.
    */
   async publish(endorsements: readonly string[]): Promise<PublishedKeySet> {
     const chain = await this.show()
     const now = this.#now().getTime()
     const keys: string[] = []
-    const left: { publicKey: string; reason: 'tainted' | 'expired' }[] = []
+    const left: LeftOutEndorsement[] = []
     for (const text of endorsements) {
       try {
-        const { endorsement } = await verifyEndorsement(text, chain, this.#crypto.verifier)
+        const { endorsement, generation } = await verifyEndorsement(
+          text,
+          chain,
+          this.#crypto.verifier,
+        )
         if (Date.parse(endorsement.notAfter) <= now) {
-          left.push({ publicKey: endorsement.publicKey, reason: 'expired' })
+          left.push(leftOut(endorsement, generation.sequence, 'expired'))
           continue
         }
         keys.push(text)
@@ -151,7 +157,12 @@ export class KeyChainOperator {
         if (!(error instanceof InvalidEndorsementError) || error.context.fault !== 'tainted') {
           throw error
         }
-        left.push({ publicKey: '(endorsed by a tainted root key)', reason: 'tainted' })
+        // The signature is not checked here: a tainted key's signature proves nothing, and the
+        // report only needs to say which service key must be endorsed again.
+        const endorsement = parseEndorsement(text)
+        // verifyEndorsement found the signing root key before refusing it as tainted.
+        const rootKey = chain.generations.findIndex(({ id }) => id === endorsement.event)
+        left.push(leftOut(endorsement, rootKey, 'tainted'))
       }
     }
     return {
@@ -161,12 +172,28 @@ export class KeyChainOperator {
   }
 }
 
+function leftOut(
+  endorsement: Endorsement,
+  rootKey: number,
+  reason: LeftOutEndorsement['reason'],
+): LeftOutEndorsement {
+  return { publicKey: endorsement.publicKey, purpose: endorsement.purpose, rootKey, reason }
+}
+
+/** An endorsement `publish` left out: which service key it endorsed, by which root key, and why. */
+export interface LeftOutEndorsement {
+  /** The endorsed service key (public: an endorsement never holds private material). */
+  readonly publicKey: string
+  readonly purpose: KeyPurpose
+  /** The sequence number of the root key that signed the endorsement. */
+  readonly rootKey: number
+  /** `tainted`: signed by a root key declared compromised; `expired`: its window has ended. */
+  readonly reason: 'tainted' | 'expired'
+}
+
 export interface PublishedKeySet {
   /** The key set document, as `BetterAuthHttp`'s `keySet` serves it. */
   readonly document: string
   /** Endorsements not published, and why. */
-  readonly leftOut: readonly {
-    readonly publicKey: string
-    readonly reason: 'tainted' | 'expired'
-  }[]
+  readonly leftOut: readonly LeftOutEndorsement[]
 }

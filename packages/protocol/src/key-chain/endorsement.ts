@@ -121,14 +121,7 @@ export async function verifyEndorsement(
   chain: KeyChain,
   verifier: Verifier,
 ): Promise<VerifiedEndorsement> {
-  const {
-    payload: endorsement,
-    payloadText,
-    signature,
-  } = readEnvelope(text, endorsementPayload, true, {}, true)
-  if (payloadText !== canonicalText(endorsement)) {
-    throw new InvalidMessageError('payload', 'not in canonical form')
-  }
+  const { endorsement, payloadText, signature } = readEndorsement(text)
   if (endorsement.chain !== chain.prefix) {
     throw new InvalidEndorsementError('chain', 'endorsed by another key chain')
   }
@@ -146,6 +139,27 @@ export async function verifyEndorsement(
     throw new InvalidEndorsementError('signature', 'signature does not verify')
   }
   return { endorsement, text, generation }
+}
+
+function readEndorsement(text: string) {
+  const {
+    payload: endorsement,
+    payloadText,
+    signature,
+  } = readEnvelope(text, endorsementPayload, true, {}, true)
+  if (payloadText !== canonicalText(endorsement)) {
+    throw new InvalidMessageError('payload', 'not in canonical form')
+  }
+  return { endorsement, payloadText, signature }
+}
+
+/**
+ * What an endorsement says, read and validated but not verified: for reports that must name the
+ * key of an endorsement `verifyEndorsement` refused (e.g. one signed by a tainted root key).
+ * Never trust a key on this alone.
+ */
+export function parseEndorsement(text: string): Endorsement {
+  return readEndorsement(text).endorsement
 }
 
 /** Throws unless `endorsement` lets its key sign for `purpose` at `at`. */

@@ -25,6 +25,7 @@ export {
 export {
   assertEndorsementHolds,
   endorseKey,
+  parseEndorsement,
   verifyEndorsement,
   type EndorseOptions,
   type EndorseRequest,

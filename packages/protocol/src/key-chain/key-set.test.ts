@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { BetterAuthError, InvalidEndorsementError } from '../errors.js'
 import { signPayloadText } from '../messages/envelope.js'
 import { verifyKeyChain, type KeyChain, type KeyGeneration } from './chain.js'
-import { endorseKey, verifyEndorsement, type KeyPurpose } from './endorsement.js'
+import { endorseKey, parseEndorsement, verifyEndorsement, type KeyPurpose } from './endorsement.js'
 import { parseKeySet, serializeKeySet, trustedKey, verifyKeySet } from './key-set.js'
 import { HOUR, START, buildChain, chainKey } from './testing-internal/chains.js'
 import { crypto, testKey } from './testing-internal/suite.js'
@@ -66,6 +66,24 @@ describe('endorsements', () => {
     expect(
       await outcome(async () => verifyEndorsement(await endorse(2, 's'), chain, crypto.verifier)),
     ).toBe('accepted')
+  })
+
+  it('can be read without verifying, to name the key of a refused one', async () => {
+    const { chain, endorse } = await setup(3, [2])
+    const tainted = await endorse(1, 'service-b', 'access')
+    expect(await outcome(() => verifyEndorsement(tainted, chain, crypto.verifier))).toBe('tainted')
+    expect(parseEndorsement(tainted)).toEqual({
+      chain: chain.prefix,
+      event: chain.generations[1]?.id,
+      purpose: 'access',
+      publicKey: await testKey('service-b').public(),
+      notBefore: new Date(START).toISOString(),
+      notAfter: new Date(START + 24 * HOUR).toISOString(),
+    })
+    // Malformed or non-canonical text is refused as verifyEndorsement refuses it.
+    expect(await outcome(() => parseEndorsement(''))).toBe('BA101')
+    const spaced = tainted.replace('"purpose":"access"', '"purpose": "access"')
+    expect(await outcome(() => parseEndorsement(spaced))).toBe('BA101')
   })
 
   it('are refused for another chain, an unknown event or a signature by another key', async () => {
