@@ -151,7 +151,9 @@ export async function main(
         }
         const { document, leftOut } = await operator.publish(texts)
         for (const { publicKey, purpose, rootKey, reason } of leftOut) {
-          io.err(`left out (${reason}): ${purpose} key ${publicKey}, endorsed by root key ${rootKey}`)
+          io.err(
+            `left out (${reason}): ${purpose} key ${publicKey}, endorsed by root key ${rootKey}`,
+          )
         }
         if (values.out === undefined) io.out(document)
         else await writeFileAtomic(resolve(values.out), document + '\n')

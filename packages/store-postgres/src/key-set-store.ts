@@ -1,4 +1,5 @@
 import type { KeySetStore, SharedKeySet } from '@better-auth/protocol'
+import { pruneHorizon } from '@better-auth/protocol/internal'
 import type { Database } from './database.js'
 import { expiryMs, nowMs } from './time.js'
 
@@ -8,6 +9,7 @@ export class PostgresKeySetStore implements KeySetStore {
   readonly #publish: string
   readonly #endorse: string
   readonly #read: string
+  readonly #prune: string
 
   constructor(db: Database) {
     this.#db = db
@@ -25,6 +27,9 @@ export class PostgresKeySetStore implements KeySetStore {
         (SELECT events FROM ${db.schema}.key_set_chain) AS chain,
         (SELECT coalesce(json_agg(endorsement), '[]'::json)::text
            FROM ${db.schema}.key_set_endorsements WHERE expires_at > $1) AS keys`
+    // One statement: a row re-added with a later expiry meanwhile no longer matches it (a racing
+    // upsert either commits first, and the row is re-checked, or waits and inserts it anew).
+    this.#prune = `DELETE FROM ${db.schema}.key_set_endorsements WHERE expires_at <= $1`
   }
 
   async publishChain(chain: readonly string[]): Promise<void> {
@@ -44,5 +49,11 @@ export class PostgresKeySetStore implements KeySetStore {
       chain: row?.chain == null ? [] : (JSON.parse(row.chain) as string[]),
       keys: row === undefined ? [] : (JSON.parse(row.keys) as string[]),
     }
+  }
+
+  async pruneEndorsements(now: number, retentionMs: number): Promise<number> {
+    const horizon = pruneHorizon(now, retentionMs)
+    const { rowCount } = await this.#db.query(this.#prune, [horizon])
+    return rowCount ?? 0
   }
 }

@@ -6,6 +6,7 @@ import {
   type DeviceKey,
 } from '@better-auth/protocol'
 import {
+  describeKeySetStore,
   describeRevocationFeed,
   describeStoreContract,
   expectBetterAuthError,
@@ -89,6 +90,13 @@ describe.skipIf(REDIS_CLUSTER_NODES.length === 0)(e2eCluster('redis cluster'), (
     // A cluster client of its own for every call, as separate server processes have.
     rateLimit: async () => (await connect(contractPrefix)).rateLimit,
     webhookDeliveries: async () => (await connect(contractPrefix)).webhookDeliveries,
+  })
+
+  // Two cluster clients under a fresh prefix: two processes sharing one key set.
+  describeKeySetStore('redis cluster', async () => {
+    const prefix = uniquePrefix('cluster-key-set')
+    const [first, second] = await Promise.all([connect(prefix), connect(prefix)])
+    return [first.keySet, second.keySet] as const
   })
 
   // Each party on another master: classic pub/sub messages cross the cluster bus to every node.

@@ -1,4 +1,5 @@
 import type { KeySetStore, SharedKeySet } from '@better-auth/protocol'
+import { pruneHorizon } from '@better-auth/protocol/internal'
 import type { Connection } from './connection.js'
 import { unexpectedReply } from './errors.js'
 
@@ -50,5 +51,14 @@ export class RedisKeySetStore implements KeySetStore {
     const chain =
       stored === null ? [] : (JSON.parse(stored.slice(stored.indexOf(':') + 1)) as string[])
     return { chain, keys }
+  }
+
+  async pruneEndorsements(now: number, retentionMs: number): Promise<number> {
+    const horizon = pruneHorizon(now, retentionMs)
+    // One command, so it interleaves with no ZADD: scores are expiries rounded up, the horizon
+    // an integer, so `score <= horizon` is exactly `expiry <= horizon`.
+    return this.#redis.run((client) =>
+      client.zremrangebyscore(this.#endorsements, '-inf', String(horizon)),
+    )
   }
 }

@@ -1,4 +1,5 @@
 import type { KeySetStore, SharedKeySet } from '@better-auth/protocol'
+import { pruneHorizon } from '@better-auth/protocol/internal'
 import type * as Database from './driver.js'
 import { settle } from './errors.js'
 
@@ -8,6 +9,7 @@ export class SqliteKeySetStore implements KeySetStore {
   readonly #endorse: Database.Statement<[string, number]>
   readonly #chain: Database.Statement<[], { events: string }>
   readonly #keys: Database.Statement<[number], { endorsement: string }>
+  readonly #prune: Database.Statement<[number]>
 
   constructor(db: Database.Database) {
     // One statement decides and writes: only a longer log replaces the stored one.
@@ -23,6 +25,8 @@ export class SqliteKeySetStore implements KeySetStore {
     )
     this.#chain = db.prepare('SELECT events FROM key_set_chain')
     this.#keys = db.prepare('SELECT endorsement FROM key_set_endorsements WHERE expires_at > ?')
+    // One statement: a row re-added with a later expiry meanwhile no longer matches it.
+    this.#prune = db.prepare('DELETE FROM key_set_endorsements WHERE expires_at <= ?')
   }
 
   publishChain(chain: readonly string[]): Promise<void> {
@@ -45,5 +49,9 @@ export class SqliteKeySetStore implements KeySetStore {
         keys: this.#keys.all(Math.floor(now)).map((row) => row.endorsement),
       }
     })
+  }
+
+  pruneEndorsements(now: number, retentionMs: number): Promise<number> {
+    return settle(() => Number(this.#prune.run(pruneHorizon(now, retentionMs)).changes))
   }
 }

@@ -283,6 +283,13 @@ export interface KeySetStore {
   addEndorsement(text: string, expiresAt: number): Promise<void>
   /** The stored log and the endorsements that have not expired at `now` (epoch ms). */
   read(now: number): Promise<SharedKeySet>
+  /**
+   * Deletes, in one atomic step, every endorsement whose expiry is `retentionMs` or more before
+   * `now` (epoch ms), and answers how many it deleted. An endorsement `read(now)` would answer is
+   * never deleted, whatever the retention, nor one added again with a later expiry meanwhile.
+   * Rejects a negative or fractional `retentionMs` with ConfigurationError, deleting nothing.
+   */
+  pruneEndorsements(now: number, retentionMs: number): Promise<number>
 }
 
 /** A webhook delivery not yet acknowledged: an event for one endpoint, and how it has gone. */

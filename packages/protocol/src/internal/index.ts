@@ -17,3 +17,4 @@ export {
   token as tokenField,
 } from '../schema.js'
 export { decodeRevocation, encodeRevocation } from '../stores/revocation-message.js'
+export { pruneHorizon } from '../stores/prune-horizon.js'

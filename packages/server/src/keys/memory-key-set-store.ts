@@ -1,4 +1,5 @@
 import type { KeySetStore, SharedKeySet } from '@better-auth/protocol'
+import { pruneHorizon } from '@better-auth/protocol/internal'
 
 /** The shared key set in process memory: for a single process and tests. */
 export class MemoryKeySetStore implements KeySetStore {
@@ -18,10 +19,19 @@ export class MemoryKeySetStore implements KeySetStore {
 
   read(now: number): Promise<SharedKeySet> {
     const keys: string[] = []
-    for (const [text, expiresAt] of this.#keys) {
-      if (expiresAt > now) keys.push(text)
-      else this.#keys.delete(text)
-    }
+    for (const [text, expiresAt] of this.#keys) if (expiresAt > now) keys.push(text)
     return Promise.resolve({ chain: [...this.#chain], keys })
+  }
+
+  pruneEndorsements(now: number, retentionMs: number): Promise<number> {
+    // In the executor, so that a refused retention rejects rather than throws.
+    return new Promise((resolve) => {
+      const horizon = pruneHorizon(now, retentionMs)
+      let pruned = 0
+      for (const [text, expiresAt] of this.#keys) {
+        if (expiresAt <= horizon && this.#keys.delete(text)) pruned++
+      }
+      resolve(pruned)
+    })
   }
 }

@@ -8,7 +8,7 @@ import {
 } from '@better-auth/crypto/node'
 import { ChainFile, FileKeyVault, KeyChainOperator } from '@better-auth/keys'
 import { ConfigurationError, InvalidEndorsementError, type SigningKey } from '@better-auth/protocol'
-import { verifyKeySet } from '@better-auth/protocol/key-chain'
+import { parseEndorsement, verifyKeySet } from '@better-auth/protocol/key-chain'
 import {
   Blake3Hasher,
   DefaultIdentityVerifier,
@@ -42,7 +42,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-async function deployment() {
+async function deployment(options: { readonly retainExpiredMs?: number } = {}) {
   const operator = new KeyChainOperator({
     chain: new ChainFile(join(dir, 'chain.json')),
     vault: new FileKeyVault(join(dir, 'private')),
@@ -62,6 +62,7 @@ async function deployment() {
       overlapMs: 2 * HOUR,
       refreshEveryMs: 60_000,
       now,
+      ...options,
     })
   return { operator, prefix, store, ring }
 }
@@ -122,6 +123,44 @@ describe('ServiceKeyRing', () => {
     await auth.refresh()
     expect(await verifies(auth, first)).toBe(false)
     expect(changes).toEqual([])
+    auth.stop()
+  })
+
+  it('prunes endorsements a retention period after they expired, never a key in use', async () => {
+    const { store, ring } = await deployment({ retainExpiredMs: HOUR })
+    const auth = ring(['access'])
+    await auth.start()
+    const stored = async () =>
+      (await store.read(0)).keys.map((text) => parseEndorsement(text).publicKey)
+    const first = await publicKey(auth.signingKey('access'))
+    // A key an hour, each endorsed for its hour and the two-hour overlap.
+    for (let hour = 1; hour <= 3; hour += 1) {
+      clock += HOUR
+      await auth.refresh()
+    }
+    // The first key's endorsement ended now: no longer trusted, but kept for the retention.
+    expect(await verifies(auth, first)).toBe(false)
+    expect(await stored()).toContain(first)
+    clock += HOUR
+    await auth.refresh()
+    const current = await publicKey(auth.signingKey('access'))
+    expect(await stored()).not.toContain(first)
+    // The second key's ended now (kept), the third and fourth still verify tokens, the fifth signs.
+    expect(await stored()).toHaveLength(4)
+    expect(await stored()).toContain(current)
+    expect(await verifies(auth, current)).toBe(true)
+    expect(
+      () =>
+        new ServiceKeyRing({
+          prefix: 'E',
+          store,
+          endorser: { events: () => Promise.resolve([]), endorse: () => Promise.resolve('') },
+          purposes: ['access'],
+          generateKey: () => NodeP256SigningKey.generate(),
+          crypto,
+          retainExpiredMs: -1,
+        }),
+    ).toThrow(ConfigurationError)
     auth.stop()
   })
 

@@ -40,6 +40,12 @@ export interface ServiceKeyRingOptions {
    * most one minute): the bound on how late this process learns of a taint.
    */
   readonly refreshEveryMs?: number
+  /**
+   * How long an endorsement stays in the shared store after it expired (default one day): each
+   * refresh then prunes it. Expired endorsements verify nothing; keeping them a while leaves a
+   * record of which keys signed lately, and covers readers whose clocks run behind.
+   */
+  readonly retainExpiredMs?: number
   /** Endorsements start this long before their key's first use, for clocks behind (default 60 s). */
   readonly clockSkewMs?: number
   /** Hears failures of the background refresh (the keys in use stay in use meanwhile). */
@@ -74,6 +80,7 @@ export class ServiceKeyRing {
   readonly #overlapMs: number
   readonly #refreshEveryMs: number
   readonly #clockSkewMs: number
+  readonly #retainExpiredMs: number
   readonly #current = new Map<KeyPurpose, CurrentKey>()
   /** The ring's own view of the set; verifiers get their own stores over the same source. */
   readonly #tracker: KeySetKeyStore
@@ -114,6 +121,7 @@ export class ServiceKeyRing {
       Math.max(1, Math.min(MAX_REFRESH_MS, Math.floor(this.#rotateEveryMs / 10))),
     )
     this.#clockSkewMs = duration('clockSkewMs', options.clockSkewMs, 60_000, true)
+    this.#retainExpiredMs = duration('retainExpiredMs', options.retainExpiredMs, DAY_MS, true)
     this.#tracker = this.#keyStore('access')
   }
 
@@ -133,8 +141,9 @@ export class ServiceKeyRing {
   }
 
   /**
-   * Publishes the endorser's log, reads the shared set, and replaces each key whose turn is over
-   * or whose endorsement is no longer trusted (its root key tainted). Concurrent calls share one.
+   * Publishes the endorser's log, reads the shared set, replaces each key whose turn is over or
+   * whose endorsement is no longer trusted (its root key tainted), and prunes the endorsements
+   * that expired more than `retainExpiredMs` ago. Concurrent calls share one.
    */
   refresh(): Promise<void> {
     this.#refreshing ??= this.#refresh().finally(() => {
@@ -229,6 +238,8 @@ export class ServiceKeyRing {
       for (const listener of this.#listeners) listener(set.chain)
     }
     this.#head = head
+    // Every process prunes: one atomic statement, idempotent, so they need no coordination.
+    await this.#options.store.pruneEndorsements(now, this.#retainExpiredMs)
   }
 
   async #readAll(): Promise<KeySet> {
