@@ -10,6 +10,7 @@ import {
 import { NodeGzipTokenEncoder, NodeP256Verifier } from '@better-auth/crypto/node'
 import { betterAuth, mapError } from '@better-auth/fastify'
 import {
+  ConfigurationError,
   DEFAULT_MAX_MESSAGE_LENGTH,
   InvalidMessageError,
   decodeUtf8,
@@ -20,16 +21,19 @@ import {
   type Verifier,
 } from '@better-auth/protocol'
 import {
+  AccessVerifier,
   BetterAuthServer,
-  type AccessVerifier,
   type ExpiryOptions,
   type RateLimiter,
 } from '@better-auth/server'
 import type { BetterAuthHttpOptions, HttpTracer } from '@better-auth/server/http'
 import { PrometheusMetrics } from '@better-auth/server/metrics'
 import type {
+  RevocationFeed,
   ServerAccountEventStore,
   ServerAuthenticationKeyStore,
+  SigningKey,
+  VerificationKeyStore,
   ServerAuthenticationNonceStore,
   ServerRecoveryHashStore,
   ServerTimeLockStore,
@@ -41,7 +45,7 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify'
 import type { CryptoBackend } from './config.js'
-import type { ServerKeys } from './keys.js'
+import { ENDORSE_BODY_LIMIT, ENDORSE_PATH, type EndorsementRoute } from './endorsement.js'
 
 export interface AppStores {
   readonly authenticationKey: ServerAuthenticationKeyStore
@@ -53,8 +57,32 @@ export interface AppStores {
   readonly accountEvents?: ServerAccountEventStore
 }
 
+/** The keys a process signs with: an application service (ROLE=app) has no access key. */
+export interface ProcessKeys {
+  readonly response: SigningKey
+  /** Without it the process serves no protocol routes, only access routes (verifier only). */
+  readonly access?: SigningKey
+}
+
 export interface AppOptions {
-  readonly keys: ServerKeys
+  readonly keys: ProcessKeys
+  /**
+   * Access keys whose tokens are accepted (rotating keys: every replica's, from the shared key
+   * set); default the server's own access key. Required without `keys.access`.
+   */
+  readonly accessVerificationKeys?: VerificationKeyStore
+  /** The key set document served at `/key/set` (rotating keys); default not served. */
+  readonly keySet?: () => Promise<string>
+  /** Endorses application services' response keys at `/key/endorse` (auth service). */
+  readonly endorsement?: EndorsementRoute
+  /** Registers a listener called when the key chain gains an event (clears the token cache). */
+  readonly onChainChange?: (listener: () => void) => void
+  /** Access requests check that the token's device is still active here (REVOCATION). */
+  readonly devices?: Pick<ServerAuthenticationKeyStore, 'publicKey'>
+  /** Where the auth service announces revoked devices (REVOCATION=feed). */
+  readonly revocations?: RevocationFeed
+  /** The Prometheus registry of `/metrics` (default a new one). */
+  readonly metrics?: PrometheusMetrics
   readonly stores: AppStores
   readonly expiry?: Partial<ExpiryOptions>
   readonly corsOrigins?: readonly string[]
@@ -81,7 +109,7 @@ export interface AppOptions {
 /** What the example serves beside the contract: health, readiness, metrics, tracing, admin. */
 export type Operations = Pick<
   BetterAuthHttpOptions,
-  'health' | 'readiness' | 'metrics' | 'tracer' | 'admin'
+  'health' | 'readiness' | 'metrics' | 'tracer' | 'admin' | 'keySet'
 >
 
 /**
@@ -92,10 +120,11 @@ export function operations(options: AppOptions): Operations {
   return {
     health: true,
     readiness: { stores: { ...options.stores } },
-    metrics: new PrometheusMetrics(),
+    metrics: options.metrics ?? new PrometheusMetrics(),
     tracer: options.tracer,
     admin:
       options.adminCredential === undefined ? undefined : { credential: options.adminCredential },
+    keySet: options.keySet,
   }
 }
 
@@ -130,27 +159,58 @@ interface FooBar {
   bar?: unknown
 }
 
-/** The server and its access verifier (which agrees with it by construction), for any framework. */
+/**
+ * The server and its access verifier (which agrees with it by construction), for any framework;
+ * without an access key, the access verifier alone (an application service).
+ */
 export function buildCore(options: AppOptions): {
-  server: BetterAuthServer
+  server: BetterAuthServer | undefined
   access: AccessVerifier
 } {
   const hasher = new Blake3Hasher()
   const { verifier, tokenEncoder } = cryptoBackend(options.crypto ?? 'node')
   const timestamper = options.timestamper ?? new Rfc3339Timestamper()
-  const server = new BetterAuthServer({
-    crypto: {
-      hasher,
-      noncer: new SecureNoncer(),
-      verifier,
-      keyPairs: { response: options.keys.response, access: options.keys.access },
-    },
-    encoding: { timestamper, tokenEncoder, identityVerifier: new DefaultIdentityVerifier(hasher) },
-    stores: options.stores,
-    expiry: options.expiry,
-    attributes: () => ATTRIBUTES,
-  })
-  return { server, access: server.accessVerifier({ accessNonce: options.stores.accessNonce }) }
+  const { access: accessKey, response } = options.keys
+  const { accessNonce } = options.stores
+  let server: BetterAuthServer | undefined
+  let access: AccessVerifier
+  if (accessKey === undefined) {
+    if (options.accessVerificationKeys === undefined) {
+      throw new ConfigurationError('accessVerificationKeys', 'is required without an access key')
+    }
+    access = new AccessVerifier({
+      crypto: { verifier, responseKey: response },
+      encoding: { timestamper, tokenEncoder },
+      stores: {
+        accessNonce,
+        accessVerificationKeys: options.accessVerificationKeys,
+        devices: options.devices,
+      },
+      expiry: options.expiry,
+    })
+  } else {
+    server = new BetterAuthServer({
+      crypto: {
+        hasher,
+        noncer: new SecureNoncer(),
+        verifier,
+        keyPairs: { response, access: accessKey },
+      },
+      encoding: {
+        timestamper,
+        tokenEncoder,
+        identityVerifier: new DefaultIdentityVerifier(hasher),
+      },
+      stores: { ...options.stores, accessVerificationKeys: options.accessVerificationKeys },
+      expiry: options.expiry,
+      attributes: () => ATTRIBUTES,
+      revocations: options.revocations,
+    })
+    access = server.accessVerifier({ accessNonce, devices: options.devices })
+  }
+  // A token verified before a taint must not be accepted from the cache after it.
+  options.onChainChange?.(() => access.clearTokenCache())
+  return { server, access }
 }
 
 /** What `/foo/bar` answers for the verified application data. */
@@ -162,6 +222,9 @@ export function fooBarAnswer(request: unknown): JsonObject {
 /** The interop HTTP contract of spec/PROTOCOL.md on fastify. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { server, access: accessVerifier } = buildCore(options)
+  if (server === undefined) {
+    throw new ConfigurationError('FRAMEWORK', 'fastify serves the auth service only')
+  }
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts }
   const app = Fastify({
     logger: options.logger ?? false,
@@ -198,6 +261,25 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     trustedProxies: options.trustedProxies,
     ...operations(options),
   })
+
+  const endorsement = options.endorsement
+  if (endorsement !== undefined) {
+    await app.register((route, _options, done) => {
+      route.removeAllContentTypeParsers()
+      route.addContentTypeParser(
+        '*',
+        { parseAs: 'string', bodyLimit: ENDORSE_BODY_LIMIT },
+        (_request, body, parsed) => parsed(null, body),
+      )
+      route.post(ENDORSE_PATH, async (request, reply) => {
+        const answer = await endorsement.handle(request.headers.authorization, () =>
+          Promise.resolve(request.body as string),
+        )
+        return reply.code(answer.status).type('application/json').send(answer.body)
+      })
+      done()
+    })
+  }
 
   app.post('/foo/bar', { config: { betterAuth: 'access' } }, (request) => {
     const data = request.betterAuth!.request as FooBar

@@ -29,6 +29,44 @@ export interface ServerConfig {
   readonly rateLimit: RateLimitConfig | undefined
   /** Reverse proxies whose `X-Forwarded-For` names the client (default none). */
   readonly trustedProxies: readonly string[]
+  /** `auth` (default): the whole contract; `app`: an application service, verifier only. */
+  readonly role: Role
+  /**
+   * Where endorsed, rotating service keys come from; undefined for the single keys file (the
+   * default, auth role only).
+   */
+  readonly keyRing: KeyRingConfig | undefined
+  /** How access requests learn of revoked devices (default off). */
+  readonly revocation: RevocationMode
+}
+
+export type Role = 'auth' | 'app'
+const ROLES: readonly Role[] = ['auth', 'app']
+
+/**
+ * `off`: tokens are stateless, a revoked device keeps access until its token expires; `read`: one
+ * store read per access request; `feed`: device state in memory, revocations pushed over Redis
+ * pub/sub or PostgreSQL LISTEN/NOTIFY (or in process with neither).
+ */
+export type RevocationMode = 'off' | 'read' | 'feed'
+const REVOCATION_MODES: readonly RevocationMode[] = ['off', 'read', 'feed']
+
+export interface KeyRingConfig {
+  /** The chain prefix every service pins (required for an application service). */
+  readonly prefix: string | undefined
+  /** Auth role: the operator's chain directory (chain.json) and root key vault. */
+  readonly chainDir: string | undefined
+  readonly vaultDir: string | undefined
+  /** App role: the auth service's base URL (its key set and endorsement routes). */
+  readonly authUrl: string | undefined
+  /**
+   * Auth role: given, application services holding it may have response keys endorsed at
+   * `/key/endorse`; app role: the credential presented there.
+   */
+  readonly endorseCredential: string | undefined
+  readonly rotateEveryMs: number | undefined
+  readonly overlapMs: number | undefined
+  readonly refreshEveryMs: number | undefined
 }
 
 export interface RateLimitConfig {
@@ -68,6 +106,16 @@ const FLAGS: Record<string, string> = {
   '--rate-limit': 'RATE_LIMIT',
   '--rate-limits': 'RATE_LIMITS',
   '--trusted-proxies': 'TRUSTED_PROXIES',
+  '--role': 'ROLE',
+  '--key-chain': 'KEY_CHAIN_DIR',
+  '--key-vault': 'KEY_VAULT',
+  '--key-chain-prefix': 'KEY_CHAIN_PREFIX',
+  '--auth-url': 'AUTH_URL',
+  '--endorse-credential': 'ENDORSE_CREDENTIAL',
+  '--key-rotate-ms': 'KEY_ROTATE_MS',
+  '--key-overlap-ms': 'KEY_OVERLAP_MS',
+  '--key-refresh-ms': 'KEY_REFRESH_MS',
+  '--revocation': 'REVOCATION',
 }
 
 const EXPIRY_VARIABLES: Record<string, keyof ExpiryOptions> = {
@@ -99,6 +147,22 @@ export const USAGE = `usage: better-auth-example-server [options]
   --rate-limits JSON     per-route overrides of the default limits (RATE_LIMITS)
   --trusted-proxies LIST comma-separated proxies whose X-Forwarded-For names the client
                          (TRUSTED_PROXIES, default none)
+  --revocation MODE      off, read or feed: how access requests learn of revoked devices
+                         (REVOCATION, default off; see README "Revocation")
+rotating keys (instead of the keys file; see README "Deployment"):
+  --role ROLE            auth (the whole contract) or app (an application service: verifies
+                         access tokens, answers with its own key) (ROLE, default auth)
+  --key-chain DIR        auth: the operator's key chain directory, chain.json (KEY_CHAIN_DIR)
+  --key-vault DIR        auth: the root private keys (KEY_VAULT, default KEY_CHAIN_DIR/private)
+  --key-chain-prefix P   the chain prefix to pin (KEY_CHAIN_PREFIX; required for app)
+  --auth-url URL         app: the auth service, whose /key/set and /key/endorse it uses (AUTH_URL)
+  --endorse-credential S auth: serve /key/endorse (response keys only) behind this bearer secret;
+                         app: the secret to present there; at least 32 characters
+                         (ENDORSE_CREDENTIAL; prefer the variable)
+  --key-rotate-ms MS     each service key signs this long (KEY_ROTATE_MS, default a day)
+  --key-overlap-ms MS    and stays endorsed this long after (KEY_OVERLAP_MS, default 12 h)
+  --key-refresh-ms MS    how often the chain and key set are read again (KEY_REFRESH_MS,
+                         default a tenth of the rotation, at most a minute)
 lifetimes (ms): ${Object.keys(EXPIRY_VARIABLES).join(', ')}`
 
 /** Flags win over environment variables; both are validated here, before anything starts. */
@@ -141,7 +205,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     logLevel: oneOf('LOG_LEVEL', values.LOG_LEVEL ?? 'info', LOG_LEVELS),
     store: oneOf('STORE', values.STORE ?? 'auto', STORE_KINDS),
     crypto: oneOf('CRYPTO', values.CRYPTO ?? 'node', CRYPTO_BACKENDS),
-    framework: oneOf('FRAMEWORK', values.FRAMEWORK ?? 'fastify', FRAMEWORKS),
+    framework: framework(values),
     adminCredential: nonEmpty(values.ADMIN_CREDENTIAL),
     tracing: oneOf('TRACING', values.TRACING ?? 'log', TRACING_MODES),
     rateLimit:
@@ -149,6 +213,113 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
         ? { routes: rateLimitRoutes(values.RATE_LIMITS) }
         : undefined,
     trustedProxies: list(values.TRUSTED_PROXIES),
+    ...deployment(values),
+  }
+}
+
+const MIN_CREDENTIAL_LENGTH = 32
+
+/** fastify's plugin serves the whole contract only: an application service runs on the others. */
+function framework(values: Record<string, string | undefined>): FrameworkName {
+  const app = values.ROLE === 'app'
+  const name = oneOf('FRAMEWORK', values.FRAMEWORK ?? (app ? 'hono' : 'fastify'), FRAMEWORKS)
+  if (app && name === 'fastify') {
+    throw new ConfigurationError('FRAMEWORK', 'must be express, hono or node for ROLE=app')
+  }
+  return name
+}
+
+/** The role, the key ring and revocation settings, checked against each other. */
+function deployment(
+  values: Record<string, string | undefined>,
+): Pick<ServerConfig, 'role' | 'keyRing' | 'revocation'> {
+  const role = oneOf('ROLE', values.ROLE ?? 'auth', ROLES)
+  const revocation = oneOf('REVOCATION', values.REVOCATION ?? 'off', REVOCATION_MODES)
+  const chainDir = nonEmpty(values.KEY_CHAIN_DIR)
+  const ring: KeyRingConfig = {
+    prefix: nonEmpty(values.KEY_CHAIN_PREFIX),
+    chainDir: chainDir === undefined ? undefined : resolve(chainDir),
+    vaultDir: nonEmpty(values.KEY_VAULT) === undefined ? undefined : resolve(values.KEY_VAULT!),
+    authUrl: nonEmpty(values.AUTH_URL),
+    endorseCredential: nonEmpty(values.ENDORSE_CREDENTIAL),
+    rotateEveryMs: milliseconds('KEY_ROTATE_MS', values.KEY_ROTATE_MS),
+    overlapMs: milliseconds('KEY_OVERLAP_MS', values.KEY_OVERLAP_MS),
+    refreshEveryMs: milliseconds('KEY_REFRESH_MS', values.KEY_REFRESH_MS),
+  }
+  const credential = ring.endorseCredential
+  if (credential !== undefined && credential.length < MIN_CREDENTIAL_LENGTH) {
+    throw new ConfigurationError('ENDORSE_CREDENTIAL', 'must be at least 32 characters')
+  }
+  if (role === 'app') {
+    if (ring.prefix === undefined) {
+      throw new ConfigurationError('KEY_CHAIN_PREFIX', 'is required for an application service')
+    }
+    if (ring.authUrl === undefined || !isHttpUrl(ring.authUrl)) {
+      throw new ConfigurationError('AUTH_URL', 'must be the http(s) URL of the auth service')
+    }
+    if (credential === undefined) {
+      throw new ConfigurationError('ENDORSE_CREDENTIAL', 'is required for an application service')
+    }
+    // An application service is given no root key: the auth service endorses its keys.
+    if (ring.chainDir !== undefined || ring.vaultDir !== undefined) {
+      throw new ConfigurationError(
+        ring.chainDir === undefined ? 'KEY_VAULT' : 'KEY_CHAIN_DIR',
+        'is for the auth service only: an application service gets no root key',
+      )
+    }
+    if (nonEmpty(values.ADMIN_CREDENTIAL) !== undefined) {
+      throw new ConfigurationError('ADMIN_CREDENTIAL', 'an application service has no accounts')
+    }
+    // Its endorsements must reach the auth service's key set, through a store both share.
+    if (values.STORE === 'memory') {
+      throw new ConfigurationError('STORE', 'an application service needs the shared stores')
+    }
+    // In process, a revocation reaches only the process that made it: never this one.
+    const bus = nonEmpty(values.REDIS_URL) ?? nonEmpty(values.DATABASE_URL)
+    if (revocation === 'feed' && (bus === undefined || values.STORE === 'sqlite')) {
+      throw new ConfigurationError(
+        'REVOCATION',
+        'feed needs REDIS_URL or DATABASE_URL for ROLE=app',
+      )
+    }
+    return { role, keyRing: ring, revocation }
+  }
+  if (ring.authUrl !== undefined) {
+    throw new ConfigurationError('AUTH_URL', 'is for an application service (ROLE=app)')
+  }
+  if (chainDir === undefined) {
+    for (const variable of [
+      'KEY_VAULT',
+      'KEY_CHAIN_PREFIX',
+      'ENDORSE_CREDENTIAL',
+      'KEY_ROTATE_MS',
+      'KEY_OVERLAP_MS',
+      'KEY_REFRESH_MS',
+    ]) {
+      if (nonEmpty(values[variable]) !== undefined) {
+        throw new ConfigurationError(variable, 'needs KEY_CHAIN_DIR (rotating keys)')
+      }
+    }
+    return { role, keyRing: undefined, revocation }
+  }
+  return { role, keyRing: ring, revocation }
+}
+
+function milliseconds(variable: string, raw: string | undefined): number | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined
+  const value = Number(raw)
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new ConfigurationError(variable, 'must be a positive integer (milliseconds)')
+  }
+  return value
+}
+
+function isHttpUrl(raw: string): boolean {
+  try {
+    const url = new URL(raw)
+    return url.protocol === 'http:' || url.protocol === 'https:'
+  } catch {
+    return false
   }
 }
 

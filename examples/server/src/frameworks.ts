@@ -17,6 +17,7 @@ import express from 'express'
 import { Hono } from 'hono'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { DEFAULT_TIMEOUTS, buildCore, fooBarAnswer, operations, type AppOptions } from './app.js'
+import { ENDORSE_BODY_LIMIT, ENDORSE_PATH, type EndorsementRoute } from './endorsement.js'
 
 /** The example server on each adapter; fastify (the default) is `buildApp`. */
 export type Framework = 'express' | 'hono' | 'node'
@@ -49,7 +50,7 @@ export function buildServer(framework: Framework, options: AppOptions, log: Logg
       headersTimeout: timeouts.headersMs,
       connectionsCheckingInterval: timeouts.checkIntervalMs,
     },
-    withCors(options.corsOrigins ?? [], listener),
+    withCors(options.corsOrigins ?? [], withEndorsement(options.endorsement, listener)),
   )
   node.setTimeout(timeouts.idleMs)
   return node
@@ -172,6 +173,20 @@ function webStream(request: IncomingMessage): ReadableStream<Uint8Array> {
       request.pause()
     },
   })
+}
+
+/** `POST /key/endorse` ahead of the framework, when the auth service endorses application keys. */
+function withEndorsement(route: EndorsementRoute | undefined, listener: Listener): Listener {
+  if (route === undefined) return listener
+  return (request, response) => {
+    if (request.method !== 'POST' || request.url?.split('?')[0] !== ENDORSE_PATH) {
+      listener(request, response)
+      return
+    }
+    void route
+      .handle(request.headers.authorization, () => readBody(nodeBody(request), ENDORSE_BODY_LIMIT))
+      .then((answer) => sendAnswer(response, { ...answer, contentType: 'application/json' }))
+  }
 }
 
 function withCors(origins: readonly string[], listener: Listener): Listener {

@@ -100,6 +100,11 @@ async function createKeyFile(file: string): Promise<unknown> {
   }
 }
 
+/** A new key pair on `backend`, made in this process (a rotating service key). */
+export function generateSigningKey(backend: CryptoBackend): Promise<SigningKey> {
+  return signingKey(backend, newSecret())
+}
+
 async function signingKey(backend: CryptoBackend, secret: Uint8Array): Promise<SigningKey> {
   switch (backend) {
     case 'node':

@@ -5,8 +5,14 @@ import type { AddressInfo } from 'node:net'
 import { buildApp, type AppOptions } from './app.js'
 import { USAGE, loadConfig, type ServerConfig } from './config.js'
 import { buildServer, type Logger } from './frameworks.js'
+import { NobleP256Verifier, WebCryptoP256Verifier } from '@better-auth/crypto'
+import { NodeP256Verifier } from '@better-auth/crypto/node'
+import type { Verifier } from '@better-auth/protocol'
+import { PrometheusMetrics } from '@better-auth/server/metrics'
+import { startKeyRing, type RotatingKeys } from './key-ring.js'
 import { loadOrCreateKeys } from './keys.js'
 import { buildRateLimiter } from './rate-limit.js'
+import { accessRevocation } from './revocation.js'
 import { openStores } from './stores.js'
 import { logTracer } from './tracing.js'
 
@@ -59,10 +65,26 @@ async function main(): Promise<void> {
   }
   const config = loadConfig(process.argv.slice(2), process.env)
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
-  const keys = await loadOrCreateKeys(config.keysFile, config.crypto)
+  const app = config.role === 'app'
+  // The keys file also seeds the rate-limit counters' secret, so the auth service keeps it.
+  const fileKeys = app ? undefined : await loadOrCreateKeys(config.keysFile, config.crypto)
   const opened = await openStores(config)
+  const metrics = new PrometheusMetrics()
+  const revocation = await accessRevocation(config.revocation, config.role, opened, metrics)
+  let rotating: RotatingKeys | undefined
+  if (config.keyRing !== undefined) {
+    rotating = await startKeyRing({
+      role: config.role,
+      ring: config.keyRing,
+      store: opened.keySet,
+      crypto: config.crypto,
+      verifier: verifierOf(config.crypto),
+      onError: (error) => console.error('key ring refresh failed:', String(error)),
+    })
+  }
+  const keys = rotating ?? fileKeys!
   const rateLimit =
-    config.rateLimit === undefined
+    config.rateLimit === undefined || app
       ? undefined
       : await buildRateLimiter(config.rateLimit, opened.rateLimit, config.keysFile)
   // Installed before the server listens: a signal that arrives between "listening" and the end of
@@ -76,7 +98,14 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => onSignal('SIGINT'))
   process.on('SIGTERM', () => onSignal('SIGTERM'))
   const running = await start(config, {
-    keys,
+    keys: { response: keys.response, access: keys.access },
+    accessVerificationKeys: rotating?.accessVerificationKeys,
+    keySet: rotating?.keySet,
+    endorsement: rotating?.endorsement,
+    onChainChange: rotating?.onChainChange,
+    devices: revocation.devices,
+    revocations: revocation.revocations,
+    metrics,
     stores: opened.stores,
     expiry: config.expiry,
     corsOrigins: config.corsOrigins,
@@ -91,8 +120,10 @@ async function main(): Promise<void> {
     if (closing) return
     closing = true
     running.log('info', 'shutting down', { signal })
+    rotating?.stop()
     void running
       .close()
+      .then(() => revocation.close())
       .then(() => opened.close())
       .then(
         () => process.exit(0),
@@ -106,13 +137,27 @@ async function main(): Promise<void> {
   if (early !== undefined) shutdown(early)
 
   running.log('info', 'better-auth example server ready', {
+    role: config.role,
     responseKey: await keys.response.public(),
+    keys: rotating === undefined ? 'keys file' : `rotating, chain ${rotating.prefix}`,
+    revocation: revocation.description,
     stores: opened.description,
     crypto: config.crypto,
     framework: config.framework,
-    operations: `/health, /ready, /metrics${config.adminCredential === undefined ? '' : ', /admin'}`,
+    operations: `/health, /ready, /metrics${config.adminCredential === undefined ? '' : ', /admin'}${rotating === undefined || app ? '' : ', /key/set'}${rotating?.endorsement === undefined ? '' : ', /key/endorse'}`,
     rateLimit: rateLimit === undefined ? 'off' : 'on',
   })
+}
+
+function verifierOf(backend: ServerConfig['crypto']): Verifier {
+  switch (backend) {
+    case 'node':
+      return new NodeP256Verifier()
+    case 'webcrypto':
+      return new WebCryptoP256Verifier()
+    case 'noble':
+      return new NobleP256Verifier()
+  }
 }
 
 main().catch((error: unknown) => {

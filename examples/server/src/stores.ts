@@ -1,6 +1,13 @@
-import { MemoryRateLimitStore, memoryServerStores, type RateLimitStore } from '@better-auth/server'
-import { PostgresStores } from '@better-auth/store-postgres'
-import { RedisStores } from '@better-auth/store-redis'
+import type { KeySetStore, RevocationFeed } from '@better-auth/protocol'
+import {
+  MemoryKeySetStore,
+  MemoryRateLimitStore,
+  MemoryRevocationFeed,
+  memoryServerStores,
+  type RateLimitStore,
+} from '@better-auth/server'
+import { PostgresRevocationFeed, PostgresStores } from '@better-auth/store-postgres'
+import { RedisRevocationFeed, RedisStores } from '@better-auth/store-redis'
 import { SqliteStores } from '@better-auth/store-sqlite'
 import type { AppStores } from './app.js'
 import type { StoreKind } from './config.js'
@@ -9,10 +16,30 @@ export interface OpenedStores {
   readonly stores: AppStores
   /** The rate-limit counters, on the backend that keeps the short-lived values. */
   readonly rateLimit: RateLimitStore
+  /** The chain and endorsed service keys the processes of a deployment share. */
+  readonly keySet: KeySetStore
+  /**
+   * Opens the revocation feed of these stores: Redis pub/sub when Redis is configured, else
+   * PostgreSQL LISTEN/NOTIFY, else in process (one process sees its own revocations only).
+   */
+  revocationFeed(): OpenedFeed
   /** Which backend serves what, for the startup log (never a connection string). */
   readonly description: string
   close(): Promise<void>
 }
+
+export interface OpenedFeed {
+  readonly feed: RevocationFeed
+  /** `redis`, `postgres` or `memory`, for the startup log. */
+  readonly kind: string
+  close(): Promise<void>
+}
+
+const memoryFeed = (): OpenedFeed => ({
+  feed: new MemoryRevocationFeed(),
+  kind: 'memory',
+  close: () => Promise.resolve(),
+})
 
 export interface StoreSelection {
   readonly databaseUrl?: string
@@ -34,6 +61,8 @@ export async function openStores(selection: StoreSelection): Promise<OpenedStore
     return {
       stores: memoryServerStores(),
       rateLimit: new MemoryRateLimitStore(),
+      keySet: new MemoryKeySetStore(),
+      revocationFeed: memoryFeed,
       description: 'memory',
       close: () => Promise.resolve(),
     }
@@ -43,6 +72,8 @@ export async function openStores(selection: StoreSelection): Promise<OpenedStore
     return {
       stores: sqlite,
       rateLimit: sqlite.rateLimit,
+      keySet: sqlite.keySet,
+      revocationFeed: memoryFeed,
       description: 'sqlite',
       close: () => sqlite.close(),
     }
@@ -70,6 +101,16 @@ export async function openStores(selection: StoreSelection): Promise<OpenedStore
       accessNonce: ephemeral.accessNonce,
     },
     rateLimit: ephemeral.rateLimit,
+    // Kept where the accounts are: the chain must outlive a Redis flush.
+    keySet: accounts.keySet,
+    revocationFeed() {
+      if (redisUrl !== undefined) {
+        const feed = new RedisRevocationFeed({ url: redisUrl })
+        return { feed, kind: 'redis', close: () => feed.close() }
+      }
+      const feed = new PostgresRevocationFeed({ connectionString: databaseUrl! })
+      return { feed, kind: 'postgres', close: () => feed.close() }
+    },
     description: `accounts: ${postgres ? 'postgres' : 'redis'}; nonces, time-locks and rate limits: ${redis ? 'redis' : 'postgres'}`,
     async close() {
       await Promise.allSettled([postgres?.close(), redis?.close()])

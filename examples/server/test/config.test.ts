@@ -132,4 +132,110 @@ describe('example server configuration', () => {
     expect(config.rateLimit).toEqual({ routes })
     expect(config.trustedProxies).toEqual(['127.0.0.1', '::1'])
   })
+
+  describe('deployment: roles, rotating keys, revocation', () => {
+    const credential = 'e'.repeat(32)
+    const app = {
+      ROLE: 'app',
+      KEY_CHAIN_PREFIX: 'EPrefix',
+      AUTH_URL: 'http://127.0.0.1:9000',
+      ENDORSE_CREDENTIAL: credential,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+    }
+
+    it('keeps the keys file, the auth role and no revocation check by default', () => {
+      expect(loadConfig([], {})).toMatchObject({
+        role: 'auth',
+        keyRing: undefined,
+        revocation: 'off',
+        framework: 'fastify',
+      })
+    })
+
+    it('maps every flag to its variable', () => {
+      const config = loadConfig(
+        [
+          '--key-chain',
+          'keys',
+          '--key-vault',
+          '/vault',
+          '--key-chain-prefix',
+          'EPrefix',
+          '--endorse-credential',
+          credential,
+          '--key-rotate-ms',
+          '60000',
+          '--key-overlap-ms=120000',
+          '--key-refresh-ms',
+          '1000',
+          '--revocation',
+          'feed',
+        ],
+        { KEY_CHAIN_DIR: 'elsewhere', REVOCATION: 'read' },
+      )
+      expect(config).toMatchObject({
+        role: 'auth',
+        revocation: 'feed',
+        keyRing: {
+          chainDir: resolve('keys'),
+          vaultDir: '/vault',
+          prefix: 'EPrefix',
+          endorseCredential: credential,
+          rotateEveryMs: 60_000,
+          overlapMs: 120_000,
+          refreshEveryMs: 1000,
+          authUrl: undefined,
+        },
+      })
+      const fromFlags = loadConfig(
+        ['--role', 'app', '--auth-url', 'https://auth.example', '--framework', 'express'],
+        { ...app, ROLE: 'auth' },
+      )
+      expect(fromFlags).toMatchObject({
+        role: 'app',
+        framework: 'express',
+        keyRing: { authUrl: 'https://auth.example', prefix: 'EPrefix' },
+      })
+    })
+
+    it('runs an application service on hono unless told otherwise', () => {
+      expect(loadConfig([], app)).toMatchObject({ role: 'app', framework: 'hono' })
+      expect(loadConfig([], { ...app, REVOCATION: 'feed' }).revocation).toBe('feed')
+      expect(loadConfig([], { ...app, DATABASE_URL: 'postgres://x', REDIS_URL: '' })).toMatchObject(
+        {
+          role: 'app',
+        },
+      )
+    })
+
+    it.each([
+      [{ ROLE: 'verifier' }, 'ROLE'],
+      [{ REVOCATION: 'sometimes' }, 'REVOCATION'],
+      [{ KEY_CHAIN_DIR: 'keys', KEY_ROTATE_MS: '0' }, 'KEY_ROTATE_MS'],
+      [{ KEY_CHAIN_DIR: 'keys', KEY_OVERLAP_MS: '1.5' }, 'KEY_OVERLAP_MS'],
+      [{ KEY_CHAIN_DIR: 'keys', KEY_REFRESH_MS: 'soon' }, 'KEY_REFRESH_MS'],
+      [{ KEY_CHAIN_DIR: 'keys', ENDORSE_CREDENTIAL: 'short' }, 'ENDORSE_CREDENTIAL'],
+      // Rotation settings without a chain would silently do nothing.
+      [{ KEY_ROTATE_MS: '60000' }, 'KEY_ROTATE_MS'],
+      [{ KEY_VAULT: '/vault' }, 'KEY_VAULT'],
+      [{ KEY_CHAIN_PREFIX: 'EPrefix' }, 'KEY_CHAIN_PREFIX'],
+      [{ ENDORSE_CREDENTIAL: credential }, 'ENDORSE_CREDENTIAL'],
+      [{ AUTH_URL: 'http://127.0.0.1:9000' }, 'AUTH_URL'],
+      [{ ...app, KEY_CHAIN_PREFIX: '' }, 'KEY_CHAIN_PREFIX'],
+      [{ ...app, AUTH_URL: 'ftp://auth.example' }, 'AUTH_URL'],
+      [{ ...app, AUTH_URL: 'not a url' }, 'AUTH_URL'],
+      [{ ...app, ENDORSE_CREDENTIAL: undefined }, 'ENDORSE_CREDENTIAL'],
+      [{ ...app, ENDORSE_CREDENTIAL: 'short' }, 'ENDORSE_CREDENTIAL'],
+      // An application service is never given a root key.
+      [{ ...app, KEY_CHAIN_DIR: 'keys' }, 'KEY_CHAIN_DIR'],
+      [{ ...app, KEY_VAULT: '/vault' }, 'KEY_VAULT'],
+      [{ ...app, ADMIN_CREDENTIAL: 'a'.repeat(40) }, 'ADMIN_CREDENTIAL'],
+      [{ ...app, FRAMEWORK: 'fastify' }, 'FRAMEWORK'],
+      [{ ...app, STORE: 'memory' }, 'STORE'],
+      [{ ...app, REVOCATION: 'feed', REDIS_URL: '' }, 'REVOCATION'],
+      [{ ...app, REVOCATION: 'feed', STORE: 'sqlite' }, 'REVOCATION'],
+    ])('refuses %j naming %s', (env, field) => {
+      expect(fieldOf(() => loadConfig([], env))).toBe(field)
+    })
+  })
 })

@@ -98,6 +98,18 @@ describe('@better-auth/fastify', () => {
     await app.close()
   })
 
+  it('serves the key set document when given one, read at each request', async () => {
+    const app = Fastify()
+    let document = '{"chain":[],"keys":[]}'
+    await app.register(betterAuth, { ...fixture(), keySet: () => document, keySetPath: '/keys' })
+    expect((await app.inject({ method: 'GET', url: '/keys' })).body).toBe(document)
+    document = '{"chain":["x"],"keys":[]}'
+    const answer = await app.inject({ method: 'GET', url: '/keys' })
+    expect(answer.body).toBe(document)
+    expect(answer.headers['content-type']).toMatch(/^application\/json/)
+    await app.close()
+  })
+
   it('hands access routes the verified request and token, and signs what they return', async () => {
     const app = Fastify()
     await app.register(betterAuth, fixture())

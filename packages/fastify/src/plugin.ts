@@ -27,7 +27,10 @@ function isAccessRoute(mode: unknown): mode is AccessRouteMode {
   return mode === 'access' || mode === 'access-text'
 }
 
-/** The operations routes (health, readiness, metrics, admin) and tracing, as the core takes them. */
+/**
+ * The operations routes (health, readiness, metrics, admin), the key set route and tracing, as the
+ * core takes them.
+ */
 export type OperationsOptions = Pick<
   BetterAuthHttpOptions,
   | 'health'
@@ -38,6 +41,8 @@ export type OperationsOptions = Pick<
   | 'metricsPath'
   | 'tracer'
   | 'admin'
+  | 'keySet'
+  | 'keySetPath'
 >
 
 export interface BetterAuthPluginOptions extends OperationsOptions {
@@ -124,6 +129,8 @@ const betterAuthPlugin: FastifyPluginAsync<BetterAuthPluginOptions> = async (fas
     metricsPath: options.metricsPath,
     tracer: options.tracer,
     admin: options.admin,
+    keySet: options.keySet,
+    keySetPath: options.keySetPath,
   })
 
   const decorator: BetterAuthDecorator = {

@@ -1,0 +1,195 @@
+import {
+  ERRORS,
+  InvalidCredentialError,
+  InvalidMessageError,
+  MissingCredentialError,
+  NetworkError,
+  constantTimeEqual,
+  errorBody,
+  isErrorCode,
+  remoteError,
+} from '@better-auth/protocol'
+import {
+  verifyKeyChain,
+  type EndorseRequest,
+  type KeyChainCrypto,
+  type KeyEndorser,
+} from '@better-auth/protocol/key-chain'
+
+/** Where an auth service endorses the response keys of application services. */
+export const ENDORSE_PATH = '/key/endorse'
+/** An endorsement request is a few hundred bytes. */
+export const ENDORSE_BODY_LIMIT = 4096
+
+export interface EndorsementAnswer {
+  readonly status: number
+  readonly body: string
+}
+
+export interface EndorsementRouteOptions {
+  /** The bearer credential application services present (at least 32 characters). */
+  readonly credential: string
+  /** The auth service's endorser (its root key vault). */
+  readonly endorser: KeyEndorser
+  /** The longest window endorsed: an application's rotation plus overlap must fit in it. */
+  readonly maxWindowMs: number
+  /** How far before now a window may start (clocks behind). */
+  readonly clockSkewMs: number
+  readonly now?: () => number
+}
+
+/**
+ * `POST /key/endorse`: the auth service endorses an application service's new *response* key,
+ * so the application service rotates its own keys without ever holding a root key. Access keys
+ * are never endorsed here: an application service that holds this credential still cannot mint
+ * tokens. The answer carries the endorsement and the chain it was signed under.
+ */
+export class EndorsementRoute {
+  readonly #options: EndorsementRouteOptions
+  readonly #now: () => number
+
+  constructor(options: EndorsementRouteOptions) {
+    this.#options = options
+    this.#now = options.now ?? Date.now
+  }
+
+  /** `body` is read only once the credential holds. */
+  async handle(
+    authorization: string | undefined,
+    body: () => Promise<string>,
+  ): Promise<EndorsementAnswer> {
+    try {
+      // The credential first: a stranger learns nothing about what the route accepts.
+      const [scheme, presented] = (authorization ?? '').split(' ')
+      if (scheme !== 'Bearer' || presented === undefined || presented === '') {
+        throw new MissingCredentialError()
+      }
+      if (!constantTimeEqual(presented, this.#options.credential)) {
+        throw new InvalidCredentialError()
+      }
+      const request = this.#request(await body())
+      const endorsement = await this.#options.endorser.endorse(request)
+      const chain = await this.#options.endorser.events()
+      return { status: 200, body: JSON.stringify({ endorsement, chain }) }
+    } catch (error) {
+      const refusal = errorBody(error)
+      return { status: ERRORS[refusal.error.code].status, body: JSON.stringify(refusal) }
+    }
+  }
+
+  #request(body: string): EndorseRequest {
+    let value: unknown
+    try {
+      value = JSON.parse(body)
+    } catch {
+      throw new InvalidMessageError('body', 'expected JSON')
+    }
+    const { purpose, publicKey, notBefore, notAfter } = (value ?? {}) as Record<string, unknown>
+    if (purpose !== 'response') {
+      throw new InvalidMessageError('purpose', 'only response keys are endorsed here')
+    }
+    if (typeof publicKey !== 'string') throw new InvalidMessageError('publicKey', 'expected a key')
+    const start = time('notBefore', notBefore)
+    const end = time('notAfter', notAfter)
+    const now = this.#now()
+    if (start.getTime() < now - 2 * this.#options.clockSkewMs) {
+      throw new InvalidMessageError('notBefore', 'too far in the past')
+    }
+    const ends = end.getTime()
+    if (ends <= Math.max(start.getTime(), now) || ends - now > this.#options.maxWindowMs) {
+      throw new InvalidMessageError('notAfter', 'outside the window this service endorses')
+    }
+    return { purpose, publicKey, notBefore: start, notAfter: end }
+  }
+}
+
+function time(field: string, value: unknown): Date {
+  const parsed = typeof value === 'string' ? new Date(value) : new Date(Number.NaN)
+  if (Number.isNaN(parsed.getTime())) throw new InvalidMessageError(field, 'expected a time')
+  return parsed
+}
+
+export interface RemoteEndorserOptions {
+  /** The auth service's base URL. */
+  readonly authUrl: string
+  readonly credential: string
+  /** The pinned chain prefix: a chain with another prefix is refused. */
+  readonly prefix: string
+  readonly crypto: KeyChainCrypto
+  readonly fetch?: typeof fetch
+}
+
+/**
+ * An application service's `KeyEndorser`: asks the auth service (`ENDORSE_PATH`) to endorse each
+ * new response key. The chain comes with each answer and from the auth service's key set, and is
+ * verified against the pinned prefix before it is shared.
+ */
+export class RemoteEndorser implements KeyEndorser {
+  readonly #options: RemoteEndorserOptions
+  readonly #fetch: typeof fetch
+
+  constructor(options: RemoteEndorserOptions) {
+    this.#options = options
+    this.#fetch = options.fetch ?? fetch
+  }
+
+  async events(): Promise<readonly string[]> {
+    const { chain } = (await this.#call('/key/set', { method: 'GET' })) as { chain?: unknown }
+    return this.#verified(chain)
+  }
+
+  async endorse(request: EndorseRequest): Promise<string> {
+    const answer = (await this.#call(ENDORSE_PATH, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${this.#options.credential}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        purpose: request.purpose,
+        publicKey: request.publicKey,
+        notBefore: request.notBefore.toISOString(),
+        notAfter: request.notAfter.toISOString(),
+      }),
+    })) as { endorsement?: unknown; chain?: unknown }
+    await this.#verified(answer.chain)
+    if (typeof answer.endorsement !== 'string') {
+      throw new InvalidMessageError('endorsement', 'expected the endorsement text')
+    }
+    return answer.endorsement
+  }
+
+  async #verified(chain: unknown): Promise<readonly string[]> {
+    if (!Array.isArray(chain) || !chain.every((event) => typeof event === 'string')) {
+      throw new InvalidMessageError('chain', 'expected the key event texts')
+    }
+    await verifyKeyChain(chain, this.#options.crypto, { prefix: this.#options.prefix })
+    return chain
+  }
+
+  async #call(path: string, init: RequestInit): Promise<unknown> {
+    let response: Response
+    let text: string
+    try {
+      response = await this.#fetch(new URL(path, this.#options.authUrl), init)
+      text = await response.text()
+    } catch (error) {
+      throw new NetworkError(`auth service unreachable at ${path}`, error)
+    }
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch {
+      throw new InvalidMessageError(path, 'the auth service did not answer JSON')
+    }
+    if (!response.ok) {
+      const { code, message } = ((value as { error?: unknown }).error ?? {}) as {
+        code?: unknown
+        message?: unknown
+      }
+      if (isErrorCode(code)) throw remoteError(code, String(message))
+      throw new NetworkError(`the auth service answered ${response.status} at ${path}`)
+    }
+    return value
+  }
+}
