@@ -15,6 +15,22 @@ describe('LruCache', () => {
     expect(cache.get('c')).toBe(3)
   })
 
+  it('deletes exactly the entries whose value matches', () => {
+    const cache = new LruCache<string, number>(4)
+    for (const [key, value] of [
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+      ['d', 4],
+    ] as const) {
+      cache.set(key, value)
+    }
+    expect(cache.deleteWhere((value) => value % 2 === 0)).toBe(2)
+    expect(['a', 'b', 'c', 'd'].filter((key) => cache.has(key))).toEqual(['a', 'c'])
+    expect(cache.deleteWhere(() => false)).toBe(0)
+    expect(cache.size).toBe(2)
+  })
+
   it('never grows past its capacity, whatever the access pattern', () => {
     fc.assert(
       fc.property(

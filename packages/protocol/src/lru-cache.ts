@@ -68,6 +68,15 @@ export class LruCache<K, V> {
   clear(): void {
     this.#entries.clear()
   }
+
+  /** Deletes every entry whose value matches, and answers how many. */
+  deleteWhere(matches: (value: V) => boolean): number {
+    let deleted = 0
+    for (const [key, entry] of this.#entries) {
+      if (matches(entry.value) && this.#entries.delete(key)) deleted++
+    }
+    return deleted
+  }
 }
 
 interface Entry<V> {

@@ -69,6 +69,8 @@ export class AccessVerifier {
   readonly #maxLength: number
   readonly #tokens: LruCache<string, VerifiedToken>
   readonly #responseKey: (() => SigningKey) | undefined
+  /** Bumped whenever keys are withdrawn, so a verification that raced one is not cached. */
+  #withdrawals = 0
 
   constructor(options: AccessVerifierOptions) {
     requireMethods('options', options, [])
@@ -98,6 +100,17 @@ export class AccessVerifier {
       options.tokenCacheSize ?? DEFAULT_TOKEN_CACHE_SIZE,
       'tokenCacheSize',
     )
+    const keys = options.stores.accessVerificationKeys
+    if (keys.onChange !== undefined) {
+      if (typeof keys.onChange !== 'function') {
+        throw new ConfigurationError(
+          'stores.accessVerificationKeys.onChange',
+          'must be a function when given',
+        )
+      }
+      // Lives as long as the key store: a verifier is made once per process, not per request.
+      keys.onChange(({ withdrawn }) => this.#forget(withdrawn))
+    }
   }
 
   verify<R = JsonValue>(
@@ -214,9 +227,21 @@ export class AccessVerifier {
     return this.#options.crypto.responseKey !== undefined
   }
 
-  /** Drops every cached token verification, e.g. after retiring a server access key. */
+  /**
+   * Drops every cached token verification, e.g. after removing a key from a fixed key store. A
+   * store that tells of its changes (`onChange`, as a ServiceKeyRing's or a KeySetKeyStore does)
+   * needs no such call: the tokens of withdrawn keys are forgotten when it learns of them.
+   */
   clearTokenCache(): void {
+    this.#withdrawals++
     this.#tokens.clear()
+  }
+
+  #forget(withdrawn: readonly string[]): void {
+    if (withdrawn.length === 0) return
+    this.#withdrawals++
+    const gone = new Set(withdrawn)
+    this.#tokens.deleteWhere((token) => gone.has(token.body.serverIdentity))
   }
 
   async #verifiedToken(text: string, now: number): Promise<VerifiedToken> {
@@ -230,6 +255,7 @@ export class AccessVerifier {
     }
     // Lifetime first: an expired or future token costs no signature verification.
     this.#live(token, now)
+    const withdrawals = this.#withdrawals
     const serverKey = await this.#options.stores.accessVerificationKeys
       .get(decoded.body.serverIdentity)
       .catch((error: unknown) => {
@@ -238,7 +264,8 @@ export class AccessVerifier {
     if (!(await serverKey.verify(decoded.bodyText, decoded.signature))) {
       throw new InvalidSignatureError('token')
     }
-    this.#tokens.set(cacheKey(text), token)
+    // A key withdrawn while this was verified may be this token's: verified, but not kept.
+    if (withdrawals === this.#withdrawals) this.#tokens.set(cacheKey(text), token)
     return token
   }
 

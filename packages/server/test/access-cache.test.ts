@@ -5,6 +5,7 @@ import {
   signPayload,
   type SigningKey,
   type VerificationKey,
+  type VerificationKeyChange,
   type VerificationKeyStore,
 } from '@better-auth/protocol'
 import { describe, expect, it } from 'vitest'
@@ -61,7 +62,16 @@ function countingKeys(key: VerificationKey) {
       }
     },
   }
-  return { counter, store }
+  // A store that tells of withdrawn keys, as a KeySetKeyStore does.
+  const listeners = new Set<(change: VerificationKeyChange) => void>()
+  store.onChange = (listener) => {
+    listeners.add(listener)
+    return () => listeners.delete(listener)
+  }
+  const withdraw = (withdrawn: string[]) => {
+    for (const listener of listeners) listener({ withdrawn })
+  }
+  return { counter, store, withdraw, listeners }
 }
 
 /**
@@ -70,7 +80,7 @@ function countingKeys(key: VerificationKey) {
  */
 async function setup(tokenCacheSize?: number) {
   const harness = await createHarness()
-  const { counter, store } = countingKeys(harness.accessKey)
+  const { counter, store, withdraw, listeners } = countingKeys(harness.accessKey)
   const accessVerifier = new AccessVerifier({
     crypto: { verifier },
     encoding: { timestamper: harness.timestamper, tokenEncoder },
@@ -84,7 +94,7 @@ async function setup(tokenCacheSize?: number) {
     await client.makeAccessRequest('/foo/bar', { foo: String(i), bar: 'x' })
     messages.push(harness.lastSent('/foo/bar'))
   }
-  return { harness, counter, accessVerifier, messages }
+  return { harness, counter, accessVerifier, messages, store, withdraw, listeners }
 }
 
 describe('AccessVerifier token cache', () => {
@@ -144,6 +154,35 @@ describe('AccessVerifier token cache', () => {
     counter.retired = true
     accessVerifier.clearTokenCache()
     expect(await codeOf(accessVerifier.verify(messages[1]!))).toBe('BA402')
+  })
+
+  it('forgets the tokens of a key its store withdraws, with no call by the application', async () => {
+    const { harness, counter, accessVerifier, messages, withdraw, listeners } = await setup()
+    expect(listeners.size).toBe(1)
+    await accessVerifier.verify(messages[0]!)
+    // Another key withdrawn: the cached token stays (no second signature verification).
+    withdraw([await (await generateKey()).public()])
+    await accessVerifier.verify(messages[1]!)
+    expect(counter.verifies).toBe(1)
+    counter.retired = true
+    withdraw([await harness.accessKey.public()])
+    expect(await codeOf(accessVerifier.verify(messages[2]!))).toBe('BA402')
+  })
+
+  it('does not cache a token whose key was withdrawn while it was being verified', async () => {
+    const { harness, counter, accessVerifier, messages, store, withdraw } = await setup()
+    const accessKey = await harness.accessKey.public()
+    const get = store.get.bind(store)
+    // The withdrawal lands while the key lookup is under way, after it found the key.
+    store.get = async (identity) => {
+      const key = await get(identity)
+      withdraw([accessKey])
+      return key
+    }
+    await accessVerifier.verify(messages[0]!)
+    store.get = get
+    await accessVerifier.verify(messages[1]!)
+    expect(counter.verifies).toBe(2)
   })
 
   it('rejects a bad cache size at construction', () => {

@@ -72,8 +72,20 @@ export interface ClientRotatingKeyStore {
   clear(): Promise<void>
 }
 
+/** What changed in the keys a VerificationKeyStore trusts. */
+export interface VerificationKeyChange {
+  /** Keys (CESR identities) it trusted before and no longer does, e.g. after a taint. */
+  readonly withdrawn: readonly string[]
+}
+
 /** Resolves a server public key (by its CESR identity) to a verification key. */
 export interface VerificationKeyStore {
   /** Throws InvalidTokenError (server side) or ProtocolError (client side) for unknown keys. */
   get(identity: string): Promise<VerificationKey>
+  /**
+   * Optional, for stores whose keys change while in use: calls `listener` whenever the keys it
+   * trusts change, so that whoever keeps results verified with a withdrawn key (the
+   * AccessVerifier's token cache) forgets them. Answers a function that ends the calls.
+   */
+  onChange?(listener: (change: VerificationKeyChange) => void): () => void
 }

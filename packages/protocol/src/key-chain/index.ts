@@ -43,4 +43,4 @@ export {
   type KeySetDocument,
   type VerifyKeySetOptions,
 } from './key-set.js'
-export { KeySetKeyStore, type KeySetKeyStoreOptions } from './key-set-store.js'
+export { KeySetKeyStore, type KeySetChange, type KeySetKeyStoreOptions } from './key-set-store.js'

@@ -4,7 +4,7 @@ import { verifyKeyChain, type KeyChain } from './chain.js'
 import { endorseKey, type KeyPurpose } from './endorsement.js'
 import type { SignedKeyEvent } from './event.js'
 import { serializeKeySet } from './key-set.js'
-import { KeySetKeyStore } from './key-set-store.js'
+import { KeySetKeyStore, type KeySetChange } from './key-set-store.js'
 import { HOUR, START, buildChain, chainKey, forge } from './testing-internal/chains.js'
 import { crypto, testKey } from './testing-internal/suite.js'
 
@@ -146,6 +146,43 @@ describe('KeySetKeyStore', () => {
     w.advance(10 * MINUTE)
     expect(await fault(store.get(old))).toBe('unknown-key')
     expect(await fault(store.get(await testKey('new-service').public()))).toBe('trusted')
+  })
+
+  it('tells its listeners when the chain grows and which keys a taint withdrew', async () => {
+    const w = await world(2)
+    await w.endorse('kept', 1, 'access')
+    const store = w.store('access')
+    const changes: KeySetChange[] = []
+    const stop = store.onChange((change) => changes.push(change))
+    await store.refresh()
+    // A new key endorsed: nothing this party trusted is withdrawn, and the chain is the same.
+    await w.endorse('added', 1, 'access')
+    await store.refresh()
+    expect(changes).toEqual([])
+    // A scheduled root rotation: the chain grew, every key stays.
+    await w.grow(3)
+    await store.refresh()
+    expect(changes.map(({ chainExtended, withdrawn }) => ({ chainExtended, withdrawn }))).toEqual([
+      { chainExtended: true, withdrawn: [] },
+    ])
+    expect(changes[0]?.chain.head.sequence).toBe(2)
+    await w.endorse('stolen', 2, 'access')
+    await w.endorse('responder', 2, 'response')
+    await store.refresh()
+    // Root key 2 declared compromised: the access key it endorsed is withdrawn (the response key
+    // is another purpose's business); the listener hears it even though another one throws.
+    store.onChange(() => {
+      throw new Error('a faulty listener')
+    })
+    await w.grow(4, [3])
+    await store.refresh()
+    expect(changes[1]?.chainExtended).toBe(true)
+    expect(changes[1]?.withdrawn).toEqual([await testKey('stolen').public()])
+    expect(await fault(store.get(await testKey('added').public()))).toBe('trusted')
+    stop()
+    await w.grow(5, [3])
+    await store.refresh()
+    expect(changes).toHaveLength(2)
   })
 
   it('refuses another chain and a re-fetched log that forks, keeping what it knew', async () => {

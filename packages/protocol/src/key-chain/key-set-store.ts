@@ -1,8 +1,8 @@
 import { ConfigurationError, InvalidEndorsementError } from '../errors.js'
 import type { VerificationKey } from '../interfaces/crypto.js'
-import type { VerificationKeyStore } from '../interfaces/client-stores.js'
+import type { VerificationKeyChange, VerificationKeyStore } from '../interfaces/client-stores.js'
 import { verificationKey } from '../verification-key.js'
-import type { KeyChainCrypto } from './chain.js'
+import type { KeyChain, KeyChainCrypto } from './chain.js'
 import type { KeyPurpose } from './endorsement.js'
 import { trustedKey, verifyKeySet, type KeySet } from './key-set.js'
 
@@ -24,6 +24,14 @@ export interface KeySetKeyStoreOptions {
   readonly minRefetchIntervalMs?: number
   /** A set older than this is fetched again before use, so a taint reaches this party in time. */
   readonly maxAgeMs?: number
+}
+
+/** What a newly fetched key set changed, told to `onChange` listeners. */
+export interface KeySetChange extends VerificationKeyChange {
+  /** The new set's chain. */
+  readonly chain: KeyChain
+  /** Whether the chain gained events (a root rotation, with or without taint). */
+  readonly chainExtended: boolean
 }
 
 const DEFAULT_MIN_REFETCH_MS = 30_000
@@ -54,6 +62,7 @@ export class KeySetKeyStore implements VerificationKeyStore {
   /** Why the last fetch failed, answered again until `minRefetchIntervalMs` has passed. */
   #failure: { readonly error: unknown } | undefined
   #fetching: Promise<KeySet> | undefined
+  readonly #listeners = new Set<(change: KeySetChange) => void>()
 
   constructor(options: KeySetKeyStoreOptions) {
     if (typeof options.fetchKeySet !== 'function') {
@@ -111,6 +120,19 @@ export class KeySetKeyStore implements VerificationKeyStore {
     }
   }
 
+  /**
+   * Calls `listener` after each fetch whose set changes what this party trusts: the chain grew,
+   * or keys trusted for this purpose are gone (their root key tainted, or their endorsement
+   * lapsed). An AccessVerifier given this store forgets the tokens such keys verified. What a
+   * listener throws is ignored.
+   */
+  onChange(listener: (change: KeySetChange) => void): () => void {
+    this.#listeners.add(listener)
+    return () => {
+      this.#listeners.delete(listener)
+    }
+  }
+
   #key(set: KeySet, identity: string): VerificationKey {
     const { endorsement } = trustedKey(set, identity, this.#options.purpose, this.#now())
     return verificationKey(endorsement.publicKey, this.#options.crypto.verifier)
@@ -134,9 +156,11 @@ export class KeySetKeyStore implements VerificationKeyStore {
           prefix: this.#options.prefix,
           ...(known === undefined ? {} : { known }),
         })
+        const previous = this.#set
         this.#set = set
         this.#fetchedAt = this.#now().getTime()
         this.#failure = undefined
+        if (previous !== undefined) this.#tell(previous, set)
         return set
       } catch (error) {
         this.#failure = { error }
@@ -147,4 +171,30 @@ export class KeySetKeyStore implements VerificationKeyStore {
     })()
     return this.#fetching
   }
+
+  #tell(previous: KeySet, set: KeySet): void {
+    const still = trustedFor(set, this.#options.purpose)
+    const withdrawn = [...trustedFor(previous, this.#options.purpose)].filter(
+      (key) => !still.has(key),
+    )
+    const chainExtended = set.chain.head.id !== previous.chain.head.id
+    if (!chainExtended && withdrawn.length === 0) return
+    const change: KeySetChange = { chain: set.chain, chainExtended, withdrawn }
+    for (const listener of this.#listeners) {
+      try {
+        listener(change)
+      } catch {
+        // A listener's failure is its own: the set stays fetched and the others are told.
+      }
+    }
+  }
+}
+
+/** The keys a set endorses for `purpose`, in or out of their window. */
+function trustedFor(set: KeySet, purpose: KeyPurpose): Set<string> {
+  const keys = new Set<string>()
+  for (const [key, endorsements] of set.keys) {
+    if (endorsements.some(({ endorsement }) => endorsement.purpose === purpose)) keys.add(key)
+  }
+  return keys
 }

@@ -85,8 +85,6 @@ export class ServiceKeyRing {
   /** The ring's own view of the set; verifiers get their own stores over the same source. */
   readonly #tracker: KeySetKeyStore
   readonly #verification = new Map<KeyPurpose, KeySetKeyStore>()
-  readonly #listeners = new Set<(chain: KeyChain) => void>()
-  #head: string | undefined
   #refreshing: Promise<void> | undefined
   #timer: ReturnType<typeof setInterval> | undefined
 
@@ -196,14 +194,14 @@ export class ServiceKeyRing {
   keySet = async (): Promise<string> => serializeKeySet(await this.#options.store.read(this.#now()))
 
   /**
-   * Calls `listener` whenever the chain gains an event, e.g. to clear an AccessVerifier's token
-   * cache after a taint so that no token of a tainted key is accepted from the cache.
+   * Calls `listener` whenever a refresh finds that the chain gained an event (a root rotation,
+   * with or without taint). An AccessVerifier needs no such call: given
+   * `verificationKeys('access')`, it forgets by itself the tokens of keys a taint withdrew.
    */
   onChainChange(listener: (chain: KeyChain) => void): () => void {
-    this.#listeners.add(listener)
-    return () => {
-      this.#listeners.delete(listener)
-    }
+    return this.#tracker.onChange((change) => {
+      if (change.chainExtended) listener(change.chain)
+    })
   }
 
   #keyStore(purpose: KeyPurpose): KeySetKeyStore {
@@ -221,7 +219,7 @@ export class ServiceKeyRing {
 
   async #refresh(): Promise<void> {
     await this.#options.store.publishChain(await this.#options.endorser.events())
-    let set = await this.#readAll()
+    const set = await this.#readAll()
     const now = this.#now()
     let rotated = false
     for (const purpose of this.#options.purposes) {
@@ -232,12 +230,7 @@ export class ServiceKeyRing {
       await this.#rotate(purpose, now)
       rotated = true
     }
-    if (rotated) set = await this.#readAll()
-    const head = set.chain.head.id
-    if (this.#head !== undefined && head !== this.#head) {
-      for (const listener of this.#listeners) listener(set.chain)
-    }
-    this.#head = head
+    if (rotated) await this.#readAll()
     // Every process prunes: one atomic statement, idempotent, so they need no coordination.
     await this.#options.store.pruneEndorsements(now, this.#retainExpiredMs)
   }
