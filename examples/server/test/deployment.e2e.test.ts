@@ -119,17 +119,22 @@ describe.skipIf(databaseUrl === undefined || redisUrl === undefined)(
           KEY_CHAIN_PREFIX: prefix,
           ADMIN_CREDENTIAL: ADMIN,
         })
-      // The first replica creates the schema; the others start together.
+      // The first replica creates the schema.
       auths.push(await auth('fastify'))
-      const app = (framework: string) =>
+      const app = (framework: string, authUrl: string) =>
         startServer(['--data-dir', join(root, `app-${framework}`)], 60_000, {
           ...shared,
           ROLE: 'app',
           FRAMEWORK: framework,
           KEY_CHAIN_PREFIX: prefix,
-          AUTH_URL: auths[0]!.url,
+          AUTH_URL: authUrl,
         })
-      const [second, express, hono] = await Promise.all([auth('node'), app('express'), app('hono')])
+      const second = await auth('node')
+      // Each application service has its keys endorsed by another replica (fastify, node:http).
+      const [express, hono] = await Promise.all([
+        app('express', auths[0]!.url),
+        app('hono', second.url),
+      ])
       auths.push(second)
       apps.push(express, hono)
     }, 120_000)
