@@ -15,7 +15,8 @@ export default defineConfig({
         '**/*.test.ts',
         '**/testing-internal/**',
       ],
-      reporter: ['text-summary', 'json-summary'],
+      // json (per line and branch) lets scripts/coverage-floors.mjs name what a breach left uncovered.
+      reporter: ['text-summary', 'json-summary', 'json'],
       // A failing test fails the run anyway; the floors are still worth reading.
       reportOnFailure: true,
       reportsDirectory: 'test-artifacts/coverage',

@@ -6,7 +6,7 @@
 //   node scripts/coverage-floors.mjs [summary.json]   default test-artifacts/coverage/coverage-summary.json
 //   node scripts/coverage-floors.mjs --markdown       the same rows as a Markdown table
 import { readFileSync } from 'node:fs'
-import { relative, resolve } from 'node:path'
+import { dirname, relative, resolve } from 'node:path'
 
 /** @typedef {{ total: number, covered: number }} Count */
 /** @typedef {{ lines: Count, branches: Count }} FileCoverage */
@@ -43,7 +43,58 @@ const files = Object.entries(summary)
 const percent = (/** @type {Count} */ { covered, total }) =>
   total === 0 ? 100 : (100 * covered) / total
 
+/**
+ * Per-file detail (istanbul's coverage-final.json, written next to the summary) to name what a
+ * breached floor left uncovered; absent detail only loses that listing.
+ * @typedef {{ start: { line: number } }} Location
+ * @typedef {{ statementMap: Record<string, Location>, s: Record<string, number>,
+ *   branchMap: Record<string, { locations: Location[] }>, b: Record<string, number[]> }} FileDetail
+ */
+/** @type {Record<string, FileDetail>} */
+let detail = {}
+try {
+  const raw = /** @type {Record<string, FileDetail>} */ (
+    readJson(resolve(dirname(summaryPath), 'coverage-final.json'))
+  )
+  detail = Object.fromEntries(
+    Object.entries(raw).map(([path, file]) => [relative(root, path), file]),
+  )
+} catch {
+  // Older runs wrote only the summary.
+}
+
+/** "12, 40-42" from line numbers. */
+const ranges = (/** @type {number[]} */ lines) => {
+  const sorted = [...new Set(lines)].sort((a, b) => a - b)
+  /** @type {string[]} */
+  const out = []
+  for (let i = 0; i < sorted.length; i++) {
+    let j = i
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++
+    out.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`)
+    i = j
+  }
+  return out.join(', ')
+}
+
+/** @param {string} path */
+const uncovered = (path) => {
+  const file = detail[path]
+  if (file === undefined) return undefined
+  const lines = Object.entries(file.s)
+    .filter(([, hits]) => hits === 0)
+    .map(([id]) => file.statementMap[id]?.start.line ?? 0)
+  const branches = Object.entries(file.b).flatMap(([id, hits]) =>
+    hits.flatMap((count, arm) =>
+      count === 0 ? [file.branchMap[id]?.locations[arm]?.start.line ?? 0] : [],
+    ),
+  )
+  return { lines: ranges(lines), branches: ranges(branches) }
+}
+
 let breaches = 0
+/** @type {string[]} */
+const breachDetails = []
 /** @type {{ scope: string, lines: Cell, branches: Cell }[]} */
 const rows = []
 for (const [scope, floor] of Object.entries(config.floors)) {
@@ -66,7 +117,19 @@ for (const [scope, floor] of Object.entries(config.floors)) {
     if (measured < floor[metric]) breaches++
     return { measured, floor: floor[metric] }
   }
-  rows.push({ scope, lines: cell(METRICS[0]), branches: cell(METRICS[1]) })
+  const row = { scope, lines: cell(METRICS[0]), branches: cell(METRICS[1]) }
+  rows.push(row)
+  if (row.lines.measured < row.lines.floor || row.branches.measured < row.branches.floor) {
+    for (const [path] of matched) {
+      const missed = uncovered(path)
+      if (missed === undefined) continue
+      if (missed.lines !== '' || missed.branches !== '') {
+        breachDetails.push(
+          `  ${path}: lines ${missed.lines || '-'}; branches ${missed.branches || '-'}`,
+        )
+      }
+    }
+  }
 }
 
 const show = (/** @type {Cell} */ { measured, floor }) =>
@@ -85,6 +148,8 @@ if (markdown) {
   }
 }
 if (breaches > 0) {
+  if (breachDetails.length > 0)
+    console.error(`uncovered in breached scopes:\n${breachDetails.join('\n')}`)
   console.error(`coverage: ${breaches} floor(s) breached`)
   process.exit(1)
 }
