@@ -1,5 +1,4 @@
 import {
-  InvalidIdentityError,
   type AccountEvent,
   type AccountHistoryOptions,
   type RecordedAccountEvent,
@@ -72,19 +71,11 @@ export class AccountAdmin {
 
   /**
    * Deletes the account: its devices and its recovery hash go, its history stays (erase it with
-   * `server.history.erase`). InvalidIdentityError (BA102) when the log knows no live account of
-   * that identity (never created, or already deleted); then nothing changes. Two deletions racing
-   * may both record an `account-deleted` event; the account is gone either way.
+   * `server.history.erase`). InvalidIdentityError (BA102) when no such account exists (never
+   * created, or already deleted); then nothing changes. The store decides that atomically with
+   * the deletion, so of concurrent deletions exactly one succeeds and is recorded.
    */
   async deleteAccount(identity: string): Promise<AccountEvent> {
-    let live = false
-    for (const { type } of await this.events(identity)) {
-      if (type === 'account-created') live = true
-      else if (type === 'account-deleted') live = false
-    }
-    if (!live) {
-      throw new InvalidIdentityError('no such account')
-    }
     const event = await this.#event('account-deleted', identity)
     await this.#context.stores.authenticationKey.deleteIdentity(identity, event)
     this.#context.publish(event)

@@ -174,7 +174,8 @@ export class PostgresAuthenticationKeyStore implements ServerAuthenticationKeySt
     return this.#withEvent(event, async (client) => {
       // Same lock order as replaceAllDevices: the identity row, then its devices. Devices are
       // deleted explicitly so the outcome does not hinge on the cascade alone.
-      await client.query(this.#sql.lockIdentity, [identity])
+      const locked = await client.query(this.#sql.lockIdentity, [identity])
+      if (locked.rowCount === 0) throw storeErrors.unknownIdentity()
       await client.query(this.#sql.deleteDevices, [identity])
       await client.query(this.#sql.deleteIdentity, [identity])
     })

@@ -145,16 +145,17 @@ export class RedisAuthenticationKeyStore implements ServerAuthenticationKeyStore
   async deleteIdentity(identity: string, event?: AccountEvent): Promise<void> {
     if (event === undefined) {
       // The identity and all of its devices are one hash: a single DEL is already atomic.
-      await this.#redis.run((client) => client.del(this.#key(identity)))
+      const deleted = await this.#redis.run((client) => client.del(this.#key(identity)))
+      if (deleted === 0) throw storeErrors.unknownIdentity()
       return
     }
-    expectOk(
-      await this.#redis.script(
-        'betterAuthDeleteIdentity',
-        this.#keys(identity, event),
-        eventArgument(event),
-      ),
+    const status = await this.#redis.script(
+      'betterAuthDeleteIdentity',
+      this.#keys(identity, event),
+      eventArgument(event),
     )
+    if (status === 'no-identity') throw storeErrors.unknownIdentity()
+    expectOk(status)
   }
 }
 

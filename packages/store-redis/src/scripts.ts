@@ -114,7 +114,7 @@ const SCRIPTS = {
     return 'ok'`),
   // KEYS[1] identity hash, then the event log keys; ARGV the event (deleting with its event)
   betterAuthDeleteIdentity: withEvent(`
-    redis.call('DEL', KEYS[1])
+    if redis.call('DEL', KEYS[1]) == 0 then return 'no-identity' end
     record(event)
     return 'ok'`),
   // KEYS[1] unused (the identity hash), then the event log keys; ARGV the event: an event whose

@@ -116,6 +116,7 @@ export class SqliteAuthenticationKeyStore implements ServerAuthenticationKeyStor
       deleteIdentity.run(identity)
     }
     const deleteWithEvent = db.transaction((identity: string, event: Event) => {
+      if (identityExists.get(identity) === undefined) throw storeErrors.unknownIdentity()
       deleteAll(identity)
       record(event)
     })

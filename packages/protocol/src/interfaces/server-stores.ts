@@ -161,7 +161,10 @@ export interface ServerAuthenticationKeyStore extends Partial<StorePing> {
    * device id was ever used in the identity, and then nothing changes.
    */
   replaceAllDevices(key: DeviceKey, event?: AccountEvent): Promise<void>
-  /** Removes the identity and all of its devices; a no-op when it does not exist. */
+  /**
+   * Removes the identity and all of its devices. InvalidIdentityError when it does not exist, and
+   * then nothing changes and no event is recorded: of concurrent deletions exactly one succeeds.
+   */
   deleteIdentity(identity: string, event?: AccountEvent): Promise<void>
 }
 

@@ -215,6 +215,26 @@ export function describeAccountEvents(
       expect(await log.history(key.identity)).toEqual([])
     })
 
+    it('records no event for a refused deletion', async () => {
+      const { authenticationKey: store, accountEvents: log } = await factory()
+      const key = newDeviceKey()
+      const created = eventOf('account-created', key, 1)
+      await store.registerIdentity(key, created)
+      const deletion = eventOf('account-deleted', key, 2)
+      await store.deleteIdentity(key.identity, deletion)
+      await expectRejection(
+        store.deleteIdentity(key.identity, eventOf('account-deleted', key, 3)),
+        InvalidIdentityError,
+      )
+      const stranger = newDeviceKey()
+      await expectRejection(
+        store.deleteIdentity(stranger.identity, eventOf('account-deleted', stranger, 1)),
+        InvalidIdentityError,
+      )
+      expect(unsequenced(await log.history(key.identity))).toEqual([created, deletion])
+      expect(await log.history(stranger.identity)).toEqual([])
+    })
+
     it('records an operator revocation and deletion', async () => {
       const stores = await factory()
       const { authenticationKey: store, accountEvents: log } = stores

@@ -352,9 +352,27 @@ export function describeAuthenticationKeyStore(
         expect(await store.publicKey(key.identity, key.device)).toBe(again.publicKey)
       })
 
-      it('is a no-op for an unknown identity', async () => {
+      it('refuses an unknown or already deleted identity', async () => {
         const store = await factory()
-        await expect(store.deleteIdentity(randomId('identity-'))).resolves.toBeUndefined()
+        await expectRejection(store.deleteIdentity(randomId('identity-')), InvalidIdentityError)
+        const key = newDeviceKey()
+        await store.registerIdentity(key)
+        await store.deleteIdentity(key.identity)
+        await expectRejection(store.deleteIdentity(key.identity), InvalidIdentityError)
+      })
+
+      it('lets exactly one of concurrent deletions succeed', async () => {
+        const store = await factory()
+        const key = newDeviceKey()
+        await store.registerIdentity(key)
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 8 }, () => store.deleteIdentity(key.identity)),
+        )
+        expect(outcomes.filter(({ status }) => status === 'fulfilled')).toHaveLength(1)
+        for (const outcome of outcomes) {
+          if (outcome.status === 'rejected')
+            expect(outcome.reason).toBeInstanceOf(InvalidIdentityError)
+        }
       })
     })
 

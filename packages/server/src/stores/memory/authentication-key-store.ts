@@ -105,7 +105,7 @@ export class MemoryAuthenticationKeyStore implements ServerAuthenticationKeyStor
 
   deleteIdentity(identity: string, event?: AccountEvent): Promise<void> {
     return this.#settle(event, () => {
-      this.#identities.delete(identity)
+      if (!this.#identities.delete(identity)) throw storeErrors.unknownIdentity()
     })
   }
 
