@@ -200,6 +200,15 @@ describe('readJson', () => {
       details: 'duplicate key',
     })
     expect(refusal(() => read('{"x":{"odd key":1,"odd key":2}}')).field).toBe('m.x["odd key"]')
+    // Long keys are shortened in the path, identifiers or not.
+    const long = `${'k'.repeat(60)} and more`
+    expect(refusal(() => read(`{"${long}":1,"${long}":2}`)).field).toBe(
+      `m[${JSON.stringify(`${long.slice(0, 64)}…`)}]`,
+    )
+    const identifier = 'k'.repeat(70)
+    expect(refusal(() => read(`{"${identifier}":1,"${identifier}":2}`)).field).toBe(
+      `m[${JSON.stringify(`${identifier.slice(0, 64)}…`)}]`,
+    )
   })
 
   it('keeps __proto__ as an own member, as JSON.parse does', () => {
@@ -217,6 +226,9 @@ describe('readJson', () => {
     expect(refusal(() => read('"\ud800')).details).toMatch(/lone surrogate/)
     expect(refusal(() => read('["\\n\ud800"]')).field).toBe('m[0]')
     expect(read('"\ud83d\ude00"')).toBe('😀')
+    // A pair written raw after an escape (the escape-decoding loop has its own surrogate check).
+    expect(read('"\\n\ud83d\ude00"')).toBe('\n😀')
+    expect(refusal(() => read('"\\n\u0001"')).details).toMatch(/control character/)
     expect(read('"\\ud800"')).toBe('\ud800')
   })
 

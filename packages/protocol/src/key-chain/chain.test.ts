@@ -1,11 +1,12 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { BetterAuthError, InvalidKeyChainError } from '../errors.js'
+import { BetterAuthError, InvalidKeyChainError, InvalidMessageError } from '../errors.js'
+import { signPayloadText } from '../messages/envelope.js'
 import { extendKeyChain, verifyKeyChain } from './chain.js'
 import type { KeyEvent, SignedKeyEvent } from './event.js'
-import { parseKeyEvent } from './event.js'
+import { keyEventId, parseKeyEvent } from './event.js'
 import { HOUR, START, buildChain, chainKey, commitment, forge } from './testing-internal/chains.js'
-import { crypto } from './testing-internal/suite.js'
+import { crypto, hasher } from './testing-internal/suite.js'
 
 const texts = (events: readonly SignedKeyEvent[]) => events.map(({ text }) => text)
 const eventAt = (events: readonly SignedKeyEvent[], i: number) =>
@@ -122,6 +123,38 @@ describe('verifyKeyChain', () => {
     expect(
       await fault(verifyKeyChain([await forge({ ...inception, tainted: true }, 'root/0')], crypto)),
     ).toBe('BA101')
+  })
+
+  it('refuses an inception whose prefix is not its own identifier', async () => {
+    const inception = eventAt(await buildChain(1), 0)
+    const other = await commitment('root', 7)
+    const draft = { ...inception, prefix: other }
+    const text = await forge({ ...draft, id: await keyEventId(draft, hasher) }, 'root/0', {
+      keepId: true,
+    })
+    expect(await fault(verifyKeyChain([text], crypto))).toBe('prefix')
+  })
+
+  it('refuses malformed event fields with BA101 (deterministic rows; the properties below are random)', async () => {
+    const [inception, rotation] = (await buildChain(2)).map(({ event }) => event) as [
+      KeyEvent,
+      KeyEvent,
+    ]
+    const rows: [unknown, string][] = [
+      [{ ...inception, sequence: -1 }, 'root/0'],
+      [{ ...inception, sequence: 0.5 }, 'root/0'],
+      [{ ...inception, sequence: '0' }, 'root/0'],
+      [{ ...rotation, tainted: false }, 'root/1'],
+    ]
+    for (const [draft, signer] of rows) {
+      const text = await forge(draft as KeyEvent, signer, { keepId: true })
+      expect(await fault(verifyKeyChain([text], crypto))).toBe('BA101')
+      expect(() => parseKeyEvent(text)).toThrow(InvalidMessageError)
+    }
+    for (const payload of ['[]', '"event"', 'null']) {
+      const text = await signPayloadText(chainKey('root', 0), payload)
+      expect(() => parseKeyEvent(text)).toThrow(InvalidMessageError)
+    }
   })
 
   it('refuses input longer than maxEvents before verifying any of it', async () => {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { InvalidEndorsementError, InvalidKeyChainError, NetworkError } from '../errors.js'
+import {
+  ConfigurationError,
+  InvalidEndorsementError,
+  InvalidKeyChainError,
+  NetworkError,
+} from '../errors.js'
 import { verifyKeyChain, type KeyChain } from './chain.js'
 import { endorseKey, type KeyPurpose } from './endorsement.js'
 import type { SignedKeyEvent } from './event.js'
@@ -92,6 +97,47 @@ async function fault(run: Promise<unknown>): Promise<unknown> {
 }
 
 describe('KeySetKeyStore', () => {
+  it('refuses options without a fetch function or with an unknown purpose', async () => {
+    const w = await world()
+    const valid = w.store()
+    expect(valid).toBeInstanceOf(KeySetKeyStore)
+    const options = { prefix: 'E', purpose: 'response' as const, crypto }
+    expect(() => new KeySetKeyStore({ ...options, fetchKeySet: 'https://auth' as never })).toThrow(
+      ConfigurationError,
+    )
+    expect(
+      () =>
+        new KeySetKeyStore({
+          ...options,
+          purpose: 'signing' as KeyPurpose,
+          fetchKeySet: () => Promise.resolve(''),
+        }),
+    ).toThrow(ConfigurationError)
+  })
+
+  it('answers a caller that joined a lookup with what that lookup found', async () => {
+    const w = await world()
+    await w.endorse('response-a')
+    const store = w.store()
+    await store.get(await testKey('response-a').public())
+    // Joined lookup failing: the auth service is down.
+    w.failing = true
+    const stranger = await testKey('stranger').public()
+    const down = await Promise.all([fault(store.get(stranger)), fault(store.get(stranger))])
+    expect(down).toEqual(['network', 'network'])
+    expect(w.fetches).toBe(2)
+    // Joined lookup finding the key endorsed for another purpose: refused as such, not retried.
+    w.failing = false
+    w.advance(MINUTE)
+    await w.endorse('access-b', undefined, 'access')
+    const b = await testKey('access-b').public()
+    expect(await Promise.all([fault(store.get(b)), fault(store.get(b))])).toEqual([
+      'purpose',
+      'purpose',
+    ])
+    expect(w.fetches).toBe(3)
+  })
+
   it('trusts the keys the pinned chain endorses, and verifies with them', async () => {
     const w = await world()
     await w.endorse('response-a')

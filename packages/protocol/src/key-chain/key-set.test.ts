@@ -118,6 +118,20 @@ describe('endorsements', () => {
     ).toBe('signature')
   })
 
+  it('are refused with BA101 for an unknown purpose or a payload not in canonical form', async () => {
+    const { chain, endorse } = await setup(1)
+    const text = await endorse(0, 's')
+    const payload = text.slice('{"payload":'.length, text.indexOf(',"signature"'))
+    expect(payload).toContain('"purpose":"response"')
+    for (const changed of [
+      payload.replace('"purpose":"response"', '"purpose":"signing"'),
+      payload.replace('"purpose":"response"', '"purpose": "response"'),
+    ]) {
+      const resigned = await signPayloadText(chainKey('root', 0), changed)
+      expect(await outcome(() => verifyEndorsement(resigned, chain, crypto.verifier))).toBe('BA101')
+    }
+  })
+
   it('refuse an empty or inverted validity window when created', async () => {
     const { endorse } = await setup(1)
     expect(await outcome(() => endorse(0, 's', 'response', START, START))).toBe('BA101')
@@ -188,6 +202,8 @@ describe('key sets', () => {
       '{"chain":[],"keys":[],"x":1}',
       '{"chain":[],"keys":[],"keys":[]}',
       5,
+      // Longer than the 1 MiB a key set may have, refused before it is parsed.
+      `{"chain":[],"keys":[],"pad":"${'x'.repeat(1024 * 1024)}"}`,
     ]) {
       expect(await outcome(() => parseKeySet(text))).toBe('BA101')
     }
