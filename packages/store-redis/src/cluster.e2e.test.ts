@@ -1,9 +1,12 @@
 import {
   ConfigurationError,
   InvalidHashError,
+  StorageUnavailableError,
   type AccountEvent,
   type AccountEventType,
   type DeviceKey,
+  type Revocation,
+  type RevocationListener,
 } from '@better-auth/protocol'
 import {
   describeKeySetStore,
@@ -14,6 +17,7 @@ import {
   randomId,
   rejectionOf,
 } from '@better-auth/server/testing'
+import { startTcpProxy, type TcpProxy } from '@better-auth/server/testing/node'
 import type { Cluster } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { RedisRevocationFeed, RedisStores } from './index.js'
@@ -110,6 +114,136 @@ describe.skipIf(REDIS_CLUSTER_NODES.length === 0)(e2eCluster('redis cluster'), (
     })
     feeds.push(feed)
     return Promise.resolve(feed)
+  })
+
+  // The README's cluster feed, with this cluster's nodes (rotated per party, so the parties'
+  // first publishes and subscriptions land on different masters).
+  const clusterChannel = `better-auth-test:cluster-feed:${randomId().slice(0, 12)}`
+  const nodeUrls = REDIS_CLUSTER_NODES.map((node) => `redis://${node}`)
+  let rotation = 0
+  describeRevocationFeed('redis cluster, feeds given every node', () => {
+    const shift = rotation++ % nodeUrls.length
+    const feed = new RedisRevocationFeed({
+      nodes: [...nodeUrls.slice(shift), ...nodeUrls.slice(0, shift)],
+      channel: clusterChannel,
+    })
+    feeds.push(feed)
+    return Promise.resolve(feed)
+  })
+
+  describe('revocation feed on a cluster whose nodes go away', () => {
+    const proxies: TcpProxy[] = []
+    afterAll(async () => {
+      await Promise.all(proxies.splice(0).map((proxy) => proxy.close()))
+    })
+
+    /** A node reachable through a proxy the test can take away, as if that node went down. */
+    async function mortalNode(node: string): Promise<{ url: string; proxy: TcpProxy }> {
+      const proxy = await startTcpProxy({ targetPort: Number(node.split(':')[1]) })
+      proxies.push(proxy)
+      return { url: `redis://127.0.0.1:${proxy.port}`, proxy }
+    }
+
+    function recorder() {
+      const seen: Revocation[] = []
+      let resets = 0
+      const listener: RevocationListener = {
+        revoked: (revocation) => seen.push(revocation),
+        reset: () => resets++,
+      }
+      return { seen, listener, resets: () => resets }
+    }
+
+    async function until(condition: () => boolean, withinMs = 5_000): Promise<void> {
+      const started = Date.now()
+      while (!condition()) {
+        if (Date.now() - started > withinMs) throw new Error(`not within ${withinMs} ms`)
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+    }
+
+    it('moves a subscription to another node when its node is lost, then resets its listener', async () => {
+      const channel = `better-auth-test:cluster-failover:${randomId().slice(0, 12)}`
+      const [first, second, third] = REDIS_CLUSTER_NODES as [string, string, string]
+      const doomed = await mortalNode(first)
+      const subscriber = new RedisRevocationFeed({
+        nodes: [doomed.url, `redis://${second}`, `redis://${third}`],
+        channel,
+      })
+      const publisher = new RedisRevocationFeed({ nodes: [`redis://${third}`], channel })
+      feeds.push(subscriber, publisher)
+      const { seen, listener, resets } = recorder()
+      const stop = await subscriber.subscribe(listener)
+      const before = { identity: `E${randomId()}` }
+      await publisher.publish(before)
+      await until(() => seen.length === 1)
+      expect(seen).toEqual([before])
+
+      // The node goes away: what is published meanwhile may be missed, so the listener is told
+      // to forget everything once it is subscribed on another node, and hears what follows.
+      await doomed.proxy.close()
+      await until(() => resets() === 1)
+      const after = { identity: `E${randomId()}`, device: `E${randomId()}` }
+      await publisher.publish(after)
+      await until(() => seen.length === 2)
+      expect(seen).toEqual([before, after])
+      expect(resets()).toBe(1)
+      await stop()
+    })
+
+    it('tells a subscriber to reset after a connection cut on a live node, and keeps delivering', async () => {
+      const channel = `better-auth-test:cluster-cut:${randomId().slice(0, 12)}`
+      const feed = new RedisRevocationFeed({ nodes: nodeUrls, channel })
+      feeds.push(feed)
+      const { seen, listener, resets } = recorder()
+      const stop = await feed.subscribe(listener)
+      const admin = cluster()
+      await admin.ping()
+      const masters = admin.nodes('master')
+      expect(masters).toHaveLength(3)
+      for (const node of masters) await node.client('KILL', 'TYPE', 'pubsub')
+      await until(() => resets() >= 1)
+      const revocation = { identity: `E${randomId()}` }
+      await feed.publish(revocation)
+      await until(() => seen.length === 1)
+      expect(seen).toEqual([revocation])
+      await stop()
+    })
+
+    it('publishes through the next node when the first is gone, and subscribes past a dead one', async () => {
+      const channel = `better-auth-test:cluster-publish:${randomId().slice(0, 12)}`
+      const [first, second] = REDIS_CLUSTER_NODES as [string, string]
+      const gone = await mortalNode(first)
+      await gone.proxy.close()
+      const feed = new RedisRevocationFeed({ nodes: [gone.url, `redis://${second}`], channel })
+      feeds.push(feed)
+      const { seen, listener, resets } = recorder()
+      const stop = await feed.subscribe(listener)
+      const revocation = { identity: `E${randomId()}` }
+      await feed.publish(revocation)
+      await until(() => seen.length === 1)
+      expect(seen).toEqual([revocation])
+      expect(resets()).toBe(0)
+      await stop()
+
+      // With no node left, publishing and subscribing fail as the store's other operations do.
+      const dead = new RedisRevocationFeed({ nodes: [gone.url], channel })
+      feeds.push(dead)
+      expect(
+        expectBetterAuthError(await rejectionOf(dead.publish(revocation)), StorageUnavailableError)
+          .code,
+      ).toBe('BA603')
+      expectBetterAuthError(await rejectionOf(dead.subscribe(listener)), StorageUnavailableError)
+    })
+
+    it('refuses both url and nodes, none, or an empty node list', () => {
+      expect(() => new RedisRevocationFeed({})).toThrow(ConfigurationError)
+      expect(() => new RedisRevocationFeed({ url: nodeUrls[0], nodes: nodeUrls })).toThrow(
+        ConfigurationError,
+      )
+      expect(() => new RedisRevocationFeed({ nodes: [] })).toThrow(/nodes/)
+      expect(() => new RedisRevocationFeed({ nodes: [''] })).toThrow(/nodes/)
+    })
   })
 
   describe('hash slots', () => {
