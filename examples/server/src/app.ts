@@ -75,8 +75,6 @@ export interface AppOptions {
   readonly keySet?: () => Promise<string>
   /** Endorses application services' response keys at `/key/endorse` (auth service). */
   readonly endorsement?: EndorsementRoute
-  /** Registers a listener called when the key chain gains an event (clears the token cache). */
-  readonly onChainChange?: (listener: () => void) => void
   /** Access requests check that the token's device is still active here (REVOCATION). */
   readonly devices?: Pick<ServerAuthenticationKeyStore, 'publicKey'>
   /** Where the auth service announces revoked devices (REVOCATION=feed). */
@@ -208,8 +206,6 @@ export function buildCore(options: AppOptions): {
     })
     access = server.accessVerifier({ accessNonce, devices: options.devices })
   }
-  // A token verified before a taint must not be accepted from the cache after it.
-  options.onChainChange?.(() => access.clearTokenCache())
   return { server, access }
 }
 

@@ -20,14 +20,15 @@ export interface RotatingKeys {
   /** The response key, and for the auth service the access key, each following rotations. */
   readonly response: SigningKey
   readonly access: SigningKey | undefined
-  /** Access keys trusted for tokens: every replica's, from the shared key set. */
+  /**
+   * Access keys trusted for tokens: every replica's, from the shared key set. It tells the access
+   * verifier of withdrawn keys (a taint), which then forgets the tokens it cached for them.
+   */
   readonly accessVerificationKeys: VerificationKeyStore
   /** The key set document served at `/key/set`. */
   readonly keySet: () => Promise<string>
   /** Auth service with an endorsement credential: endorses application services' keys. */
   readonly endorsement: EndorsementRoute | undefined
-  /** Called whenever the chain gains an event (a root rotation, with or without taint). */
-  readonly onChainChange: (listener: () => void) => void
   readonly stop: () => void
 }
 
@@ -109,7 +110,6 @@ export async function startKeyRing(setup: KeyRingSetup): Promise<RotatingKeys> {
     accessVerificationKeys: ring.verificationKeys('access'),
     keySet: ring.keySet,
     endorsement,
-    onChainChange: (listener) => void ring.onChainChange(listener),
     stop: () => ring.stop(),
   }
 }

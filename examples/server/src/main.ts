@@ -102,7 +102,6 @@ async function main(): Promise<void> {
     accessVerificationKeys: rotating?.accessVerificationKeys,
     keySet: rotating?.keySet,
     endorsement: rotating?.endorsement,
-    onChainChange: rotating?.onChainChange,
     devices: revocation.devices,
     revocations: revocation.revocations,
     metrics,
