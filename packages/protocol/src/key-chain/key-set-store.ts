@@ -62,6 +62,7 @@ export class KeySetKeyStore implements VerificationKeyStore {
   /** Why the last fetch failed, answered again until `minRefetchIntervalMs` has passed. */
   #failure: { readonly error: unknown } | undefined
   #fetching: Promise<KeySet> | undefined
+  #queued: Promise<KeySet> | undefined
   readonly #listeners = new Set<(change: KeySetChange) => void>()
 
   constructor(options: KeySetKeyStoreOptions) {
@@ -143,7 +144,15 @@ export class KeySetKeyStore implements VerificationKeyStore {
    * that lookups on its request path never wait for a fetch.
    */
   refresh(): Promise<KeySet> {
-    return this.#refresh()
+    const running = this.#fetching
+    if (running === undefined) return this.#refresh()
+    // The fetch under way may have begun before a change the caller knows of: one more follows
+    // it, shared by every call made meanwhile.
+    this.#queued ??= running.then(ignore, ignore).then(() => {
+      this.#queued = undefined
+      return this.#refresh()
+    })
+    return this.#queued
   }
 
   #refresh(): Promise<KeySet> {
@@ -189,6 +198,8 @@ export class KeySetKeyStore implements VerificationKeyStore {
     }
   }
 }
+
+function ignore(): void {}
 
 /** The keys a set endorses for `purpose`, in or out of their window. */
 function trustedFor(set: KeySet, purpose: KeyPurpose): Set<string> {

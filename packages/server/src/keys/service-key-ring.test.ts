@@ -8,7 +8,7 @@ import {
 } from '@better-auth/crypto/node'
 import { ChainFile, FileKeyVault, KeyChainOperator } from '@better-auth/keys'
 import { ConfigurationError, InvalidEndorsementError, type SigningKey } from '@better-auth/protocol'
-import { parseEndorsement, verifyKeySet } from '@better-auth/protocol/key-chain'
+import { parseEndorsement, verifyKeySet, type KeyEndorser } from '@better-auth/protocol/key-chain'
 import {
   Blake3Hasher,
   DefaultIdentityVerifier,
@@ -162,6 +162,49 @@ describe('ServiceKeyRing', () => {
         }),
     ).toThrow(ConfigurationError)
     auth.stop()
+  })
+
+  it('answers refresh() after a taint with the taint applied, even while an earlier refresh runs', async () => {
+    const { operator, prefix, store } = await deployment()
+    // An endorser whose log reads can be held, so a refresh can be caught having read the log.
+    let hold: Promise<void> | undefined
+    let reads = 0
+    const endorser: KeyEndorser = {
+      events: async () => {
+        const events = await operator.events()
+        reads++
+        await hold
+        return events
+      },
+      endorse: (request) => operator.endorse(request),
+    }
+    const app = new ServiceKeyRing({
+      prefix,
+      store,
+      endorser,
+      purposes: ['response'],
+      generateKey: () => NodeP256SigningKey.generate(),
+      crypto,
+      rotateEveryMs: HOUR,
+      now,
+    })
+    await app.start()
+    const first = await publicKey(app.signingKey('response'))
+    let release = () => {}
+    hold = new Promise((resolve) => (release = resolve))
+    const readsBefore = reads
+    const earlier = app.refresh()
+    while (reads === readsBefore) await new Promise((resolve) => setTimeout(resolve, 1))
+    // That refresh holds the log from before the taint: a call made now must not just join it.
+    clock += 1000
+    await operator.rotate({ taint: true })
+    hold = undefined
+    const later = app.refresh()
+    release()
+    await later
+    expect(await publicKey(app.signingKey('response'))).not.toBe(first)
+    await earlier
+    app.stop()
   })
 
   it('follows a root rotation, and replaces every key at once after a taint', async () => {

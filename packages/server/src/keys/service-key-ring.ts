@@ -86,6 +86,7 @@ export class ServiceKeyRing {
   readonly #tracker: KeySetKeyStore
   readonly #verification = new Map<KeyPurpose, KeySetKeyStore>()
   #refreshing: Promise<void> | undefined
+  #queued: Promise<void> | undefined
   #timer: ReturnType<typeof setInterval> | undefined
 
   constructor(options: ServiceKeyRingOptions) {
@@ -141,13 +142,24 @@ export class ServiceKeyRing {
   /**
    * Publishes the endorser's log, reads the shared set, replaces each key whose turn is over or
    * whose endorsement is no longer trusted (its root key tainted), and prunes the endorsements
-   * that expired more than `retainExpiredMs` ago. Concurrent calls share one.
+   * that expired more than `retainExpiredMs` ago. It resolves after a refresh that began after
+   * the call: one under way may have read the store before a taint the caller knows of, so one
+   * more follows it, shared by every call made meanwhile.
    */
   refresh(): Promise<void> {
-    this.#refreshing ??= this.#refresh().finally(() => {
+    const running = this.#refreshing
+    if (running !== undefined) {
+      this.#queued ??= running.then(ignore, ignore).then(() => {
+        this.#queued = undefined
+        return this.refresh()
+      })
+      return this.#queued
+    }
+    const started = this.#refresh().finally(() => {
       this.#refreshing = undefined
     })
-    return this.#refreshing
+    this.#refreshing = started
+    return started
   }
 
   /**
@@ -262,6 +274,8 @@ export class ServiceKeyRing {
     this.#current.set(purpose, { key, publicKey, signUntil })
   }
 }
+
+function ignore(): void {}
 
 function trusts(set: KeySet, current: CurrentKey, purpose: KeyPurpose, now: number): boolean {
   try {
