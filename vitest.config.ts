@@ -4,7 +4,15 @@ import { defineConfig } from 'vitest/config'
 // prints one summary that .ci/run can count.
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'integration', 'integration/runtimes', 'spec', 'examples/*'],
+    projects: [
+      'packages/*',
+      // The client's IndexedDB stores, in Chromium.
+      'packages/client/vitest.browser.config.ts',
+      'integration',
+      'integration/runtimes',
+      'spec',
+      'examples/*',
+    ],
     // Off unless asked (`--coverage`): scripts/test.sh turns it on when COVERAGE=1, and
     // scripts/coverage-floors.mjs holds each package to its floor.
     coverage: {

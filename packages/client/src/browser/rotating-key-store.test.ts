@@ -1,4 +1,3 @@
-import 'fake-indexeddb/auto'
 import { Blake3Hasher } from '@better-auth/crypto'
 import { ConfigurationError, InvalidStateError } from '@better-auth/protocol'
 import { describe, expect, it } from 'vitest'

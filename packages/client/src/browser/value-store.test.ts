@@ -1,4 +1,3 @@
-import 'fake-indexeddb/auto'
 import { ConfigurationError, InvalidMessageError } from '@better-auth/protocol'
 import { describe, expect, it } from 'vitest'
 import { describeClientValueStore } from '../testing-internal/store-suites.js'

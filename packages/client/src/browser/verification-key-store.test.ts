@@ -1,4 +1,3 @@
-import 'fake-indexeddb/auto'
 import { NobleP256SigningKey } from '@better-auth/crypto'
 import { ConfigurationError, InvalidMessageError, ProtocolError } from '@better-auth/protocol'
 import { describe, expect, it } from 'vitest'

@@ -3,7 +3,7 @@ import { disconnect, type BrowserSchema, type ChainRecord } from '../database.js
 
 let counter = 0
 
-/** A namespace no other test uses, so tests share one fake IndexedDB without interfering. */
+/** A namespace no other test uses, so tests share the page's IndexedDB without interfering. */
 export function freshNamespace(label = 'ns'): string {
   counter += 1
   return `${label}-${counter}-${Math.random().toString(36).slice(2)}`
