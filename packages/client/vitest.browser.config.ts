@@ -19,6 +19,8 @@ export default defineProject({
       }),
       instances: [{ browser: 'chromium' }],
       screenshotFailures: false,
+      // The page's server on loopback only, on a free port when another run holds the default.
+      api: { host: '127.0.0.1', strictPort: false },
     },
   },
 })
