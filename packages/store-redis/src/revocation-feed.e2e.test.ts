@@ -1,8 +1,9 @@
-import type { RevocationListener } from '@better-auth/protocol'
-import { describeRevocationFeed, randomId } from '@better-auth/server/testing'
+import { InvalidDeviceError, type RevocationListener } from '@better-auth/protocol'
+import { DeviceLivenessCache } from '@better-auth/server'
+import { describeRevocationFeed, newDeviceKey, randomId } from '@better-auth/server/testing'
 import { afterAll, describe, expect, it } from 'vitest'
-import { RedisRevocationFeed } from './index.js'
-import { REDIS_URL, e2e, testClient } from './testing-internal/redis.js'
+import { RedisRevocationFeed, RedisStores } from './index.js'
+import { REDIS_URL, e2e, testClient, uniquePrefix } from './testing-internal/redis.js'
 
 const feeds: RedisRevocationFeed[] = []
 const channel = `better-auth-test:revocations:${randomId().slice(0, 12)}`
@@ -47,6 +48,33 @@ describe.skipIf(!REDIS_URL)(e2e('RedisRevocationFeed'), () => {
     await until(() => resets === 2)
     admin.disconnect()
     await stop()
+  })
+
+  it("runs the server README's verifier cache over this feed", async () => {
+    const redisUrl = REDIS_URL
+    const stores = await RedisStores.connect({ url: redisUrl, prefix: uniquePrefix('readme') })
+    const feed = new RedisRevocationFeed({ url: redisUrl }) // on a cluster: { nodes: [...] }
+    const devices = new DeviceLivenessCache({ devices: stores.authenticationKey, feed })
+    await devices.start()
+    const key = newDeviceKey()
+    await stores.authenticationKey.registerIdentity(key)
+    expect(await devices.publicKey(key.identity, key.device)).toBe(key.publicKey)
+    // What the auth service does on a revocation: store it, then announce it.
+    await stores.authenticationKey.revokeDevice(key.identity, key.device)
+    await feed.publish({ identity: key.identity, device: key.device })
+    const started = Date.now()
+    for (;;) {
+      const outcome = await devices.publicKey(key.identity, key.device).then(
+        () => 'active',
+        (error: unknown) => (error instanceof InvalidDeviceError ? 'refused' : 'failed'),
+      )
+      if (outcome === 'refused') break
+      expect(Date.now() - started).toBeLessThan(1000)
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    await devices.close()
+    await feed.close()
+    await stores.close()
   })
 
   it('refuses an empty URL or channel', () => {
