@@ -185,6 +185,31 @@ describe('AccessVerifier token cache', () => {
     expect(counter.verifies).toBe(2)
   })
 
+  it('rejects an onChange that is not a function at construction', () => {
+    expect(
+      () =>
+        new AccessVerifier({
+          crypto: { verifier },
+          encoding: {
+            timestamper: { now: () => new Date(), format: String, parse: () => new Date() },
+            tokenEncoder,
+          },
+          stores: {
+            accessNonce: new MemoryTimeLockStore(),
+            accessVerificationKeys: {
+              get: () => Promise.reject(new Error()),
+              onChange: 'subscribe' as never,
+            },
+          },
+        }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'BA001',
+        context: expect.objectContaining({ field: 'stores.accessVerificationKeys.onChange' }),
+      }),
+    )
+  })
+
   it('rejects a bad cache size at construction', () => {
     expect(
       () =>
