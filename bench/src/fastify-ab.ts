@@ -7,7 +7,10 @@
 //
 //   FASTIFY_BEFORE=/path/to/checkout/packages/fastify/src/index.ts (required; its node_modules
 //   must resolve, e.g. a worktree whose packages/fastify/node_modules links to this one's)
-//   FASTIFY_AB_ROUNDS=10 (per build), FASTIFY_AB_REQUESTS=2000 (per round; BENCH_SMOKE=1: 2, 200)
+//   FASTIFY_AB_ROUNDS=10 (per build), FASTIFY_AB_REQUESTS=2000 (per round; BENCH_SMOKE=1: 2, 200),
+//   FASTIFY_AB_WARMUP=<requests per build before measuring> (default one round). On a loaded
+//   machine, many short rounds (say 200 × 100) pair each build's round with one measured
+//   moments apart, so the per-round ratios swing less.
 import { Blake3Hasher, DefaultIdentityVerifier, Rfc3339Timestamper } from '@better-auth/crypto'
 import {
   NodeGzipTokenEncoder,
@@ -25,6 +28,7 @@ import { accessMessage, newKeyPair, randomDigest } from './messages.js'
 const smoke = process.env.BENCH_SMOKE === '1'
 const rounds = Number(process.env.FASTIFY_AB_ROUNDS ?? (smoke ? 2 : 10))
 const perRound = Number(process.env.FASTIFY_AB_REQUESTS ?? (smoke ? 200 : 2000))
+const warmUp = Number(process.env.FASTIFY_AB_WARMUP ?? perRound)
 const beforePath = process.env.FASTIFY_BEFORE
 if (beforePath === undefined) throw new Error('FASTIFY_BEFORE must name the other build')
 
@@ -155,7 +159,9 @@ const apps = {
   after: await app(builds.after, calls.after),
 }
 // Warm-up: both builds compiled before anything is measured.
-for (const name of ['before', 'after'] as const) await round(apps[name], await messages(perRound))
+for (let done = 0; done < warmUp; done += perRound) {
+  for (const name of ['before', 'after'] as const) await round(apps[name], await messages(perRound))
+}
 const warmUpCalls = { before: { ...calls.before }, after: { ...calls.after } }
 
 const results: Record<'before' | 'after', Round[]> = { before: [], after: [] }
@@ -176,6 +182,11 @@ const median = (values: readonly number[]) => {
   const middle = sorted.length >> 1
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
 }
+const quantile = (values: readonly number[], q: number) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
+}
+const sum = (list: readonly Round[]) => list.reduce((total, x) => total + x.cpuMicros, 0)
 const ratios = results.after.map((after, i) => after.cpuMicros / results.before[i]!.cpuMicros)
 const env = environment()
 const row = (name: 'before' | 'after') =>
@@ -194,14 +205,14 @@ const callsPerRequest = (name: 'before' | 'after') =>
 console.log(`# @better-auth/fastify access path, before/after (app.inject POST /foo/bar, no socket)
 
 - date: ${env.date}; node ${env.node}, OpenSSL ${env.openssl}; ${env.cpu} × ${env.cpuCount}; load ${env.loadAverage.toFixed(2)}
-- ${rounds} rounds per build of ${perRound} requests, alternating (ABBA), after a warm-up round each
+- ${rounds} rounds per build of ${perRound} requests, alternating (ABBA), after ${warmUp} warm-up requests each
 
 | build | CPU µs/req (median) | wall µs/req (median) | CPU µs/req per round |
 | --- | --: | --: | --- |
 ${row('before')}
 ${row('after')}
 
-after ÷ before, CPU per round: median ${median(ratios).toFixed(3)} (${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)})
+after ÷ before, CPU per round: median ${median(ratios).toFixed(3)} (quartiles ${quantile(ratios, 0.25).toFixed(3)}–${quantile(ratios, 0.75).toFixed(3)}, range ${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}); total CPU after ÷ before ${(sum(results.after) / sum(results.before)).toFixed(3)}
 
 crypto-suite calls per request:
 - before: ${callsPerRequest('before')}

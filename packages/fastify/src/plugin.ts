@@ -3,7 +3,7 @@ import type { AccessVerifier, BetterAuthServer, VerifiedAccess } from '@better-a
 import type { RateLimiter } from '@better-auth/server'
 import {
   BetterAuthHttp,
-  readBody,
+  readBodyThen,
   type BetterAuthHttpOptions,
   type HttpAnswer,
 } from '@better-auth/server/http'
@@ -15,10 +15,11 @@ import type {
   FastifyRequest,
   RouteHandlerMethod,
   RouteOptions,
+  preParsingHookHandler,
 } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Readable } from 'node:stream'
-import { fastifyBody, transformedBody } from './body.js'
+import { VerifiedBody, fastifyBody } from './body.js'
 import { logFailure, sendError } from './errors.js'
 
 export type AccessRouteMode = 'access' | 'access-text'
@@ -229,11 +230,10 @@ type Marked = Partial<Record<typeof ACCESS_ROUTE, true>>
  * Access routes keep fastify's whole lifecycle, so application hooks run as on any route. The
  * route's last preParsing hook hands the request stream to the core, which reads it (content
  * type, body limit while streaming, strict UTF-8: signatures cover the received bytes), and
- * verifies it; like a decompressing hook, it then hands fastify's parser the verified application
- * data in place of the envelope. The route's first preValidation hook makes `request.body` the
- * verified data exactly as the verifier read it, so body schemas, later preValidation hooks and
- * preHandler hooks all see the verified request. The handler's return value is signed as the
- * response.
+ * verifies it; fastify's parser then gets a stand-in body, since the envelope was parsed once, by
+ * the verifier. The route's first preValidation hook makes `request.body` the verified data
+ * exactly as the verifier read it, so body schemas, later preValidation hooks and preHandler hooks
+ * all see the verified request. The handler's return value is signed as the response.
  */
 function asAccessRoute(
   route: RouteOptions,
@@ -241,19 +241,29 @@ function asAccessRoute(
   betterAuth: BetterAuthDecorator,
   mode: AccessRouteMode,
 ) {
+  const verify =
+    mode === 'access-text'
+      ? (message: string) => betterAuth.verifyAccess(message, TEXT)
+      : (message: string) => betterAuth.verifyAccess(message)
   const preParsing = route.preParsing === undefined ? [] : [route.preParsing].flat()
   route.preParsing = [
     ...preParsing,
-    async (request: FastifyRequest, _reply: FastifyReply, payload: Readable) => {
-      const message = await readBody(fastifyBody(request, payload), http.bodyLimit)
-      const verified =
-        mode === 'access-text'
-          ? await betterAuth.verifyAccess(message, { request: 'text' })
-          : await betterAuth.verifyAccess(message)
-      request.betterAuth = verified
-      const data = mode === 'access-text' ? (verified.request as string) : verified.request
-      return transformedBody(JSON.stringify(data), Buffer.byteLength(message))
-    },
+    // Callbacks rather than an async hook and the core's readBody promise: each promise turn
+    // showed in the CPU per request (bench/RESULTS.md), and this runs on every access request.
+    ((request, _reply, payload, done) => {
+      // Failures reach it as rejections, typed unknown; fastify maps whatever it is given.
+      const fail = done as (error: unknown) => void
+      readBodyThen(fastifyBody(request, payload), http.bodyLimit, (error, message) => {
+        if (error !== null) {
+          done(error)
+          return
+        }
+        verify(message).then((verified) => {
+          request.betterAuth = verified
+          done(null, new VerifiedBody(Buffer.byteLength(message)))
+        }, fail)
+      })
+    }) satisfies preParsingHookHandler,
   ]
   const preValidation = route.preValidation === undefined ? [] : [route.preValidation].flat()
   route.preValidation = [
@@ -284,6 +294,8 @@ function asAccessRoute(
   // fastify copies the config, symbol keys included, into what request.routeOptions reads.
   route.config = Object.assign({}, route.config, { [ACCESS_ROUTE]: true })
 }
+
+const TEXT = { request: 'text' } as const
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return (

@@ -33,20 +33,66 @@ export function tooLarge(limit: number): HttpRefusal {
  * limit is refused unread, and reading stops (and the stream is cancelled) the moment the bytes
  * received pass it.
  */
-export async function readBody(body: RequestBody, limit: number): Promise<string> {
-  checkContentType(body.contentType)
-  const declared = body.contentLength
-  if (declared !== null && declared !== undefined && declared !== '') {
-    const length = Number(declared)
-    if (Number.isInteger(length) && length > limit) throw tooLarge(limit)
+export function readBody(body: RequestBody, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    readBodyThen(body, limit, (error, text) => {
+      if (error === null) resolve(text)
+      else reject(error)
+    })
+  })
+}
+
+/** What `readBodyThen` calls once: a null error and the text, or the refusal and ''. */
+export type BodyCallback = (error: Error | null, text: string) => void
+
+/**
+ * `readBody` with a callback: the same checks, limit and decoding, for adapters whose framework
+ * takes callbacks on every request (fastify's hooks), so a Node stream costs no promise turn.
+ */
+export function readBodyThen(body: RequestBody, limit: number, callback: BodyCallback): void {
+  try {
+    checkContentType(body.contentType)
+    checkDeclaredLength(body.contentLength, limit)
+  } catch (error) {
+    callback(asError(error), '')
+    return
   }
-  if (body.stream === null) return ''
-  const { chunks, size } = isWebStream(body.stream)
-    ? await readWebStream(body.stream, limit)
-    : isEmitter(body.stream)
-      ? await readEmitter(body.stream, limit)
-      : await readIterable(body.stream, limit)
-  return decode(chunks, size)
+  const stream = body.stream
+  if (stream === null) {
+    callback(null, '')
+    return
+  }
+  if (!isWebStream(stream) && isEmitter(stream)) {
+    readEmitter(stream, limit, callback)
+    return
+  }
+  const reading = isWebStream(stream) ? readWebStream(stream, limit) : readIterable(stream, limit)
+  reading.then(
+    (received) => deliver(received, callback),
+    (error: unknown) => callback(asError(error), ''),
+  )
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error))
+}
+
+function checkDeclaredLength(declared: string | null | undefined, limit: number): void {
+  if (declared === null || declared === undefined || declared === '') return
+  const length = Number(declared)
+  if (Number.isInteger(length) && length > limit) throw tooLarge(limit)
+}
+
+/** Decodes what was read and calls back outside the try, so a throwing callback is not called twice. */
+function deliver({ chunks, size }: Received, callback: BodyCallback): void {
+  let text: string
+  try {
+    text = decode(chunks, size)
+  } catch (error) {
+    callback(asError(error), '')
+    return
+  }
+  callback(null, text)
 }
 
 interface Received {
@@ -97,50 +143,49 @@ function isEmitter(stream: BodySource): stream is Emitter {
 }
 
 /**
- * A Node stream read through its events rather than an async iterator: this runs on every request
- * of the Node adapters, and the iterator costs a promise per chunk and a destroy at the end.
+ * A Node stream read through its events rather than an async iterator, settling with its text:
+ * this runs on every request of the Node adapters, and the iterator costs a promise per chunk and a
+ * destroy at the end.
  */
-function readEmitter(stream: Emitter, limit: number): Promise<Received> {
-  return new Promise((resolve, reject) => {
-    const received: Received = { chunks: [], size: 0 }
-    const settle = (error: Error | undefined) => {
-      stream.removeListener('data', onData)
-      stream.removeListener('end', onEnd)
-      stream.removeListener('error', settle)
-      stream.removeListener('close', onClose)
-      if (error === undefined) {
-        resolve(received)
-        return
-      }
-      // A late error of a stream given up on (a socket reset after a refusal) has no one to hear it.
-      stream.on('error', ignore)
-      reject(error)
-    }
-    const onData = (chunk: Uint8Array | string) => {
-      const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk
-      received.size += bytes.byteLength
-      if (received.size > limit) {
-        settle(tooLarge(limit))
-        // Read no further: paused, the stream stops pulling from the socket (the adapters answer
-        // 413 with `connection: close`). Not destroyed: that would reset the socket before the
-        // answer goes out.
-        stream.pause()
-        return
-      }
-      received.chunks.push(bytes)
-    }
-    const onEnd = () => settle(undefined)
-    // Closed before its end without an error: the client went away mid-body.
-    const onClose = () => settle(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }))
-    if (stream.readableEnded === true) {
-      resolve(received)
+function readEmitter(stream: Emitter, limit: number, callback: BodyCallback): void {
+  const received: Received = { chunks: [], size: 0 }
+  const settle = (error: Error | undefined) => {
+    stream.removeListener('data', onData)
+    stream.removeListener('end', onEnd)
+    stream.removeListener('error', settle)
+    stream.removeListener('close', onClose)
+    if (error === undefined) {
+      deliver(received, callback)
       return
     }
-    stream.on('data', onData)
-    stream.on('end', onEnd)
-    stream.on('error', settle)
-    stream.on('close', onClose)
-  })
+    // A late error of a stream given up on (a socket reset after a refusal) has no one to hear it.
+    stream.on('error', ignore)
+    callback(error, '')
+  }
+  const onData = (chunk: Uint8Array | string) => {
+    const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk
+    received.size += bytes.byteLength
+    if (received.size > limit) {
+      // Read no further: paused, the stream stops pulling from the socket (the adapters answer
+      // 413 with `connection: close`). Not destroyed: that would reset the socket before the
+      // answer goes out.
+      stream.pause()
+      settle(tooLarge(limit))
+      return
+    }
+    received.chunks.push(bytes)
+  }
+  const onEnd = () => settle(undefined)
+  // Closed before its end without an error: the client went away mid-body.
+  const onClose = () => settle(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }))
+  if (stream.readableEnded === true) {
+    callback(null, '')
+    return
+  }
+  stream.on('data', onData)
+  stream.on('end', onEnd)
+  stream.on('error', settle)
+  stream.on('close', onClose)
 }
 
 /** Decodes bytes already read (e.g. by a framework) with the same limit and UTF-8 rules. */

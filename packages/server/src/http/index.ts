@@ -26,7 +26,9 @@ export {
   checkContentType,
   decode as decodeBody,
   readBody,
+  readBodyThen,
   tooLarge,
+  type BodyCallback,
   type BodySource,
   type RequestBody,
 } from './body.js'

@@ -33,6 +33,7 @@ it('pins the public runtime exports of /http and /node', () => {
       "failureKind",
       "mapError",
       "readBody",
+      "readBodyThen",
       "toResponse",
       "tooLarge",
       "webBody",
