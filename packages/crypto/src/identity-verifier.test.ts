@@ -43,6 +43,20 @@ describe('DefaultIdentityVerifier', () => {
     }
   })
 
+  it('says which check failed, without echoing the inputs', async () => {
+    await expect(
+      verifier.verify(auth.rotationHash, auth.publicKey, auth.rotationHash, auth.recoveryHash),
+    ).rejects.toMatchObject({
+      message: 'Invalid identity: identity does not match hash(publicKey + rotationHash + extra)',
+    })
+    await expect(verifier.verify(auth.identity, 42 as never, '', '')).rejects.toMatchObject({
+      message: 'Invalid identity: identity inputs must be strings',
+    })
+    expect(() => new DefaultIdentityVerifier(null as never)).toThrow(
+      expect.objectContaining({ message: 'Invalid configuration: hasher: expected a Hasher' }),
+    )
+  })
+
   it('hashes the plain concatenation with the injected hasher', async () => {
     const seen: string[] = []
     const hasher: Hasher = {

@@ -141,6 +141,55 @@ describe('Rfc3339Timestamper', () => {
     }
   })
 
+  it('names what was wrong with a timestamp', () => {
+    const details = (run: () => unknown) => {
+      try {
+        run()
+        return 'accepted'
+      } catch (error) {
+        return (error as { message?: unknown }).message
+      }
+    }
+    const parsed = {
+      '2025-04-31T00:00:00Z': 'day out of range',
+      '2025-06-31T00:00:00Z': 'day out of range',
+      '2025-09-31T00:00:00Z': 'day out of range',
+      '2025-11-31T00:00:00Z': 'day out of range',
+      '2025-02-29T00:00:00Z': 'day out of range',
+      '2025-13-01T00:00:00Z': 'month out of range',
+      '2025-01-01T00:00:60Z': 'time out of range',
+      '2025-01-01T00:00:00-00:60': 'offset out of range',
+      '2025-01-01 00:00:00Z': 'not an RFC 3339 date-time',
+    }
+    for (const [text, expected] of Object.entries(parsed)) {
+      expect(
+        details(() => timestamper.parse(text)),
+        text,
+      ).toBe(`Invalid message: timestamp: ${expected}`)
+    }
+    for (const text of ['2025-01-31', '2025-03-31', '2025-05-31', '2025-07-31', '2025-08-31']) {
+      expect(timestamper.parse(`${text}T00:00:00Z`).toISOString()).toBe(`${text}T00:00:00.000Z`)
+    }
+    expect(details(() => timestamper.parse(42 as never))).toBe(
+      'Invalid message: timestamp: expected a string',
+    )
+    expect(details(() => timestamper.format(new Date(Number.NaN)))).toBe(
+      'Invalid message: timestamp: expected a valid Date',
+    )
+    expect(details(() => timestamper.format(new Date(Date.UTC(10_000, 0, 1))))).toBe(
+      'Invalid message: timestamp: year outside 0000-9999',
+    )
+    expect(details(() => new Rfc3339Timestamper(null as never))).toBe(
+      'Invalid configuration: options: expected an object',
+    )
+    expect(details(() => new Rfc3339Timestamper({ clock: 42 as never }))).toBe(
+      'Invalid configuration: clock: expected a function returning milliseconds',
+    )
+    expect(details(() => new Rfc3339Timestamper({ clock: () => Number.NaN }).now())).toBe(
+      'Invalid configuration: clock: returned a value that is not a valid instant',
+    )
+  })
+
   it('rejects non-strings in parse and non-dates in format with InvalidMessageError', () => {
     for (const bad of [null, undefined, 42, {}, new Date(0)]) {
       expect(() => timestamper.parse(bad as string)).toThrow(

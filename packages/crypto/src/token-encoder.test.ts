@@ -3,7 +3,12 @@ import fc from 'fast-check'
 import { gzipSync } from 'fflate'
 import { describe, expect, it } from 'vitest'
 import { specJson, specMessage, specTokens } from './testing-internal/vectors.js'
-import { DEFAULT_MAX_DECODED_BYTES, GzipTokenEncoder } from './token-encoder.js'
+import {
+  DEFAULT_MAX_DECODED_BYTES,
+  GzipTokenEncoder,
+  checkEncodedToken,
+  maxEncodedChars,
+} from './token-encoder.js'
 
 const encoder = new GzipTokenEncoder()
 const BA101 = expect.objectContaining({ code: 'BA101' })
@@ -76,7 +81,9 @@ describe('GzipTokenEncoder round trip', () => {
   })
 
   it('keeps a leading byte-order mark', async () => {
-    await expect(encoder.decode(await encoder.encode('\uFEFF{}'))).resolves.toBe('\uFEFF{}')
+    // A fresh encoder: the decoder is made at construction, which must happen inside the test.
+    const fresh = new GzipTokenEncoder()
+    await expect(fresh.decode(await fresh.encode('\uFEFF{}'))).resolves.toBe('\uFEFF{}')
   })
 })
 
@@ -130,6 +137,56 @@ describe('GzipTokenEncoder size cap', () => {
         expect.objectContaining({ code: 'BA001' }),
       )
     }
+    for (const options of [null, 'x', 42]) {
+      expect(() => new GzipTokenEncoder(options as never)).toThrow(
+        expect.objectContaining({ message: 'Invalid configuration: options: expected an object' }),
+      )
+    }
+    expect(() => new GzipTokenEncoder({ maxDecodedBytes: 0 })).toThrow(
+      expect.objectContaining({
+        message: 'Invalid configuration: maxDecodedBytes: must be a positive safe integer',
+      }),
+    )
+    expect(() => new GzipTokenEncoder({ maxDecodedBytes: 1 })).not.toThrow()
+  })
+
+  it('bounds the encoded length at ceil((2 × maxDecodedBytes + 1024) × 4 / 3) characters', async () => {
+    expect(maxEncodedChars(1000)).toBe(4032)
+    expect(maxEncodedChars(DEFAULT_MAX_DECODED_BYTES)).toBe(45_056)
+    const small = new GzipTokenEncoder({ maxDecodedBytes: 1000 })
+    // At the limit the text is decoded (and is not gzip); one character more is refused unread.
+    const details = async (text: string) => detailsOf(await small.decode(text).catch((e) => e))
+    await expect(details('A'.repeat(4032))).resolves.toBe('not gzip data')
+    await expect(details('A'.repeat(4033))).resolves.toBe('encoded token is too long')
+  })
+
+  it('checks type, length and alphabet before any decoding, in that order', () => {
+    const details = (encoded: unknown, max: number) => {
+      try {
+        checkEncodedToken(encoded, max)
+        return 'accepted'
+      } catch (error) {
+        return detailsOf(error)
+      }
+    }
+    expect(details(42, 8)).toBe('expected a string to decode')
+    expect(details('AAAAAAAA', 8)).toBe('accepted')
+    expect(details('AAAAAAAAA', 8)).toBe('encoded token is too long')
+    for (const text of ['AAAAA', 'A', 'AA+A', 'AA/A', 'AA=A', 'AA A', 'AAAAAAAAAAAAA']) {
+      expect(details(text, 100), text).toBe('not unpadded base64url')
+    }
+    for (const text of ['', 'AA', 'AAA', 'AAAA', 'Az09-_'])
+      expect(details(text, 100)).toBe('accepted')
+  })
+
+  it('says why encode refused', async () => {
+    const small = new GzipTokenEncoder({ maxDecodedBytes: 16 })
+    await expect(small.encode(42 as never)).rejects.toMatchObject({
+      message: 'Invalid message: token: expected a string to encode',
+    })
+    await expect(small.encode('x'.repeat(17))).rejects.toMatchObject({
+      message: 'Invalid message: token: body exceeds 16 bytes',
+    })
   })
 })
 
@@ -198,10 +255,44 @@ describe('GzipTokenEncoder rejects malformed input with BA101', () => {
     for (const [name, text] of Object.entries(cases)) {
       await expect(encoder.decode(text), name).rejects.toThrow(BA101)
     }
+    // Each failure is named by the check that found it.
+    const found: Record<string, unknown> = {}
+    for (const [name, text] of Object.entries(cases)) {
+      found[name] = detailsOf(await encoder.decode(text).catch((e: unknown) => e))
+    }
+    expect(found).toEqual({
+      crc: 'gzip checksum or length mismatch',
+      length: 'gzip checksum or length mismatch',
+      deflate: 'gzip checksum or length mismatch',
+      method: 'not gzip data',
+      // The last 8 bytes are read as the trailer, wherever the data ends.
+      truncated: 'gzip checksum or length mismatch',
+      noTrailer: 'gzip checksum or length mismatch',
+      trailing1: 'gzip checksum or length mismatch',
+      trailing3: 'gzip checksum or length mismatch',
+      trailing9: 'not valid gzip data',
+      twoMembers: 'more than one gzip member',
+    })
     await expect(encoder.decode(base64UrlEncode(valid))).resolves.toBe('{"hello":"world"}')
   })
 
+  it('reads the gzip magic bytes and method itself, and needs a header and a trailer', async () => {
+    const details = async (bytes: Uint8Array) =>
+      detailsOf(await encoder.decode(base64UrlEncode(bytes)).catch((e: unknown) => e))
+    for (const at of [0, 1, 2]) {
+      const bytes = new Uint8Array(valid)
+      bytes[at] = (bytes[at] ?? 0) ^ 0x40
+      await expect(details(bytes), `byte ${at}`).resolves.toBe('not gzip data')
+    }
+    // 18 bytes: a header and a trailer, no DEFLATE data; 17 bytes cannot even hold those.
+    const framing = new Uint8Array([...valid.subarray(0, 10), ...new Uint8Array(8)])
+    await expect(details(framing)).resolves.toBe('not valid gzip data')
+    await expect(details(framing.subarray(0, 17))).resolves.toBe('not gzip data')
+  })
+
   it('rejects bodies that are not UTF-8', async () => {
+    // A fresh encoder: the decoder is made at construction, which must happen inside the test.
+    const encoder = new GzipTokenEncoder()
     for (const bytes of [[0xff], [0xc3], [0xed, 0xa0, 0x80], [0x61, 0x80, 0x62]]) {
       const error: unknown = await encoder
         .decode(gzip(new Uint8Array(bytes)))

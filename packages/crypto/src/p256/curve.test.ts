@@ -1,7 +1,13 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { N, scalar, scalarBytes } from '../testing-internal/scalars.js'
-import { isWellFormedSignature, normalizeLowS } from './curve.js'
+import {
+  decodePublicKey,
+  decodeSignature,
+  isPublicKeyLength,
+  isWellFormedSignature,
+  normalizeLowS,
+} from './curve.js'
 
 // The byte-wise scalar arithmetic is checked against its BigInt definition.
 
@@ -57,5 +63,45 @@ describe('normalizeLowS', () => {
   it('returns low-S input itself, without a copy', () => {
     const input = signature(5n, N >> 1n)
     expect(normalizeLowS(input)).toBe(input)
+  })
+})
+
+describe('public key and CESR checks', () => {
+  it('isPublicKeyLength: a Uint8Array of 33 or 65 bytes, nothing else', () => {
+    for (const length of [33, 65]) expect(isPublicKeyLength(new Uint8Array(length))).toBe(true)
+    for (const length of [0, 32, 34, 64, 66]) {
+      expect(isPublicKeyLength(new Uint8Array(length))).toBe(false)
+    }
+    for (const value of [new Array(33).fill(2), new Uint16Array(33), 'A'.repeat(33), null]) {
+      expect(isPublicKeyLength(value)).toBe(false)
+    }
+  })
+
+  it('decodeSignature and decodePublicKey return null for anything else', () => {
+    for (const text of [
+      '',
+      'garbage',
+      `1AAI${'A'.repeat(44)}`.slice(0, -1),
+      `0I${'A'.repeat(86)}`,
+    ]) {
+      if (!text.startsWith('1AAI')) expect(decodePublicKey(text), text).toBeNull()
+      if (!text.startsWith('0I')) expect(decodeSignature(text), text).toBeNull()
+    }
+    for (const value of [null, undefined, 42, new Uint8Array(64)]) {
+      expect(decodeSignature(value)).toBeNull()
+      expect(decodePublicKey(value)).toBeNull()
+    }
+    expect(decodeSignature(`0I${'A'.repeat(86)}`)).toEqual(new Uint8Array(64))
+    expect(decodePublicKey(`1AAI${'A'.repeat(44)}`)).toEqual(new Uint8Array(33))
+  })
+})
+
+describe('normalizeLowS on other lengths', () => {
+  it('returns anything but 64 bytes unchanged', () => {
+    for (const length of [0, 63, 65]) {
+      const input = new Uint8Array(length).fill(0xff)
+      expect(normalizeLowS(input)).toBe(input)
+      expect(input.every((byte) => byte === 0xff)).toBe(true)
+    }
   })
 })

@@ -1,7 +1,9 @@
-import { decodeCesrAs } from '@better-auth/cesr'
+import { decodeCesrAs, encodeCesr } from '@better-auth/cesr'
 import { ConfigurationError } from '@better-auth/protocol'
 import { p256 } from '@noble/curves/nist.js'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { scalarBytes } from '../testing-internal/scalars.js'
+import { toUncompressedPublicKey } from './curve.js'
 import { NobleP256SigningKey } from './noble.js'
 import { WebCryptoP256SigningKey, WebCryptoP256Verifier } from './webcrypto.js'
 
@@ -63,6 +65,106 @@ describe('WebCryptoP256Verifier key cache', () => {
     for (const options of [{ keyCacheSize: -1 }, { keyCacheSize: 2.5 }, null, 42]) {
       expect(() => new WebCryptoP256Verifier(options as never)).toThrow(ConfigurationError)
     }
+    expect(() => new WebCryptoP256Verifier(null as never)).toThrow(
+      expect.objectContaining({ message: 'Invalid configuration: options: expected an object' }),
+    )
+  })
+
+  it('keeps keys apart whose hex differs only in zero padding (0x0a 0xbc and 0xab 0x0c)', async () => {
+    // Find a key with a byte below 0x10 (one hex digit unpadded) followed by one of 0x10 or more,
+    // whose digit-shifted twin is also a point: without padding both would have one cache id.
+    for (let seed = 1n; ; seed++) {
+      const key = NobleP256SigningKey.fromSecretKey(scalarBytes(seed))
+      const bytes = decodeCesrAs('1AAI', await key.public())
+      for (let i = 1; i < 32; i++) {
+        const [a = 0, b = 0] = [bytes[i], bytes[i + 1]]
+        if (a === 0 || a >= 0x10 || b < 0x10) continue
+        const twin = new Uint8Array(bytes)
+        twin[i] = (a << 4) | (b >> 4)
+        twin[i + 1] = b & 0x0f
+        if (toUncompressedPublicKey(twin) === null) continue
+        const verifier = new WebCryptoP256Verifier()
+        const signature = await key.sign('m')
+        await expect(verifier.verify('m', signature, await key.public())).resolves.toBe(true)
+        await expect(verifier.verify('m', signature, encodeCesr('1AAI', twin))).resolves.toBe(false)
+        expect(verifier.cachedKeys).toBe(2)
+        return
+      }
+    }
+  })
+})
+
+describe('WebCryptoP256Verifier on the platform Web Crypto', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals()
+  })
+
+  /** A verifier built while `globalThis.crypto` is `crypto` (it keeps the subtle it found). */
+  function verifierOn(crypto: unknown): WebCryptoP256Verifier {
+    vi.stubGlobal('crypto', crypto)
+    try {
+      return new WebCryptoP256Verifier()
+    } finally {
+      vi.unstubAllGlobals()
+    }
+  }
+
+  /** The real Web Crypto, recording key imports, with import or verify made to fail on demand. */
+  function recordingSubtle(fail: { importKey?: boolean; verify?: boolean } = {}) {
+    const imports: { extractable: boolean; usages: KeyUsage[] }[] = []
+    const fake = {
+      importKey: (
+        format: 'raw',
+        data: BufferSource,
+        algorithm: EcKeyImportParams,
+        extractable: boolean,
+        usages: KeyUsage[],
+      ) => {
+        imports.push({ extractable, usages })
+        if (fail.importKey === true) return Promise.reject(new Error('import failed'))
+        return subtle.importKey(format, data, algorithm, extractable, usages)
+      },
+      verify: (...args: Parameters<SubtleCrypto['verify']>) =>
+        fail.verify === true ? Promise.reject(new Error('verify failed')) : subtle.verify(...args),
+    }
+    return { fake, imports }
+  }
+
+  it('refuses to be built without Web Crypto', () => {
+    for (const crypto of [undefined, {}]) {
+      expect(() => verifierOn(crypto)).toThrow(
+        expect.objectContaining({
+          code: 'BA001',
+          message:
+            'Invalid configuration: crypto.subtle: Web Crypto is not available in this runtime',
+        }),
+      )
+    }
+  })
+
+  it('imports each key once, for verification only, and never hands it an invalid point', async () => {
+    const { fake, imports } = recordingSubtle()
+    const verifier = verifierOn({ subtle: fake })
+    const key = NobleP256SigningKey.generate()
+    for (const message of ['a', 'b']) {
+      await expect(
+        verifier.verify(message, await key.sign(message), await key.public()),
+      ).resolves.toBe(true)
+    }
+    await expect(verifier.verify('a', await key.sign('a'), `1AAI${'A'.repeat(44)}`)).resolves.toBe(
+      false,
+    )
+    expect(imports).toEqual([{ extractable: false, usages: ['verify'] }])
+  })
+
+  it('resolves false when Web Crypto fails, and does not keep a key that failed to import', async () => {
+    const key = NobleP256SigningKey.generate()
+    const signature = await key.sign('m')
+    const failingImport = verifierOn({ subtle: recordingSubtle({ importKey: true }).fake })
+    await expect(failingImport.verify('m', signature, await key.public())).resolves.toBe(false)
+    expect(failingImport.cachedKeys).toBe(0)
+    const failingVerify = verifierOn({ subtle: recordingSubtle({ verify: true }).fake })
+    await expect(failingVerify.verify('m', signature, await key.public())).resolves.toBe(false)
   })
 })
 
