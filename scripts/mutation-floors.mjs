@@ -10,6 +10,7 @@
 //   node scripts/mutation-floors.mjs --changed    the packages whose mutated sources or tests differ
 //                                                 from what their incremental file recorded (what
 //                                                 an incremental run has to redo), one line
+import { execFileSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 
@@ -86,9 +87,24 @@ function changed(/** @type {string} */ pkg) {
   const known = new Set(recorded.map(([path]) => path))
   // A new test file. (A new source file is only reached through an import, which changes a
   // recorded file; a source file without mutants, such as a re-export index, is not recorded.)
+  // Stryker records only test files that cover a mutant, so an unrecorded one is new when git
+  // shows it changed after the incremental file was last committed (or not committed at all).
+  const recordedAt = commitTime(join(pkgDir, 'stryker-incremental.json'))
   return [...sources(pkgDir, 'src'), ...sources(pkgDir, 'test')].some(
-    (path) => path.endsWith('.test.ts') && !known.has(path),
+    (path) =>
+      path.endsWith('.test.ts') &&
+      !known.has(path) &&
+      (commitTime(join(pkgDir, path)) ?? Infinity) > (recordedAt ?? -Infinity),
   )
+}
+
+/** When `path` was last committed (seconds), or undefined when it has uncommitted changes. */
+function commitTime(/** @type {string} */ path) {
+  const git = (/** @type {string[]} */ args) =>
+    execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim()
+  if (git(['status', '--porcelain', '--', path]) !== '') return undefined
+  const time = git(['log', '-1', '--format=%ct', '--', path])
+  return time === '' ? undefined : Number(time)
 }
 
 if (flags.has('--changed')) {
