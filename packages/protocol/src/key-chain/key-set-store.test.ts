@@ -43,6 +43,9 @@ async function world(length = 2, taintAt: number[] = []) {
         crypto,
       )
     },
+    dropEndorsements() {
+      endorsements = []
+    },
     replaceEvents(texts: string[]) {
       events = texts.map((text) => ({ text, event: (events[0] as SignedKeyEvent).event }))
     },
@@ -190,8 +193,30 @@ describe('KeySetKeyStore', () => {
     // Within maxAge the cached set still answers; after it, the taint applies.
     expect(await fault(store.get(old))).toBe('trusted')
     w.advance(10 * MINUTE)
-    expect(await fault(store.get(old))).toBe('unknown-key')
+    expect(await fault(store.get(old))).toBe('tainted')
     expect(await fault(store.get(await testKey('new-service').public()))).toBe('trusted')
+  })
+
+  it('refuses a tainted key without fetching, so the keys replacing it are followed at once', async () => {
+    const w = await world(2)
+    await w.endorse('old-service', 1)
+    const store = w.store()
+    const old = await testKey('old-service').public()
+    await store.get(old)
+    // The taint, then an auth service that no longer publishes the tainted endorsement.
+    await w.grow(3, [2])
+    w.advance(10 * MINUTE)
+    expect(await fault(store.get(old))).toBe('tainted')
+    w.dropEndorsements()
+    await store.refresh()
+    const fetches = w.fetches
+    for (let i = 0; i < 5; i++) expect(await fault(store.get(old))).toBe('tainted')
+    expect(w.fetches).toBe(fetches)
+    // The replacement, endorsed a moment later, is looked up and trusted on first sight.
+    w.advance(1_000)
+    await w.endorse('new-service', 2)
+    expect(await fault(store.get(await testKey('new-service').public()))).toBe('trusted')
+    expect(w.fetches).toBe(fetches + 1)
   })
 
   it('tells its listeners when the chain grows and which keys a taint withdrew', async () => {

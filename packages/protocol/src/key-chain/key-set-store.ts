@@ -64,6 +64,13 @@ export class KeySetKeyStore implements VerificationKeyStore {
   #fetching: Promise<KeySet> | undefined
   #queued: Promise<KeySet> | undefined
   readonly #listeners = new Set<(change: KeySetChange) => void>()
+  /**
+   * Every key a fetched set showed endorsed by a tainted root key. A taint is for good, but the
+   * auth service stops publishing such endorsements: remembering them keeps requests that carry
+   * them from reading as unknown keys, whose fruitless lookups would hold back the next fetch,
+   * and so the keys replacing them.
+   */
+  readonly #tainted = new Set<string>()
 
   constructor(options: KeySetKeyStoreOptions) {
     if (typeof options.fetchKeySet !== 'function') {
@@ -135,6 +142,12 @@ export class KeySetKeyStore implements VerificationKeyStore {
   }
 
   #key(set: KeySet, identity: string): VerificationKey {
+    if (!set.keys.has(identity) && this.#tainted.has(identity)) {
+      throw new InvalidEndorsementError(
+        'tainted',
+        'endorsed only by a root key declared compromised',
+      )
+    }
     const { endorsement } = trustedKey(set, identity, this.#options.purpose, this.#now())
     return verificationKey(endorsement.publicKey, this.#options.crypto.verifier)
   }
@@ -166,6 +179,7 @@ export class KeySetKeyStore implements VerificationKeyStore {
           ...(known === undefined ? {} : { known }),
         })
         const previous = this.#set
+        for (const key of set.tainted) this.#tainted.add(key)
         this.#set = set
         this.#fetchedAt = this.#now().getTime()
         this.#failure = undefined

@@ -180,7 +180,12 @@ describe('key sets', () => {
       }),
       crypto,
     )
+    const stolen = await testKey('stolen').public()
     expect([...set.keys.keys()]).toEqual([await testKey('fresh').public()])
+    expect([...set.tainted]).toEqual([stolen])
+    expect(await outcome(() => trustedKey(set, stolen, 'response', new Date(START)))).toBe(
+      'tainted',
+    )
   })
 
   it('refuse the whole set for any other faulty endorsement', async () => {

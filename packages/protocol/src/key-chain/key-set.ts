@@ -10,6 +10,7 @@ import {
 } from './chain.js'
 import {
   assertEndorsementHolds,
+  parseEndorsement,
   verifyEndorsement,
   type KeyPurpose,
   type VerifiedEndorsement,
@@ -29,6 +30,11 @@ export interface KeySetDocument {
 export interface KeySet {
   readonly chain: KeyChain
   readonly keys: ReadonlyMap<string, readonly VerifiedEndorsement[]>
+  /**
+   * Service keys of endorsements left out because a tainted root key signed them. A key found
+   * only here is refused as `tainted`: no newer set can cure that, so it prompts no fetch.
+   */
+  readonly tainted: ReadonlySet<string>
 }
 
 /** The largest key set document read; larger input is refused unread. */
@@ -82,24 +88,28 @@ export async function verifyKeySet(
       ? await verifyKeyChain(document.chain, crypto, options)
       : await extendKeyChain(options.known, document.chain, crypto, options)
   const keys = new Map<string, VerifiedEndorsement[]>()
+  const tainted = new Set<string>()
   for (const endorsementText of document.keys) {
     let verified: VerifiedEndorsement
     try {
       verified = await verifyEndorsement(endorsementText, chain, crypto.verifier)
     } catch (error) {
-      if (error instanceof InvalidEndorsementError && error.context.fault === 'tainted') continue
+      if (error instanceof InvalidEndorsementError && error.context.fault === 'tainted') {
+        tainted.add(parseEndorsement(endorsementText).publicKey)
+        continue
+      }
       throw error
     }
     const { publicKey } = verified.endorsement
     keys.set(publicKey, [...(keys.get(publicKey) ?? []), verified])
   }
-  return { chain, keys }
+  return { chain, keys, tainted }
 }
 
 /**
  * The endorsement that lets `publicKey` sign for `purpose` at `at`. Throws InvalidEndorsementError:
- * `unknown-key` when the set holds no endorsement of the key, otherwise the reason the nearest
- * one does not hold.
+ * `tainted` when only a tainted root key endorsed the key, `unknown-key` when the set holds no
+ * endorsement of it, otherwise the reason the nearest one does not hold.
  */
 export function trustedKey(
   set: KeySet,
@@ -109,6 +119,12 @@ export function trustedKey(
 ): VerifiedEndorsement {
   const candidates = set.keys.get(publicKey)
   if (candidates === undefined) {
+    if (set.tainted.has(publicKey)) {
+      throw new InvalidEndorsementError(
+        'tainted',
+        'endorsed only by a root key declared compromised',
+      )
+    }
     throw new InvalidEndorsementError('unknown-key', 'the key set does not endorse this key')
   }
   let refusal: unknown
