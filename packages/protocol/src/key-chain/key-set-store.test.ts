@@ -118,6 +118,17 @@ describe('KeySetKeyStore', () => {
     ).toThrow(ConfigurationError)
   })
 
+  it('follows a refresh asked for during a fetch with one more fetch, shared by the askers', async () => {
+    const w = await world()
+    await w.endorse('response-a')
+    const store = w.store()
+    const lookup = store.get(await testKey('response-a').public())
+    const refreshes = [store.refresh(), store.refresh()]
+    await lookup
+    await Promise.all(refreshes)
+    expect(w.fetches).toBe(2)
+  })
+
   it('answers a caller that joined a lookup with what that lookup found', async () => {
     const w = await world()
     await w.endorse('response-a')
