@@ -101,10 +101,9 @@ export class AdminRoutes {
         return { name: 'admin.devices', identity }
       }
       if (method === 'GET' && rest[0] === 'events' && rest.length <= 2) {
-        const cursor = rest[1]
-        const after = cursor === undefined ? 0 : /^\d{1,15}$/.test(cursor) ? Number(cursor) : -1
-        if (after >= 0) {
-          return { name: 'admin.events', identity, after }
+        const cursor = rest[1] ?? '0'
+        if (/^\d{1,15}$/.test(cursor)) {
+          return { name: 'admin.events', identity, after: Number(cursor) }
         }
       }
       if (
