@@ -65,6 +65,14 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
+/** The lines of `text` trimmed, blank ones left out: the README and the test indent differently. */
+function lines(text: string): string[] {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+}
+
 it('runs every line of the README examples', () => {
   const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] ?? '')
   expect(blocks.length).toBeGreaterThan(0)
@@ -72,6 +80,8 @@ it('runs every line of the README examples', () => {
     for (const line of block.split('\n').map((text) => text.trim())) {
       if (line !== '') expect(source.includes(line), line).toBe(true)
     }
+    // In order and with nothing between: a line deleted from the README must fail too.
+    expect(`\n${lines(source).join('\n')}\n`, block).toContain(`\n${lines(block).join('\n')}\n`)
   }
 })
 

@@ -2,8 +2,8 @@
  * The examples of README.md's "Key chain deployments" and "Instant revocation" sections, run as
  * written (in process: memory stores and a memory revocation feed stand in for PostgreSQL or
  * Redis; the Redis feed line runs in @better-auth/store-redis's revocation feed test). The first
- * test checks that every line of those examples is in this file or that one, so an example edited
- * in the README without its test fails here.
+ * test checks that each of those examples runs, line for line and in order, in this file or that
+ * one, so an example edited in the README without its test fails here.
  */
 import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -54,6 +54,19 @@ function examples(from: string, to: string): string[] {
   return [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] ?? '')
 }
 
+/** The lines of `text` trimmed, blank ones left out: the README and a test indent differently. */
+function lines(text: string): string[] {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+}
+
+/** Whether the lines of `block` run in `source` in the same order, with nothing between them. */
+function runsIn(source: string, block: string): boolean {
+  return `\n${lines(source).join('\n')}\n`.includes(`\n${lines(block).join('\n')}\n`)
+}
+
 const stopped: (() => void | Promise<void>)[] = []
 afterEach(async () => {
   for (const stop of stopped.splice(0)) await stop()
@@ -73,6 +86,12 @@ it('runs every line of the deployment and revocation examples', () => {
         line,
       ).toBe(true)
     }
+    // Each line being somewhere is not enough: a line deleted from the README, or changed into
+    // another line of the test, must fail too.
+    expect(
+      tests.some((source) => runsIn(source, block)),
+      block,
+    ).toBe(true)
   }
 })
 
