@@ -173,6 +173,40 @@ describe('@better-auth/fastify', () => {
     await app.close()
   })
 
+  it("gives the application's own preValidation hooks the verified request, not fastify's stand-in", async () => {
+    const app = Fastify()
+    await app.register(betterAuth, fixture())
+    const saw: unknown[] = []
+    // Hooks of the app and of a child context run before a route's own hooks.
+    app.addHook('preValidation', (request, _reply, done) => {
+      if (request.url === '/orders') saw.push(['app', request.body])
+      done()
+    })
+    await app.register((child, _options, done) => {
+      child.addHook('preValidation', async (request) => {
+        saw.push(['child', request.body])
+        await Promise.resolve()
+      })
+      child.post('/orders', { config: { betterAuth: 'access' } }, (request) => ({
+        ordered: request.body as JsonValue,
+      }))
+      done()
+    })
+    app.post('/plain', (request) => ({ plain: request.body as JsonValue }))
+    const { client } = await recordingClients(app, '/orders')
+    expect(await client.makeAccessRequest('/orders', { item: 'tea' })).toEqual({
+      ordered: { item: 'tea' },
+    })
+    expect(saw).toEqual([
+      ['app', { item: 'tea' }],
+      ['child', { item: 'tea' }],
+    ])
+    // The application's other routes keep what fastify parsed.
+    const plain = await app.inject({ method: 'POST', url: '/plain', payload: { n: 1 } })
+    expect(plain.json()).toEqual({ plain: { n: 1 } })
+    await app.close()
+  })
+
   it('answers 400 to a schema violation and 401 to a forgery, never running the handler', async () => {
     const app = Fastify()
     await app.register(betterAuth, fixture())

@@ -149,6 +149,10 @@ const betterAuthPlugin: FastifyPluginAsync<BetterAuthPluginOptions> = async (fas
   }
   fastify.decorate('betterAuth', decorator)
   fastify.decorateRequest('betterAuth', null)
+  // Here rather than on each access route: fastify runs a route's own hooks after those of its
+  // context, so a preValidation hook the application adds after registering this plugin would
+  // otherwise read fastify's stand-in body.
+  fastify.addHook('preValidation', verifiedBody)
 
   fastify.addHook('onRoute', (route) => {
     const mode = route.config?.betterAuth
@@ -231,9 +235,9 @@ type Marked = Partial<Record<typeof ACCESS_ROUTE, true>>
  * route's last preParsing hook hands the request stream to the core, which reads it (content
  * type, body limit while streaming, strict UTF-8: signatures cover the received bytes), and
  * verifies it; fastify's parser then gets a stand-in body, since the envelope was parsed once, by
- * the verifier. The route's first preValidation hook makes `request.body` the verified data
- * exactly as the verifier read it, so body schemas, later preValidation hooks and preHandler hooks
- * all see the verified request. The handler's return value is signed as the response.
+ * the verifier. The plugin's preValidation hook (`verifiedBody`) makes `request.body` the verified
+ * data exactly as the verifier read it, so body schemas, the application's preValidation hooks and
+ * preHandler hooks all see the verified request. The handler's return value is signed as the response.
  */
 function asAccessRoute(
   route: RouteOptions,
@@ -265,14 +269,6 @@ function asAccessRoute(
       })
     }) satisfies preParsingHookHandler,
   ]
-  const preValidation = route.preValidation === undefined ? [] : [route.preValidation].flat()
-  route.preValidation = [
-    (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
-      request.body = request.betterAuth!.request
-      done()
-    },
-    ...preValidation,
-  ]
   route.errorHandler ??= (error, request, reply) => {
     sendError(error, request, reply)
   }
@@ -296,6 +292,17 @@ function asAccessRoute(
 }
 
 const TEXT = { request: 'text' } as const
+
+/**
+ * A preValidation hook of every route in the plugin's scope, ahead of those added after it: on a
+ * verified access route, `request.body` becomes the application data exactly as the verifier read it, in place of
+ * what fastify's parser made of the stand-in; other routes keep their body.
+ */
+function verifiedBody(request: FastifyRequest, _reply: FastifyReply, done: () => void): void {
+  const verified = request.betterAuth
+  if (verified !== null) request.body = verified.request
+  done()
+}
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return (
