@@ -133,6 +133,7 @@ interface Emitter extends AsyncIterable<Uint8Array> {
   removeListener(event: string, listener: (value: never) => void): unknown
   pause(): unknown
   readonly readableEnded?: boolean
+  readonly destroyed?: boolean
 }
 
 function ignore(): void {}
@@ -177,15 +178,26 @@ function readEmitter(stream: Emitter, limit: number, callback: BodyCallback): vo
   }
   const onEnd = () => settle(undefined)
   // Closed before its end without an error: the client went away mid-body.
-  const onClose = () => settle(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }))
+  const onClose = () => settle(aborted())
   if (stream.readableEnded === true) {
     callback(null, '')
+    return
+  }
+  if (stream.destroyed === true) {
+    // Closed before anyone read it (the client went away while an earlier hook ran): its events
+    // have come and gone, so waiting for them would never call back.
+    stream.on('error', ignore)
+    callback(aborted(), '')
     return
   }
   stream.on('data', onData)
   stream.on('end', onEnd)
   stream.on('error', settle)
   stream.on('close', onClose)
+}
+
+function aborted(): Error {
+  return Object.assign(new Error('aborted'), { code: 'ECONNRESET' })
 }
 
 /** Decodes bytes already read (e.g. by a framework) with the same limit and UTF-8 rules. */
