@@ -26,7 +26,8 @@ import {
   type ExpiryOptions,
   type RateLimiter,
 } from '@better-auth/server'
-import type { BetterAuthHttpOptions, HttpTracer } from '@better-auth/server/http'
+import { readBody, type BetterAuthHttpOptions, type HttpTracer } from '@better-auth/server/http'
+import { nodeBody } from '@better-auth/server/node'
 import { PrometheusMetrics } from '@better-auth/server/metrics'
 import type {
   RevocationFeed,
@@ -44,6 +45,7 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
 } from 'fastify'
+import type { Readable } from 'node:stream'
 import type { CryptoBackend } from './config.js'
 import { ENDORSE_BODY_LIMIT, ENDORSE_PATH, type EndorsementRoute } from './endorsement.js'
 
@@ -262,15 +264,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (endorsement !== undefined) {
     await app.register((route, _options, done) => {
       route.removeAllContentTypeParsers()
-      route.addContentTypeParser(
-        '*',
-        { parseAs: 'string', bodyLimit: ENDORSE_BODY_LIMIT },
-        (_request, body, parsed) => parsed(null, body),
-      )
+      // The stream is handed on unread: a stranger's body is never read (the credential is
+      // checked first), and the core's readBody applies the type, the limit and UTF-8.
+      route.addContentTypeParser('*', (_request, payload, parsed) => parsed(null, payload))
       route.post(ENDORSE_PATH, async (request, reply) => {
+        const stream = (request.body as Readable | undefined) ?? null
         const answer = await endorsement.handle(request.headers.authorization, () =>
-          Promise.resolve(request.body as string),
+          readBody({ ...nodeBody(request.raw), stream }, ENDORSE_BODY_LIMIT),
         )
+        // Unread bytes past the limit are not drained: the connection closes instead.
+        if (answer.status === 413) reply.header('connection', 'close')
         return reply.code(answer.status).type('application/json').send(answer.body)
       })
       done()

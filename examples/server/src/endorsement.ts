@@ -1,20 +1,20 @@
 import {
-  ERRORS,
   InvalidCredentialError,
   InvalidMessageError,
   MissingCredentialError,
   NetworkError,
   constantTimeEqual,
-  errorBody,
   isErrorCode,
   remoteError,
 } from '@better-auth/protocol'
+import { instantField, publicKeyField } from '@better-auth/protocol/internal'
 import {
   verifyKeyChain,
   type EndorseRequest,
   type KeyChainCrypto,
   type KeyEndorser,
 } from '@better-auth/protocol/key-chain'
+import { mapError } from '@better-auth/server/http'
 
 /** Where an auth service endorses the response keys of application services. */
 export const ENDORSE_PATH = '/key/endorse'
@@ -72,8 +72,9 @@ export class EndorsementRoute {
       const chain = await this.#options.endorser.events()
       return { status: 200, body: JSON.stringify({ endorsement, chain }) }
     } catch (error) {
-      const refusal = errorBody(error)
-      return { status: ERRORS[refusal.error.code].status, body: JSON.stringify(refusal) }
+      // The one mapping of the HTTP adapters: a body too large is 413, a wrong type 415.
+      const { status, body } = mapError(error)
+      return { status, body: JSON.stringify(body) }
     }
   }
 
@@ -84,13 +85,17 @@ export class EndorsementRoute {
     } catch {
       throw new InvalidMessageError('body', 'expected JSON')
     }
-    const { purpose, publicKey, notBefore, notAfter } = (value ?? {}) as Record<string, unknown>
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new InvalidMessageError('body', 'expected a JSON object')
+    }
+    // Every field is checked here, before the endorser reads its chain and root key.
+    const { purpose, publicKey, notBefore, notAfter } = value as Record<string, unknown>
     if (purpose !== 'response') {
       throw new InvalidMessageError('purpose', 'only response keys are endorsed here')
     }
-    if (typeof publicKey !== 'string') throw new InvalidMessageError('publicKey', 'expected a key')
-    const start = time('notBefore', notBefore)
-    const end = time('notAfter', notAfter)
+    const key = publicKeyField(publicKey, 'publicKey')
+    const start = new Date(instantField(notBefore, 'notBefore'))
+    const end = new Date(instantField(notAfter, 'notAfter'))
     const now = this.#now()
     if (start.getTime() < now - 2 * this.#options.clockSkewMs) {
       throw new InvalidMessageError('notBefore', 'too far in the past')
@@ -99,14 +104,8 @@ export class EndorsementRoute {
     if (ends <= Math.max(start.getTime(), now) || ends - now > this.#options.maxWindowMs) {
       throw new InvalidMessageError('notAfter', 'outside the window this service endorses')
     }
-    return { purpose, publicKey, notBefore: start, notAfter: end }
+    return { purpose, publicKey: key, notBefore: start, notAfter: end }
   }
-}
-
-function time(field: string, value: unknown): Date {
-  const parsed = typeof value === 'string' ? new Date(value) : new Date(Number.NaN)
-  if (Number.isNaN(parsed.getTime())) throw new InvalidMessageError(field, 'expected a time')
-  return parsed
 }
 
 export interface RemoteEndorserOptions {

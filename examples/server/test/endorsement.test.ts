@@ -1,12 +1,21 @@
 import { Blake3Hasher } from '@better-auth/crypto'
 import { NodeP256SigningKey, NodeP256Verifier } from '@better-auth/crypto/node'
 import { ChainFile, FileKeyVault, KeyChainOperator } from '@better-auth/keys'
-import { verifyEndorsement, verifyKeyChain } from '@better-auth/protocol/key-chain'
+import { NobleP256SigningKey } from '@better-auth/crypto'
+import {
+  verifyEndorsement,
+  verifyKeyChain,
+  type EndorseRequest,
+} from '@better-auth/protocol/key-chain'
+import { memoryServerStores } from '@better-auth/server'
 import { mkdtemp, rm } from 'node:fs/promises'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { EndorsementRoute, RemoteEndorser } from '../src/endorsement.js'
+import { buildApp } from '../src/app.js'
+import { ENDORSE_BODY_LIMIT, EndorsementRoute, RemoteEndorser } from '../src/endorsement.js'
+import { buildServer, type Framework } from '../src/frameworks.js'
 
 const crypto = { hasher: new Blake3Hasher(), verifier: new NodeP256Verifier() }
 const CREDENTIAL = 'c'.repeat(40)
@@ -16,6 +25,8 @@ let dir: string
 let operator: KeyChainOperator
 let route: EndorsementRoute
 let publicKey: string
+/** Every request the route passed on to the endorser (which reads the chain and the root key). */
+let endorsed: EndorseRequest[]
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'better-auth-endorse-'))
@@ -24,9 +35,16 @@ beforeEach(async () => {
     vault: new FileKeyVault(join(dir, 'private')),
   })
   await operator.init()
+  endorsed = []
   route = new EndorsementRoute({
     credential: CREDENTIAL,
-    endorser: operator,
+    endorser: {
+      events: () => operator.events(),
+      endorse: (request) => {
+        endorsed.push(request)
+        return operator.endorse(request)
+      },
+    },
     maxWindowMs: 2 * HOUR,
     clockSkewMs: 60_000,
   })
@@ -95,16 +113,28 @@ describe('the endorsement route', () => {
       { notAfter: new Date(Date.now() - 1000).toISOString() },
     ],
     ['a time that is not one', { notBefore: 'yesterday' }],
+    // Readable by Date, in the window, but not the one spelling an endorsement carries.
+    ['a time in another spelling', { notBefore: new Date(Date.now() - 1000).toUTCString() }],
+    [
+      'a time that rolls over',
+      { notAfter: `${new Date().getUTCFullYear() + 1}-02-30T00:00:00.000Z` },
+    ],
     ['a key that is not one', { publicKey: 'not a key' }],
-  ])('refuses %s (BA101)', async (_name, fields) => {
+    ['a key that is not a string', { publicKey: 42 }],
+  ])('refuses %s (BA101) before the endorser is asked', async (_name, fields) => {
     expect(await refusal(`Bearer ${CREDENTIAL}`, request(fields))).toMatchObject({
       status: 400,
       code: 'BA101',
     })
+    expect(endorsed).toEqual([])
   })
 
-  it('refuses a body that is not JSON', async () => {
-    expect(await refusal(`Bearer ${CREDENTIAL}`, '{')).toMatchObject({ status: 400, code: 'BA101' })
+  it.each(['{', '[]', 'null', '"response"'])('refuses the body %s (BA101)', async (body) => {
+    expect(await refusal(`Bearer ${CREDENTIAL}`, body)).toMatchObject({
+      status: 400,
+      code: 'BA101',
+    })
+    expect(endorsed).toEqual([])
   })
 })
 
@@ -175,3 +205,67 @@ describe('RemoteEndorser', () => {
     ).rejects.toMatchObject({ code: 'BA304' })
   })
 })
+
+describe.each<Framework | 'fastify'>(['fastify', 'express', 'hono', 'node'])(
+  'POST /key/endorse on %s',
+  (framework) => {
+    const keys = {
+      response: NobleP256SigningKey.generate(),
+      access: NobleP256SigningKey.generate(),
+    }
+
+    async function listening(): Promise<{ url: string; close: () => Promise<unknown> }> {
+      const options = { keys, stores: memoryServerStores(), endorsement: route }
+      if (framework === 'fastify') {
+        const app = await buildApp(options)
+        const url = await app.listen({ host: '127.0.0.1', port: 0 })
+        return { url, close: () => app.close() }
+      }
+      const server = buildServer(framework, options, () => undefined)
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      return { url, close: () => new Promise((resolve) => server.close(resolve)) }
+    }
+
+    it('endorses for the credential, and refuses everything else with a BA code', async () => {
+      const { url, close } = await listening()
+      const post = async (body: string, headers: Record<string, string> = {}) => {
+        const answer = await fetch(`${url}/key/endorse`, {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/json', ...headers },
+        })
+        const text = await answer.text()
+        return {
+          status: answer.status,
+          code: (JSON.parse(text) as { error?: { code: string } }).error?.code,
+        }
+      }
+      const bearer = { authorization: `Bearer ${CREDENTIAL}` }
+      const tooLarge = request({ padding: 'x'.repeat(ENDORSE_BODY_LIMIT) })
+      try {
+        expect(await post(request(), bearer)).toEqual({ status: 200, code: undefined })
+        expect(endorsed).toHaveLength(1)
+        // The credential is checked before the body is read: a stranger's large body is not
+        // refused for its size but for the missing credential.
+        expect(await post(tooLarge)).toEqual({ status: 401, code: 'BA303' })
+        expect(await post(tooLarge, { authorization: `Bearer ${'d'.repeat(40)}` })).toEqual({
+          status: 403,
+          code: 'BA304',
+        })
+        expect(await post(tooLarge, bearer)).toEqual({ status: 413, code: 'BA101' })
+        expect(await post(request(), { ...bearer, 'content-type': 'application/xml' })).toEqual({
+          status: 415,
+          code: 'BA101',
+        })
+        expect(await post(request({ purpose: 'access' }), bearer)).toEqual({
+          status: 400,
+          code: 'BA101',
+        })
+        expect(endorsed).toHaveLength(1)
+      } finally {
+        await close()
+      }
+    })
+  },
+)

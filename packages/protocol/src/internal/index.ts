@@ -16,5 +16,6 @@ export {
   timestamp as timestampField,
   token as tokenField,
 } from '../schema.js'
+export { instant as instantField } from '../key-chain/instant.js'
 export { decodeRevocation, encodeRevocation } from '../stores/revocation-message.js'
 export { pruneHorizon } from '../stores/prune-horizon.js'
