@@ -127,6 +127,10 @@ describe('KeySetKeyStore', () => {
     await lookup
     await Promise.all(refreshes)
     expect(w.fetches).toBe(2)
+    // The follow-up is not kept once done: a refresh asked for during a later fetch gets its own.
+    const later = [store.refresh(), store.refresh()]
+    await Promise.all(later)
+    expect(w.fetches).toBe(4)
   })
 
   it('answers a caller that joined a lookup with what that lookup found', async () => {
