@@ -185,6 +185,21 @@ describe('AccessVerifier token cache', () => {
     expect(counter.verifies).toBe(2)
   })
 
+  it('does not cache a token verified while clearTokenCache ran', async () => {
+    const { counter, accessVerifier, messages, store } = await setup()
+    const get = store.get.bind(store)
+    // The application retires the key and clears the cache while the lookup is under way.
+    store.get = async (identity) => {
+      const key = await get(identity)
+      accessVerifier.clearTokenCache()
+      return key
+    }
+    await accessVerifier.verify(messages[0]!)
+    store.get = get
+    counter.retired = true
+    expect(await codeOf(accessVerifier.verify(messages[1]!))).toBe('BA402')
+  })
+
   it('rejects an onChange that is not a function at construction', () => {
     expect(
       () =>
