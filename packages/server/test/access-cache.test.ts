@@ -97,6 +97,27 @@ async function setup(tokenCacheSize?: number) {
   return { harness, counter, accessVerifier, messages, store, withdraw, listeners }
 }
 
+/** A verifier with placeholder stores, for the options checks made at construction. */
+function constructed(options: {
+  readonly accessVerificationKeys?: VerificationKeyStore
+  readonly tokenCacheSize?: number
+}): AccessVerifier {
+  return new AccessVerifier({
+    crypto: { verifier },
+    encoding: {
+      timestamper: { now: () => new Date(), format: String, parse: () => new Date() },
+      tokenEncoder,
+    },
+    stores: {
+      accessNonce: new MemoryTimeLockStore(),
+      accessVerificationKeys: options.accessVerificationKeys ?? {
+        get: () => Promise.reject(new Error()),
+      },
+    },
+    ...(options.tokenCacheSize === undefined ? {} : { tokenCacheSize: options.tokenCacheSize }),
+  })
+}
+
 describe('AccessVerifier token cache', () => {
   it('verifies a token signature once, then serves it from the cache', async () => {
     const { counter, accessVerifier, messages } = await setup()
@@ -201,22 +222,13 @@ describe('AccessVerifier token cache', () => {
   })
 
   it('rejects an onChange that is not a function at construction', () => {
-    expect(
-      () =>
-        new AccessVerifier({
-          crypto: { verifier },
-          encoding: {
-            timestamper: { now: () => new Date(), format: String, parse: () => new Date() },
-            tokenEncoder,
-          },
-          stores: {
-            accessNonce: new MemoryTimeLockStore(),
-            accessVerificationKeys: {
-              get: () => Promise.reject(new Error()),
-              onChange: 'subscribe' as never,
-            },
-          },
-        }),
+    expect(() =>
+      constructed({
+        accessVerificationKeys: {
+          get: () => Promise.reject(new Error()),
+          onChange: 'subscribe' as never,
+        },
+      }),
     ).toThrow(
       expect.objectContaining({
         code: 'BA001',
@@ -226,21 +238,7 @@ describe('AccessVerifier token cache', () => {
   })
 
   it('rejects a bad cache size at construction', () => {
-    expect(
-      () =>
-        new AccessVerifier({
-          crypto: { verifier },
-          encoding: {
-            timestamper: { now: () => new Date(), format: String, parse: () => new Date() },
-            tokenEncoder,
-          },
-          stores: {
-            accessNonce: new MemoryTimeLockStore(),
-            accessVerificationKeys: { get: () => Promise.reject(new Error()) },
-          },
-          tokenCacheSize: -1,
-        }),
-    ).toThrow(
+    expect(() => constructed({ tokenCacheSize: -1 })).toThrow(
       expect.objectContaining({
         code: 'BA001',
         context: expect.objectContaining({ field: 'tokenCacheSize' }),
