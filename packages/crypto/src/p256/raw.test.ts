@@ -1,5 +1,5 @@
 import { decodeCesrAs } from '@better-auth/cesr'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { nobleBackend, NobleP256SigningKey } from './noble.js'
 import { verifyP256Raw } from './raw.js'
 import { webCryptoBackend } from './webcrypto.js'
@@ -17,6 +17,10 @@ async function signed() {
 }
 
 describe('verifyP256Raw', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals()
+  })
+
   it('resolves false, never rejects, when any argument is not a Uint8Array', async () => {
     const { message, signature, publicKey } = await signed()
     for (const backend of BACKENDS) {
@@ -48,5 +52,17 @@ describe('verifyP256Raw', () => {
       code: 'BA001',
       message: "Invalid configuration: backend: expected 'noble' or 'webcrypto'",
     })
+  })
+
+  it("verifies with 'noble' where the runtime has no Web Crypto, and only 'webcrypto' needs it", async () => {
+    const { message, signature, publicKey } = await signed()
+    // A fresh module graph, so no Web Crypto backend was built while Web Crypto was there.
+    vi.resetModules()
+    const fresh = await import('./raw.js')
+    vi.stubGlobal('crypto', undefined)
+    await expect(fresh.verifyP256Raw('noble', message, signature, publicKey)).resolves.toBe(true)
+    await expect(
+      fresh.verifyP256Raw('webcrypto', message, signature, publicKey),
+    ).rejects.toMatchObject({ code: 'BA001', context: { field: 'crypto.subtle' } })
   })
 })
