@@ -54,6 +54,8 @@ export class NobleP256Verifier implements Verifier {
   }
 }
 
+// Stryker disable all: mutation testing covers verification (above); key generation and signing
+// are outside its scope (stryker.config.mjs).
 const sharedVerifier = new NobleP256Verifier()
 
 /**
