@@ -140,16 +140,22 @@ describe('verifyKeyChain', () => {
       KeyEvent,
       KeyEvent,
     ]
-    const rows: [unknown, string][] = [
-      [{ ...inception, sequence: -1 }, 'root/0'],
-      [{ ...inception, sequence: 0.5 }, 'root/0'],
-      [{ ...inception, sequence: '0' }, 'root/0'],
-      [{ ...rotation, tainted: false }, 'root/1'],
+    // Each row is refused by the check of its field, not by a later one (a missing `previous`,
+    // the canonical-form check).
+    const rows: [unknown, string, string][] = [
+      [{ ...inception, sequence: -1 }, 'root/0', 'payload.sequence'],
+      [{ ...rotation, sequence: -1 }, 'root/1', 'payload.sequence'],
+      [{ ...inception, sequence: 0.5 }, 'root/0', 'payload.sequence'],
+      [{ ...inception, sequence: '0' }, 'root/0', 'payload.sequence'],
+      [{ ...rotation, tainted: false }, 'root/1', 'payload.tainted'],
     ]
-    for (const [draft, signer] of rows) {
+    for (const [draft, signer, field] of rows) {
       const text = await forge(draft as KeyEvent, signer, { keepId: true })
       expect(await fault(verifyKeyChain([text], crypto))).toBe('BA101')
       expect(() => parseKeyEvent(text)).toThrow(InvalidMessageError)
+      expect(() => parseKeyEvent(text), field).toThrow(
+        expect.objectContaining({ context: expect.objectContaining({ field }) }),
+      )
     }
     for (const payload of ['[]', '"event"', 'null']) {
       const text = await signPayloadText(chainKey('root', 0), payload)
