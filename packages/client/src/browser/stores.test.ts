@@ -44,6 +44,15 @@ afterEach(() => {
   vi.unstubAllGlobals()
 })
 
+// These tests are about the browser's IndexedDB, Web Locks and CryptoKey storage: a stand-in (Node
+// with a fake IndexedDB, jsdom) must fail here, not pass them.
+it('runs in Chromium, not in Node', () => {
+  expect(navigator.userAgent).toMatch(/\b(?:HeadlessChrome|Chrome)\/\d+/)
+  expect((globalThis as { process?: unknown }).process).toBeUndefined()
+  expect(indexedDB).toBeInstanceOf(IDBFactory)
+  expect(typeof navigator.locks.request).toBe('function')
+})
+
 describe('openBrowserStores with BetterAuthClient', () => {
   it('runs a session across reloads with nothing kept in memory', async () => {
     const world = createWorld()
