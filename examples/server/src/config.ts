@@ -38,6 +38,11 @@ export interface ServerConfig {
   readonly keyRing: KeyRingConfig | undefined
   /** How access requests learn of revoked devices (default off). */
   readonly revocation: RevocationMode
+  /**
+   * REVOCATION=feed: the Redis or PostgreSQL channel of this deployment (default: the feed's);
+   * its form is checked by the feed at start.
+   */
+  readonly revocationChannel: string | undefined
 }
 
 export type Role = 'auth' | 'app'
@@ -116,6 +121,7 @@ const FLAGS: Record<string, string> = {
   '--key-overlap-ms': 'KEY_OVERLAP_MS',
   '--key-refresh-ms': 'KEY_REFRESH_MS',
   '--revocation': 'REVOCATION',
+  '--revocation-channel': 'REVOCATION_CHANNEL',
 }
 
 const EXPIRY_VARIABLES: Record<string, keyof ExpiryOptions> = {
@@ -149,6 +155,8 @@ export const USAGE = `usage: better-auth-example-server [options]
                          (TRUSTED_PROXIES, default none)
   --revocation MODE      off, read or feed: how access requests learn of revoked devices
                          (REVOCATION, default off; see README "Revocation")
+  --revocation-channel C feed: the pub/sub or NOTIFY channel, one per deployment
+                         (REVOCATION_CHANNEL, default the feed's)
 rotating keys (instead of the keys file; see README "Deployment"):
   --role ROLE            auth (the whole contract) or app (an application service: verifies
                          access tokens, answers with its own key) (ROLE, default auth)
@@ -232,9 +240,10 @@ function framework(values: Record<string, string | undefined>): FrameworkName {
 /** The role, the key ring and revocation settings, checked against each other. */
 function deployment(
   values: Record<string, string | undefined>,
-): Pick<ServerConfig, 'role' | 'keyRing' | 'revocation'> {
+): Pick<ServerConfig, 'role' | 'keyRing' | 'revocation' | 'revocationChannel'> {
   const role = oneOf('ROLE', values.ROLE ?? 'auth', ROLES)
   const revocation = oneOf('REVOCATION', values.REVOCATION ?? 'off', REVOCATION_MODES)
+  const revocationChannel = channel(values, revocation)
   const chainDir = nonEmpty(values.KEY_CHAIN_DIR)
   const ring: KeyRingConfig = {
     prefix: nonEmpty(values.KEY_CHAIN_PREFIX),
@@ -282,7 +291,7 @@ function deployment(
         'feed needs REDIS_URL or DATABASE_URL for ROLE=app',
       )
     }
-    return { role, keyRing: ring, revocation }
+    return { role, keyRing: ring, revocation, revocationChannel }
   }
   if (ring.authUrl !== undefined) {
     throw new ConfigurationError('AUTH_URL', 'is for an application service (ROLE=app)')
@@ -300,9 +309,32 @@ function deployment(
         throw new ConfigurationError(variable, 'needs KEY_CHAIN_DIR (rotating keys)')
       }
     }
-    return { role, keyRing: undefined, revocation }
+    return { role, keyRing: undefined, revocation, revocationChannel }
   }
-  return { role, keyRing: ring, revocation }
+  return { role, keyRing: ring, revocation, revocationChannel }
+}
+
+/**
+ * A channel only means something to a feed between processes: a channel that would be ignored is
+ * refused rather than leaving two deployments that were meant to be apart on one channel.
+ */
+function channel(
+  values: Record<string, string | undefined>,
+  revocation: RevocationMode,
+): string | undefined {
+  const name = nonEmpty(values.REVOCATION_CHANNEL)
+  if (name === undefined) return undefined
+  if (revocation !== 'feed') {
+    throw new ConfigurationError('REVOCATION_CHANNEL', 'needs REVOCATION=feed')
+  }
+  const shared = nonEmpty(values.REDIS_URL) ?? nonEmpty(values.DATABASE_URL)
+  if (shared === undefined || values.STORE === 'sqlite' || values.STORE === 'memory') {
+    throw new ConfigurationError(
+      'REVOCATION_CHANNEL',
+      'needs REDIS_URL or DATABASE_URL: the in-process feed has no channel',
+    )
+  }
+  return name
 }
 
 function milliseconds(variable: string, raw: string | undefined): number | undefined {

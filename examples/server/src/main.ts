@@ -70,7 +70,13 @@ async function main(): Promise<void> {
   const fileKeys = app ? undefined : await loadOrCreateKeys(config.keysFile, config.crypto)
   const opened = await openStores(config)
   const metrics = new PrometheusMetrics()
-  const revocation = await accessRevocation(config.revocation, config.role, opened, metrics)
+  const revocation = await accessRevocation(
+    config.revocation,
+    config.role,
+    opened,
+    metrics,
+    config.revocationChannel,
+  )
   let rotating: RotatingKeys | undefined
   if (config.keyRing !== undefined) {
     rotating = await startKeyRing({

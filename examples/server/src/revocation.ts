@@ -27,6 +27,7 @@ export async function accessRevocation(
   role: Role,
   opened: OpenedStores,
   metrics: PrometheusMetrics,
+  channel?: string,
 ): Promise<AccessRevocation> {
   if (mode === 'off') {
     return { devices: undefined, revocations: undefined, description: 'off', close: async () => {} }
@@ -46,7 +47,7 @@ export async function accessRevocation(
   if (mode === 'read') {
     return { devices: counted, revocations: undefined, description: 'read', close: async () => {} }
   }
-  const bus = opened.revocationFeed()
+  const bus = opened.revocationFeed(channel)
   const cache = new DeviceLivenessCache({ devices: counted, feed: bus.feed })
   try {
     await cache.start()

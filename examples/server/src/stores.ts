@@ -1,4 +1,4 @@
-import type { KeySetStore, RevocationFeed } from '@better-auth/protocol'
+import { ConfigurationError, type KeySetStore, type RevocationFeed } from '@better-auth/protocol'
 import {
   MemoryKeySetStore,
   MemoryRateLimitStore,
@@ -21,8 +21,9 @@ export interface OpenedStores {
   /**
    * Opens the revocation feed of these stores: Redis pub/sub when Redis is configured, else
    * PostgreSQL LISTEN/NOTIFY, else in process (one process sees its own revocations only).
+   * `channel` (REVOCATION_CHANNEL) is checked by the feed it is given to.
    */
-  revocationFeed(): OpenedFeed
+  revocationFeed(channel?: string): OpenedFeed
   /** Which backend serves what, for the startup log (never a connection string). */
   readonly description: string
   close(): Promise<void>
@@ -103,17 +104,43 @@ export async function openStores(selection: StoreSelection): Promise<OpenedStore
     rateLimit: ephemeral.rateLimit,
     // Kept where the accounts are: the chain must outlive a Redis flush.
     keySet: accounts.keySet,
-    revocationFeed() {
+    revocationFeed(channel) {
       if (redisUrl !== undefined) {
-        const feed = new RedisRevocationFeed({ url: redisUrl })
+        const feed = withChannel(
+          channel,
+          'Redis',
+          () => new RedisRevocationFeed({ url: redisUrl, channel }),
+        )
         return { feed, kind: 'redis', close: () => feed.close() }
       }
-      const feed = new PostgresRevocationFeed({ connectionString: databaseUrl! })
+      const feed = withChannel(
+        channel,
+        'PostgreSQL',
+        () => new PostgresRevocationFeed({ connectionString: databaseUrl!, channel }),
+      )
       return { feed, kind: 'postgres', close: () => feed.close() }
     },
     description: `accounts: ${postgres ? 'postgres' : 'redis'}; nonces, time-locks and rate limits: ${redis ? 'redis' : 'postgres'}`,
     async close() {
       await Promise.allSettled([postgres?.close(), redis?.close()])
     },
+  }
+}
+
+/**
+ * The feed checks its channel; its refusal is given the variable's name, so the operator knows
+ * which setting to fix.
+ */
+function withChannel<T>(channel: string | undefined, backend: string, open: () => T): T {
+  try {
+    return open()
+  } catch (error) {
+    if (error instanceof ConfigurationError && error.context.field === 'channel') {
+      throw new ConfigurationError(
+        'REVOCATION_CHANNEL',
+        `${String(error.context.details)} (the ${backend} feed's channel, got ${JSON.stringify(channel)})`,
+      )
+    }
+    throw error
   }
 }

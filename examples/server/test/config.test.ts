@@ -198,6 +198,17 @@ describe('example server configuration', () => {
       })
     })
 
+    it('reads the revocation channel for a feed between processes; none by default', () => {
+      expect(loadConfig([], { ...app, REVOCATION: 'feed' }).revocationChannel).toBeUndefined()
+      expect(
+        loadConfig(['--revocation-channel', 'eu_auth'], { ...app, REVOCATION: 'feed' }),
+      ).toMatchObject({ revocation: 'feed', revocationChannel: 'eu_auth' })
+      const auth = { REVOCATION: 'feed', DATABASE_URL: 'postgres://x', REVOCATION_CHANNEL: 'eu' }
+      expect(loadConfig([], auth).revocationChannel).toBe('eu')
+      // Blank is unset, as for every variable; its form is the feed's to check, at start.
+      expect(loadConfig([], { ...auth, REVOCATION_CHANNEL: ' ' }).revocationChannel).toBeUndefined()
+    })
+
     it('runs an application service on hono unless told otherwise', () => {
       expect(loadConfig([], app)).toMatchObject({ role: 'app', framework: 'hono' })
       expect(loadConfig([], { ...app, REVOCATION: 'feed' }).revocation).toBe('feed')
@@ -234,6 +245,26 @@ describe('example server configuration', () => {
       [{ ...app, STORE: 'memory' }, 'STORE'],
       [{ ...app, REVOCATION: 'feed', REDIS_URL: '' }, 'REVOCATION'],
       [{ ...app, REVOCATION: 'feed', STORE: 'sqlite' }, 'REVOCATION'],
+      // A channel that would be ignored: no feed, or a feed in process only.
+      [{ ...app, REVOCATION_CHANNEL: 'eu' }, 'REVOCATION_CHANNEL'],
+      [
+        { REVOCATION: 'read', REDIS_URL: 'redis://x', REVOCATION_CHANNEL: 'eu' },
+        'REVOCATION_CHANNEL',
+      ],
+      [{ REVOCATION: 'feed', REVOCATION_CHANNEL: 'eu' }, 'REVOCATION_CHANNEL'],
+      [
+        { REVOCATION: 'feed', REDIS_URL: 'redis://x', STORE: 'sqlite', REVOCATION_CHANNEL: 'eu' },
+        'REVOCATION_CHANNEL',
+      ],
+      [
+        {
+          REVOCATION: 'feed',
+          DATABASE_URL: 'postgres://x',
+          STORE: 'memory',
+          REVOCATION_CHANNEL: 'eu',
+        },
+        'REVOCATION_CHANNEL',
+      ],
     ])('refuses %j naming %s', (env, field) => {
       expect(fieldOf(() => loadConfig([], env))).toBe(field)
     })
