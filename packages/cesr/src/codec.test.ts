@@ -282,6 +282,69 @@ describe('decoding errors', () => {
     },
   )
 
+  it('reads U+0080 as an invalid character, not as the start of an unknown code', () => {
+    // 128 is the first code outside the hard-size table, which covers ASCII only.
+    for (const text of [
+      '\u0080',
+      '\u0080' + sample('E').slice(1),
+      '\u0080AAI' + sample('1AAI').slice(4),
+    ]) {
+      expect(errorOf(() => decodeCesr(text))).toMatchObject({
+        code: 'CESR_INVALID_CHARACTER',
+        message: 'invalid base64url character at index 0',
+      })
+    }
+  })
+
+  it('says what was wrong: the code and the sizes, never the input', () => {
+    const cases: readonly (readonly [() => unknown, CesrErrorCode, string])[] = [
+      [() => decodeCesr(''), 'CESR_INVALID_LENGTH', 'empty CESR text'],
+      [
+        () => decodeCesr('1AA'),
+        'CESR_INVALID_LENGTH',
+        'CESR text of 3 characters is shorter than its 4-character code',
+      ],
+      [
+        () => decodeCesr(sample('E') + 'A'),
+        'CESR_INVALID_LENGTH',
+        'E primitive must be 44 characters, got 45',
+      ],
+      [
+        () => decodeCesrAs('0I', sample('0I').slice(0, -4)),
+        'CESR_INVALID_LENGTH',
+        '0I primitive must be 88 characters, got 84',
+      ],
+      [
+        () => decodeCesr(replaceAt(sample('E', 0), 1, 'Q')),
+        'CESR_NONZERO_PAD',
+        'E primitive has non-zero pad bits after the code',
+      ],
+      [
+        () => decodeCesr(null as unknown as string),
+        'CESR_INVALID_INPUT',
+        'expected a string, got null',
+      ],
+      [
+        () => decodeCesrAs('E', 42 as unknown as string),
+        'CESR_INVALID_INPUT',
+        'expected a string, got number',
+      ],
+      [
+        () => encodeCesr('E', [0] as unknown as Uint8Array),
+        'CESR_INVALID_INPUT',
+        'raw must be a Uint8Array',
+      ],
+      [
+        () => encodeCesr('0A', new Uint8Array(15)),
+        'CESR_INVALID_RAW_SIZE',
+        '0A primitive needs 16 raw bytes, got 15',
+      ],
+    ]
+    for (const [run, code, message] of cases) {
+      expect(errorOf(run)).toMatchObject({ code, message })
+    }
+  })
+
   it('rejects base64url padding at the end', () => {
     expect(errorCode(() => decodeCesr(sample('E').slice(0, -1) + '='))).toBe(
       'CESR_INVALID_CHARACTER',

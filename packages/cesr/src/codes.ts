@@ -32,6 +32,8 @@ export const CESR_CODES: Readonly<Record<CesrCode, CesrCodeInfo>> = /* @__PURE__
  * characters the code has, so a parser never needs to try several prefix lengths. 0 means the
  * selector starts no primitive code at all.
  */
+// Stryker disable all: built once at import, before Stryker activates a mutant, so a mutant here
+// could never take effect (see mutation/equivalent.md)
 export const HARD_SIZES: Uint8Array = /* @__PURE__ */ (() => {
   const table = new Uint8Array(128)
   const set = (from: string, to: string, size: number): void => {
@@ -45,3 +47,4 @@ export const HARD_SIZES: Uint8Array = /* @__PURE__ */ (() => {
   set('7', '9', 4)
   return table
 })()
+// Stryker restore all
