@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest'
 import { BetterAuthError, InvalidMessageError } from '../errors.js'
 import { parseEnvelope, parseEnvelopeAt, serializeEnvelope, type Envelope } from './envelope.js'
 import {
+  buildAccessRequestPayload,
+  buildAccessResponsePayload,
   buildRequestPayload,
+  buildResponsePayload,
   linkContainerOf,
   parseAccessRequest,
   parseAccessResponse,
@@ -386,5 +389,86 @@ describe('one signature, one meaning', () => {
       id: 9007199254740991,
       x: 1.5e300,
     })
+  })
+})
+
+describe('signatures where the protocol requires them', () => {
+  const TOKEN = SIG + 'H4sIAAAAAAAAA6tWKkktLlGyUlAqS8wpTVWqBQBOxMBJEwAAAA'
+  const TIME = '2025-10-19T17:26:07.097Z'
+  const serverAccess = { nonce: NONCE, serverIdentity: KEY }
+  const unsigned = (payload: unknown) => serializeEnvelope(JSON.stringify(payload))
+  const signed = (payload: unknown) => serializeEnvelope(JSON.stringify(payload), SIG)
+
+  it('every response, link container and access message must carry one', () => {
+    const accessRequest = { access: { nonce: NONCE, timestamp: TIME, token: TOKEN }, request: 1 }
+    const accessResponse = { access: serverAccess, response: { ok: true } }
+    const container = { authentication: rotation }
+    const parsers: readonly (readonly [(text: string) => Envelope<unknown>, unknown])[] = [
+      [(text) => parseResponse('rotateDevice', text), { access: serverAccess, response: {} }],
+      [(text) => parseAccessResponse(text), accessResponse],
+      [(text) => parseLinkContainer(text), container],
+      [(text) => parseAccessRequest(text), accessRequest],
+      [(text) => parseAccessRequest(text, { request: 'text' }), accessRequest],
+    ]
+    for (const [parse, payload] of parsers) {
+      expect(parse(signed(payload)).signature).toBe(SIG)
+      expect(fieldOf(() => parse(unsigned(payload)))).toBe('message.signature')
+    }
+  })
+
+  it('every request but requestSession must carry one, and requestSession none', () => {
+    for (const kind of Object.keys(protocols) as (keyof typeof protocols)[]) {
+      const text = unsigned({ access: { nonce: NONCE }, request: {} })
+      // An empty request is refused for its missing fields, after the signature check.
+      const field = fieldOf(() => parseRequest(kind, text))
+      if (kind === 'requestSession') {
+        expect(protocols[kind].signed).toBe(false)
+        expect(field).toBe('payload.request.authentication')
+      } else {
+        expect(protocols[kind].signed).toBe(true)
+        expect(field).toBe('message.signature')
+      }
+    }
+  })
+})
+
+describe('building responses and access messages', () => {
+  const TOKEN = SIG + 'H4sIAAAAAAAAA6tWKkktLlGyUlAqS8wpTVWqBQBOxMBJEwAAAA'
+  const TIME = '2025-10-19T17:26:07.097Z'
+
+  it('emits canonical key order and refuses malformed parts', () => {
+    const server = { serverIdentity: KEY, nonce: NONCE }
+    expect(
+      JSON.stringify(buildResponsePayload('createSession', server, { access: { token: TOKEN } })),
+    ).toBe(
+      `{"access":{"nonce":"${NONCE}","serverIdentity":"${KEY}"},"response":{"access":{"token":"${TOKEN}"}}}`,
+    )
+    expect(JSON.stringify(buildAccessResponsePayload(server, { b: 1, a: 2 }))).toBe(
+      `{"access":{"nonce":"${NONCE}","serverIdentity":"${KEY}"},"response":{"b":1,"a":2}}`,
+    )
+    expect(
+      JSON.stringify(
+        buildAccessRequestPayload({ token: TOKEN, timestamp: TIME, nonce: NONCE }, [1, 'x']),
+      ),
+    ).toBe(
+      `{"access":{"nonce":"${NONCE}","timestamp":"${TIME}","token":"${TOKEN}"},"request":[1,"x"]}`,
+    )
+    expect(
+      fieldOf(() =>
+        buildResponsePayload(
+          'createSession',
+          { ...server, serverIdentity: DIGEST },
+          {
+            access: { token: TOKEN },
+          },
+        ),
+      ),
+    ).toBe('payload.access.serverIdentity')
+    expect(fieldOf(() => buildAccessResponsePayload({ nonce: NONCE } as never, null))).toBe(
+      'payload.access.serverIdentity',
+    )
+    expect(
+      fieldOf(() => buildAccessRequestPayload({ token: TOKEN, timestamp: 'now', nonce: NONCE }, 1)),
+    ).toBe('payload.access.timestamp')
   })
 })
