@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events'
 import { Readable } from 'node:stream'
 import { decodeUtf8 } from '@better-auth/protocol'
 import fc from 'fast-check'
@@ -153,5 +154,31 @@ describe('readBodyThen', () => {
     stream.resume()
     await new Promise((resolve) => stream.once('end', resolve))
     expect(await outcomeOf(json(stream), 100)).toEqual({ calls: 1, error: null, text: '' })
+  })
+
+  it('reads something with events but no stream state as the async iterable it is', async () => {
+    // Events and pause() but no readableEnded: not a Node stream, so its events cannot tell its
+    // end from a close before it. It says nothing on them; its bytes come through iteration.
+    const bytes = new TextEncoder().encode('{"a":1}')
+    const source = Object.assign(new EventEmitter(), {
+      pause() {},
+      async *[Symbol.asyncIterator]() {
+        await Promise.resolve()
+        yield bytes
+      },
+    })
+    expect(await outcomeOf(json(source), 100)).toEqual({ calls: 1, error: null, text: '{"a":1}' })
+  })
+
+  it('reads a Node stream whose body comes in several chunks, and leaves no listener behind', async () => {
+    const stream = new Readable({ read() {} })
+    const listeners = () =>
+      ['data', 'end', 'error', 'close'].map((event) => stream.listenerCount(event))
+    const before = listeners()
+    const reading = outcomeOf(json(stream), 100)
+    for (const part of ['{"a"', ':', '"é"}']) stream.push(part)
+    stream.push(null)
+    expect(await reading).toEqual({ calls: 1, error: null, text: '{"a":"é"}' })
+    expect(listeners()).toEqual(before)
   })
 })

@@ -68,7 +68,8 @@ export function readBodyThen(body: RequestBody, limit: number, callback: BodyCal
   }
   const reading = isWebStream(stream) ? readWebStream(stream, limit) : readIterable(stream, limit)
   reading.then(
-    (received) => deliver(received, callback),
+    ({ chunks, size }) =>
+      deliver(chunks.length === 1 ? chunks[0]! : concat(chunks, size), callback),
     (error: unknown) => callback(asError(error), ''),
   )
 }
@@ -84,10 +85,12 @@ function checkDeclaredLength(declared: string | null | undefined, limit: number)
 }
 
 /** Decodes what was read and calls back outside the try, so a throwing callback is not called twice. */
-function deliver({ chunks, size }: Received, callback: BodyCallback): void {
+function deliver(bytes: Uint8Array, callback: BodyCallback): void {
   let text: string
   try {
-    text = decode(chunks, size)
+    // The protocol's one decoder: fatal, so bytes that are not UTF-8 are refused (BA101), never
+    // repaired to U+FFFD; one signature must verify exactly one byte string.
+    text = decodeUtf8(bytes)
   } catch (error) {
     callback(asError(error), '')
     return
@@ -132,54 +135,36 @@ interface Emitter extends AsyncIterable<Uint8Array> {
   on(event: string, listener: (value: never) => void): unknown
   removeListener(event: string, listener: (value: never) => void): unknown
   pause(): unknown
-  readonly readableEnded?: boolean
+  readonly readableEnded: boolean
   readonly destroyed?: boolean
 }
 
 function ignore(): void {}
 
+const NO_BYTES = new Uint8Array(0)
+
+/**
+ * A Node readable stream: its events are read directly. Anything else with events but not the
+ * stream's state (`readableEnded`, which tells the end from a close before it) is read as the async
+ * iterable it is.
+ */
 function isEmitter(stream: BodySource): stream is Emitter {
   const candidate = stream as Partial<Emitter>
-  return typeof candidate.on === 'function' && typeof candidate.pause === 'function'
+  return (
+    typeof candidate.on === 'function' &&
+    typeof candidate.pause === 'function' &&
+    typeof candidate.readableEnded === 'boolean'
+  )
 }
 
 /**
  * A Node stream read through its events rather than an async iterator, settling with its text:
  * this runs on every request of the Node adapters, and the iterator costs a promise per chunk and a
- * destroy at the end.
+ * destroy at the end. Kept lean for that reason (bench/RESULTS.md, issue 13): three closures, and
+ * the first chunk, usually the whole body, held without a list.
  */
 function readEmitter(stream: Emitter, limit: number, callback: BodyCallback): void {
-  const received: Received = { chunks: [], size: 0 }
-  const settle = (error: Error | undefined) => {
-    stream.removeListener('data', onData)
-    stream.removeListener('end', onEnd)
-    stream.removeListener('error', settle)
-    stream.removeListener('close', onClose)
-    if (error === undefined) {
-      deliver(received, callback)
-      return
-    }
-    // A late error of a stream given up on (a socket reset after a refusal) has no one to hear it.
-    stream.on('error', ignore)
-    callback(error, '')
-  }
-  const onData = (chunk: Uint8Array | string) => {
-    const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk
-    received.size += bytes.byteLength
-    if (received.size > limit) {
-      // Read no further: paused, the stream stops pulling from the socket (the adapters answer
-      // 413 with `connection: close`). Not destroyed: that would reset the socket before the
-      // answer goes out.
-      stream.pause()
-      settle(tooLarge(limit))
-      return
-    }
-    received.chunks.push(bytes)
-  }
-  const onEnd = () => settle(undefined)
-  // Closed before its end without an error: the client went away mid-body.
-  const onClose = () => settle(aborted())
-  if (stream.readableEnded === true) {
+  if (stream.readableEnded) {
     callback(null, '')
     return
   }
@@ -190,10 +175,43 @@ function readEmitter(stream: Emitter, limit: number, callback: BodyCallback): vo
     callback(aborted(), '')
     return
   }
+  let first: Uint8Array | undefined
+  let more: Uint8Array[] | undefined
+  let size = 0
+  const settle = (error: Error | undefined) => {
+    stream.removeListener('data', onData)
+    stream.removeListener('end', onEnd)
+    stream.removeListener('error', settle)
+    stream.removeListener('close', onEnd)
+    if (error === undefined) {
+      deliver(more === undefined ? (first ?? NO_BYTES) : concat([first!, ...more], size), callback)
+      return
+    }
+    // A late error of a stream given up on (a socket reset after a refusal) has no one to hear it.
+    stream.on('error', ignore)
+    callback(error, '')
+  }
+  const onData = (chunk: Uint8Array | string) => {
+    const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk
+    size += bytes.byteLength
+    if (size > limit) {
+      // Read no further: paused, the stream stops pulling from the socket (the adapters answer
+      // 413 with `connection: close`). Not destroyed: that would reset the socket before the
+      // answer goes out.
+      stream.pause()
+      settle(tooLarge(limit))
+      return
+    }
+    if (first === undefined) first = bytes
+    else (more ??= []).push(bytes)
+  }
+  // The end, or a close before it without an error (the client went away mid-body): a stream
+  // that ended has set readableEnded by the time it says so.
+  const onEnd = () => settle(stream.readableEnded ? undefined : aborted())
   stream.on('data', onData)
   stream.on('end', onEnd)
   stream.on('error', settle)
-  stream.on('close', onClose)
+  stream.on('close', onEnd)
 }
 
 function aborted(): Error {
@@ -202,8 +220,6 @@ function aborted(): Error {
 
 /** Decodes bytes already read (e.g. by a framework) with the same limit and UTF-8 rules. */
 export function decode(chunks: readonly Uint8Array[], size: number): string {
-  // The protocol's one decoder: fatal, so bytes that are not UTF-8 are refused (BA101), never
-  // repaired to U+FFFD; one signature must verify exactly one byte string.
   return decodeUtf8(chunks.length === 1 ? chunks[0]! : concat(chunks, size))
 }
 
