@@ -1,11 +1,5 @@
 import { readFileSync } from 'node:fs'
-import {
-  BetterAuthClient,
-  MemoryRotatingKeyStore,
-  MemoryValueStore,
-  MemoryVerificationKeyStore,
-  type Network,
-} from '@better-auth/client'
+import { BetterAuthClient, type Network } from '@better-auth/client'
 import {
   Blake3Hasher,
   DefaultIdentityVerifier,
@@ -36,6 +30,7 @@ import {
 } from '@better-auth/server'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { describe, expect, it } from 'vitest'
+import { clientOptions, createStores } from '../../server/src/testing-internal/client-world.js'
 
 // The examples of README.md, against the package entry ('@better-auth/fastify' is ./index.ts).
 import { STATUS_BY_CODE, betterAuth, mapError } from './index.js'
@@ -132,23 +127,10 @@ async function clientOf(app: FastifyInstance) {
   }
   const hasher = new Blake3Hasher()
   const verifier = new NodeP256Verifier()
-  const generate = () => NodeP256SigningKey.generate()
   const responseKey = (await app.inject({ method: 'GET', url: '/key/response' })).body
-  const responseKeys = new MemoryVerificationKeyStore()
-  await responseKeys.add(verificationKey(responseKey, verifier))
-  const client = new BetterAuthClient({
-    crypto: { hasher, noncer: new SecureNoncer() },
-    encoding: { timestamper: new Rfc3339Timestamper() },
-    io: { network },
-    stores: {
-      identity: new MemoryValueStore(),
-      device: new MemoryValueStore(),
-      accessToken: new MemoryValueStore(),
-      authenticationKey: new MemoryRotatingKeyStore({ generate, hasher }),
-      accessKey: new MemoryRotatingKeyStore({ generate, hasher }),
-      responseKeys,
-    },
-  })
+  const stores = createStores()
+  await stores.responseKeys.add(verificationKey(responseKey, verifier))
+  const client = new BetterAuthClient(clientOptions(network, stores, new Rfc3339Timestamper()))
   const ids = await client.createAccount(await hasher.sum('recovery key hash'))
   const last = (path: string) => wire.filter((entry) => entry.path === path).at(-1)!
   return { client, ...ids, last, responseKey, verifier }

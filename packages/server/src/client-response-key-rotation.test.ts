@@ -7,9 +7,7 @@
  */
 import {
   BetterAuthClient,
-  MemoryRotatingKeyStore,
-  MemoryValueStore,
-  MemoryVerificationKeyStore,
+  type MemoryVerificationKeyStore,
   UnverifiedResponseError,
   type Network,
 } from '@better-auth/client'
@@ -39,6 +37,7 @@ import {
   errorResponse,
   memoryServerStores,
 } from './index.js'
+import { clientOptions, createStores } from './testing-internal/client-world.js'
 
 const hasher = new Blake3Hasher()
 const verifier = new NodeP256Verifier()
@@ -110,23 +109,10 @@ async function pin(keys: MemoryVerificationKeyStore, app: Deployment): Promise<v
 }
 
 async function device(app: Deployment) {
-  const generate = () => NodeP256SigningKey.generate()
-  const responseKeys = new MemoryVerificationKeyStore()
+  const stores = createStores()
+  const { responseKeys } = stores
   await pin(responseKeys, app)
-  const stores = {
-    identity: new MemoryValueStore(),
-    device: new MemoryValueStore(),
-    accessToken: new MemoryValueStore(),
-    authenticationKey: new MemoryRotatingKeyStore({ generate, hasher }),
-    accessKey: new MemoryRotatingKeyStore({ generate, hasher }),
-    responseKeys,
-  }
-  const client = new BetterAuthClient({
-    crypto: { hasher, noncer: new SecureNoncer() },
-    encoding: { timestamper },
-    io: { network: app.network },
-    stores,
-  })
+  const client = new BetterAuthClient(clientOptions(app.network, stores, timestamper))
   const currentKey = async (name: 'authenticationKey' | 'accessKey') =>
     (await stores[name].signer()).public()
   return { client, stores, responseKeys, currentKey }

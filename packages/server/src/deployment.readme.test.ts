@@ -9,12 +9,7 @@ import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import {
-  BetterAuthClient,
-  FetchNetwork,
-  MemoryRotatingKeyStore,
-  MemoryValueStore,
-} from '@better-auth/client'
+import { BetterAuthClient, FetchNetwork } from '@better-auth/client'
 import {
   Blake3Hasher,
   DefaultIdentityVerifier,
@@ -40,6 +35,7 @@ import {
   ServiceKeyRing,
   memoryServerStores,
 } from './index.js'
+import { clientOptions, deviceStores } from './testing-internal/client-world.js'
 
 const here = new URL('.', import.meta.url)
 const readme = readFileSync(new URL('../README.md', here), 'utf8')
@@ -195,20 +191,13 @@ it('deploys two auth replicas and an application service, rotates, taints and re
     return responseKeys
   }
 
-  const generate = () => NodeP256SigningKey.generate()
-  const client = new BetterAuthClient({
-    crypto: { hasher, noncer },
-    encoding: { timestamper },
-    io: { network: new FetchNetwork(authUrl, { fetch: authFetch }) },
-    stores: {
-      identity: new MemoryValueStore(),
-      device: new MemoryValueStore(),
-      accessToken: new MemoryValueStore(),
-      authenticationKey: new MemoryRotatingKeyStore({ generate, hasher }),
-      accessKey: new MemoryRotatingKeyStore({ generate, hasher }),
-      responseKeys: clientKeys(),
-    },
-  })
+  const client = new BetterAuthClient(
+    clientOptions(
+      new FetchNetwork(authUrl, { fetch: authFetch }),
+      deviceStores(clientKeys()),
+      timestamper,
+    ),
+  )
   const appRoute = {
     network: new FetchNetwork('http://app.test', {
       fetch: (input: RequestInfo | URL, init?: RequestInit) => app(new Request(input, init)),

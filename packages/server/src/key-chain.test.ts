@@ -3,12 +3,7 @@
  * (issue 16): an auth service and an application service, each answering with its own endorsed
  * response key, served over the HTTP core; root and service keys rotate under a live client.
  */
-import {
-  BetterAuthClient,
-  FetchNetwork,
-  MemoryRotatingKeyStore,
-  MemoryValueStore,
-} from '@better-auth/client'
+import { BetterAuthClient, FetchNetwork } from '@better-auth/client'
 import {
   Blake3Hasher,
   DefaultIdentityVerifier,
@@ -34,6 +29,7 @@ import {
 import { describe, expect, it } from 'vitest'
 import { BetterAuthHttp } from './http/index.js'
 import { AccessVerifier, BetterAuthServer, memoryServerStores } from './index.js'
+import { clientOptions, deviceStores } from './testing-internal/client-world.js'
 
 const hasher = new Blake3Hasher()
 const verifier = new NodeP256Verifier()
@@ -156,7 +152,6 @@ async function appService(ops: Operator, auth: { fetch: typeof fetch }) {
 }
 
 function device(ops: Operator, auth: { fetch: typeof fetch }, options: { maxAgeMs?: number } = {}) {
-  const generate = () => NodeP256SigningKey.generate()
   const responseKeys = new KeySetKeyStore({
     prefix: ops.prefix,
     purpose: 'response',
@@ -164,19 +159,13 @@ function device(ops: Operator, auth: { fetch: typeof fetch }, options: { maxAgeM
     fetchKeySet: async () => (await auth.fetch('http://auth.test/key/set')).text(),
     ...options,
   })
-  return new BetterAuthClient({
-    crypto: { hasher, noncer: new SecureNoncer() },
-    encoding: { timestamper },
-    io: { network: new FetchNetwork('http://auth.test', { fetch: auth.fetch }) },
-    stores: {
-      identity: new MemoryValueStore(),
-      device: new MemoryValueStore(),
-      accessToken: new MemoryValueStore(),
-      authenticationKey: new MemoryRotatingKeyStore({ generate, hasher }),
-      accessKey: new MemoryRotatingKeyStore({ generate, hasher }),
-      responseKeys,
-    },
-  })
+  return new BetterAuthClient(
+    clientOptions(
+      new FetchNetwork('http://auth.test', { fetch: auth.fetch }),
+      deviceStores(responseKeys),
+      timestamper,
+    ),
+  )
 }
 
 describe('clients and services that pin the server key chain', () => {

@@ -1,10 +1,4 @@
-import {
-  BetterAuthClient,
-  MemoryRotatingKeyStore,
-  MemoryValueStore,
-  MemoryVerificationKeyStore,
-  type Network,
-} from '@better-auth/client'
+import { BetterAuthClient, type Network } from '@better-auth/client'
 import {
   Blake3Hasher,
   DefaultIdentityVerifier,
@@ -36,6 +30,7 @@ import {
   errorResponse,
   memoryServerStores,
 } from './index.js'
+import { clientOptions, createStores } from './testing-internal/client-world.js'
 
 /** The README's quick start. The only change: a clock the test can move, for expiry. */
 function quickStart(clock: () => number) {
@@ -118,22 +113,11 @@ async function clientOf(
     },
   }
   const hasher = new Blake3Hasher()
-  const generate = () => NodeP256SigningKey.generate()
-  const responseKeys = new MemoryVerificationKeyStore()
-  await responseKeys.add(verificationKey(await app.server.responsePublicKey(), app.verifier))
-  const client = new BetterAuthClient({
-    crypto: { hasher, noncer: new SecureNoncer() },
-    encoding: { timestamper: new Rfc3339Timestamper({ clock }) },
-    io: { network },
-    stores: {
-      identity: new MemoryValueStore(),
-      device: new MemoryValueStore(),
-      accessToken: new MemoryValueStore(),
-      authenticationKey: new MemoryRotatingKeyStore({ generate, hasher }),
-      accessKey: new MemoryRotatingKeyStore({ generate, hasher }),
-      responseKeys,
-    },
-  })
+  const stores = createStores()
+  await stores.responseKeys.add(verificationKey(await app.server.responsePublicKey(), app.verifier))
+  const client = new BetterAuthClient(
+    clientOptions(network, stores, new Rfc3339Timestamper({ clock })),
+  )
   const recoveryKey = NodeP256SigningKey.generate()
   const ids = await client.createAccount(await hasher.sum(await recoveryKey.public()))
   const last = (path: string) => wire.filter((entry) => entry.path === path).at(-1)!

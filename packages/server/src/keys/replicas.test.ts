@@ -6,12 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import {
-  BetterAuthClient,
-  FetchNetwork,
-  MemoryRotatingKeyStore,
-  MemoryValueStore,
-} from '@better-auth/client'
+import { BetterAuthClient, FetchNetwork } from '@better-auth/client'
 import {
   Blake3Hasher,
   DefaultIdentityVerifier,
@@ -30,6 +25,7 @@ import { afterEach, expect, it } from 'vitest'
 import { BetterAuthHttp } from '../http/index.js'
 import { AccessVerifier, BetterAuthServer, memoryServerStores } from '../index.js'
 import { MemoryKeySetStore } from './memory-key-set-store.js'
+import { clientOptions, deviceStores } from '../testing-internal/client-world.js'
 import { ServiceKeyRing } from './service-key-ring.js'
 
 const hasher = new Blake3Hasher()
@@ -116,20 +112,13 @@ it('serves a client through scheduled key rotations and a root rotation, and ref
       fetchKeySet: async () => (await authFetch('http://auth.test/key/set')).text(),
       maxAgeMs: 100,
     })
-  const generate = () => NodeP256SigningKey.generate()
-  const client = new BetterAuthClient({
-    crypto: { hasher, noncer: new SecureNoncer() },
-    encoding: { timestamper },
-    io: { network: new FetchNetwork('http://auth.test', { fetch: authFetch }) },
-    stores: {
-      identity: new MemoryValueStore(),
-      device: new MemoryValueStore(),
-      accessToken: new MemoryValueStore(),
-      authenticationKey: new MemoryRotatingKeyStore({ generate, hasher }),
-      accessKey: new MemoryRotatingKeyStore({ generate, hasher }),
-      responseKeys: responseKeys(),
-    },
-  })
+  const client = new BetterAuthClient(
+    clientOptions(
+      new FetchNetwork('http://auth.test', { fetch: authFetch }),
+      deviceStores(responseKeys()),
+      timestamper,
+    ),
+  )
   const appRoute = {
     network: new FetchNetwork('http://app.test', {
       fetch: (input: RequestInfo | URL, init?: RequestInit) => app(new Request(input, init)),

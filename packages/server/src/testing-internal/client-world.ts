@@ -14,6 +14,7 @@ import {
   MemoryValueStore,
   MemoryVerificationKeyStore,
   type BetterAuthClientOptions,
+  type ClientStores,
   type Network,
 } from '@better-auth/client'
 import {
@@ -38,6 +39,7 @@ import {
   type ProtocolName,
   type RecordedAccountEvent,
   type SigningKey,
+  type Timestamper,
 } from '@better-auth/protocol'
 import {
   AccessVerifier,
@@ -262,21 +264,38 @@ export function createWorld(): World {
   }
 }
 
-export function createStores() {
+/**
+ * A device's memory stores, trusting the response keys `responseKeys` holds: pinned keys, or a
+ * server key chain's set (a KeySetKeyStore).
+ */
+export function deviceStores<R extends ClientStores['responseKeys']>(responseKeys: R) {
   return {
     identity: new MemoryValueStore(),
     device: new MemoryValueStore(),
     accessToken: new MemoryValueStore(),
     authenticationKey: new MemoryRotatingKeyStore({ generate: generateKey, hasher }),
     accessKey: new MemoryRotatingKeyStore({ generate: generateKey, hasher }),
-    responseKeys: new MemoryVerificationKeyStore(),
+    responseKeys,
   }
+}
+
+/** A device's memory stores that trust the keys later added to its `responseKeys`. */
+export function createStores() {
+  return deviceStores(new MemoryVerificationKeyStore())
 }
 
 export type Stores = ReturnType<typeof createStores>
 
-export function clientOptions(network: Network, stores: Stores): BetterAuthClientOptions {
-  return { crypto: { hasher, noncer }, encoding: { timestamper }, io: { network }, stores }
+/**
+ * A client's options over `network`. The clock is the world's fixed one unless a test against
+ * a server on the real clock passes its own.
+ */
+export function clientOptions(
+  network: Network,
+  stores: ClientStores,
+  clock: Timestamper = timestamper,
+): BetterAuthClientOptions {
+  return { crypto: { hasher, noncer }, encoding: { timestamper: clock }, io: { network }, stores }
 }
 
 /** A client that trusts the world's response key. */
