@@ -11,13 +11,8 @@
  * key set through those stores, which a Worker cannot hold open outside a Durable Object, and the
  * example server is a Node executable.
  */
-import {
-  BetterAuthClient,
-  FetchNetwork,
-  MemoryRotatingKeyStore,
-  MemoryValueStore,
-} from '@better-auth/client'
-import { Blake3Hasher, Rfc3339Timestamper, SecureNoncer } from '@better-auth/crypto'
+import { BetterAuthClient, FetchNetwork } from '@better-auth/client'
+import { Blake3Hasher, Rfc3339Timestamper } from '@better-auth/crypto'
 import { NodeP256SigningKey, NodeP256Verifier } from '@better-auth/crypto/node'
 import { ChainFile, FileKeyVault, KeyChainOperator } from '@better-auth/keys'
 import { BetterAuthError } from '@better-auth/protocol'
@@ -27,6 +22,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  clientOptions,
+  deviceStores,
+} from '../../../packages/server/src/testing-internal/client-world.js'
 import { startServer, type RunningServer } from './process.js'
 
 const databaseUrl = process.env.DATABASE_URL
@@ -162,20 +161,9 @@ describe.skipIf(databaseUrl === undefined || redisUrl === undefined)(
           fetchKeySet: keySet,
           maxAgeMs: 500,
         })
-      const generate = () => NodeP256SigningKey.generate()
-      const client = new BetterAuthClient({
-        crypto: { hasher, noncer: new SecureNoncer() },
-        encoding: { timestamper: new Rfc3339Timestamper() },
-        io: { network },
-        stores: {
-          identity: new MemoryValueStore(),
-          device: new MemoryValueStore(),
-          accessToken: new MemoryValueStore(),
-          authenticationKey: new MemoryRotatingKeyStore({ generate, hasher }),
-          accessKey: new MemoryRotatingKeyStore({ generate, hasher }),
-          responseKeys: responseKeys(),
-        },
-      })
+      const client = new BetterAuthClient(
+        clientOptions(network, deviceStores(responseKeys()), new Rfc3339Timestamper()),
+      )
       const services = apps.map((app) => ({
         network: new FetchNetwork(app.url),
         responseKeys: responseKeys(),
