@@ -86,6 +86,16 @@ async function world(length = 2, taintAt: number[] = []) {
   return state
 }
 
+/** A store that has looked up and trusted 'old-service', endorsed by root key 1 of two. */
+async function trustingOldService() {
+  const w = await world(2)
+  await w.endorse('old-service', 1)
+  const store = w.store()
+  const old = await testKey('old-service').public()
+  await store.get(old)
+  return { w, store, old }
+}
+
 async function fault(run: Promise<unknown>): Promise<unknown> {
   try {
     await run
@@ -198,11 +208,7 @@ describe('KeySetKeyStore', () => {
   })
 
   it('follows root rotations, and drops keys of a tainted root key once the set is old', async () => {
-    const w = await world(2)
-    await w.endorse('old-service', 1)
-    const store = w.store()
-    const old = await testKey('old-service').public()
-    await store.get(old)
+    const { w, store, old } = await trustingOldService()
     await w.grow(3, [2])
     await w.endorse('new-service', 2)
     // Within maxAge the cached set still answers; after it, the taint applies.
@@ -213,11 +219,7 @@ describe('KeySetKeyStore', () => {
   })
 
   it('refuses a tainted key without fetching, so the keys replacing it are followed at once', async () => {
-    const w = await world(2)
-    await w.endorse('old-service', 1)
-    const store = w.store()
-    const old = await testKey('old-service').public()
-    await store.get(old)
+    const { w, store, old } = await trustingOldService()
     // The taint, then an auth service that no longer publishes the tainted endorsement.
     await w.grow(3, [2])
     w.advance(10 * MINUTE)
