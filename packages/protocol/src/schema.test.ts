@@ -82,6 +82,9 @@ describe('timestamp', () => {
       '',
       null,
       1,
+      // Values whose string form is a timestamp are still not strings.
+      ['2025-10-19T17:26:07Z'],
+      { toString: () => '2025-10-19T17:26:07Z' },
     ]) {
       expect(
         refusal(() => timestamp(value, 't')),
@@ -102,6 +105,8 @@ describe('token', () => {
       `${SIGNATURE}H4+/`,
       `${SIGNATURE} `,
       `${SIGNATURE}H4s.`,
+      `${SIGNATURE}=H4sI`,
+      `${SIGNATURE} H4sI`,
       `0J${'A'.repeat(86)}H4sI`,
       `${SIGNATURE.slice(0, -1)}!H4sI`,
       `${'A'.repeat(88)}H4sI`,
@@ -129,6 +134,9 @@ describe('object', () => {
       'Invalid message: p: expected an object, got an array',
     )
     expect(refusal(() => point(null, 'p'))).toBe('Invalid message: p: expected an object, got null')
+    expect(refusal(() => point(() => ({ x: E, y: E }), 'p'))).toBe(
+      'Invalid message: p: expected an object, got a function',
+    )
     expect(refusal(() => point({ x: E, y: 1 }, 'p'))).toBe(
       'Invalid message: p.y: expected a digest (E…), got a number',
     )

@@ -24,7 +24,9 @@ describe('verificationKey', () => {
   it.each([[undefined], [null], [{}], [{ verify: 'yes' }]])(
     'rejects %s as a verifier',
     (verifier) => {
-      expect(() => verificationKey(KEY, verifier as Verifier)).toThrow(InvalidMessageError)
+      expect(() => verificationKey(KEY, verifier as Verifier)).toThrow(
+        new InvalidMessageError('verifier', 'must implement verify()'),
+      )
     },
   )
 
@@ -33,7 +35,7 @@ describe('verificationKey', () => {
     (value) => {
       expect(() =>
         verificationKey(value as string, { verify: () => Promise.resolve(true) }),
-      ).toThrow(InvalidMessageError)
+      ).toThrow(/^Invalid message: publicKey: expected a P-256 public key/)
     },
   )
 })

@@ -158,6 +158,18 @@ describe('readEnvelope', () => {
     }
   })
 
+  it('refuses a compact-looking envelope whose frame is not exactly the signature member', () => {
+    // Same length and layout as the compact form, so only the frame checks can tell.
+    const payload = object({ a: json })
+    for (const [text, field] of [
+      [`{"payload":{"a":1},"signaturX":"${SIG}"}`, 'message.signaturX'],
+      [`{"payload":{"a":1},"signature":"${SIG}"]`, 'message'],
+      [`{"payload":{"a":1},"signature":"${SIG}"x`, 'message'],
+    ] as const) {
+      expect(refusal(() => parseEnvelope(text, payload, true)).field).toBe(field)
+    }
+  })
+
   it('reads an unsigned envelope as unsigned', () => {
     expect(parseEnvelope('{"payload":{"a":1}}', anyPayload, false)).toEqual({
       payload: { a: 1 },

@@ -259,6 +259,18 @@ describe('link containers', () => {
   })
 })
 
+describe('linkContainerOf on a request it did not parse', () => {
+  // parseRequest checks the container already; a hand-built envelope still gets named fields.
+  const handBuilt = (payloadText: string) =>
+    ({ payloadText }) as unknown as Parameters<typeof linkContainerOf>[0]
+
+  it('names the missing link and the container field that was wrong', () => {
+    expect(fieldOf(() => linkContainerOf(handBuilt('{"request":{}}')))).toBe('payload.request.link')
+    const extra = `{"request":{"link":{"payload":{"authentication":${JSON.stringify(rotation)}},"signature":"${SIG}","x":1}}}`
+    expect(fieldOf(() => linkContainerOf(handBuilt(extra)))).toBe('payload.request.link.x')
+  })
+})
+
 describe('buildRequestPayload', () => {
   it('emits canonical key order whatever order the caller used', () => {
     const payload = buildRequestPayload('createSession', NONCE, {
@@ -271,11 +283,13 @@ describe('buildRequestPayload', () => {
   })
 
   it('refuses to build a malformed request', () => {
-    expect(() =>
-      buildRequestPayload('rotateDevice', NONCE, {
-        authentication: { ...rotation, publicKey: 'nope' },
-      }),
-    ).toThrow(InvalidMessageError)
+    expect(
+      fieldOf(() =>
+        buildRequestPayload('rotateDevice', NONCE, {
+          authentication: { ...rotation, publicKey: 'nope' },
+        }),
+      ),
+    ).toBe('payload.request.authentication.publicKey')
   })
 })
 
