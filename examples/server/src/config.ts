@@ -64,11 +64,13 @@ export interface KeyRingConfig {
   readonly vaultDir: string | undefined
   /** App role: the auth service's base URL (its key set and endorsement routes). */
   readonly authUrl: string | undefined
-  /**
-   * Auth role: given, application services holding it may have response keys endorsed at
-   * `/key/endorse`; app role: the credential presented there.
-   */
+  /** App role: the credential this service presents at the auth service's `/key/endorse`. */
   readonly endorseCredential: string | undefined
+  /**
+   * Auth role: each application service's name and credential (ENDORSE_CREDENTIALS, or
+   * ENDORSE_CREDENTIAL as one service named `default`); given, `/key/endorse` is served.
+   */
+  readonly endorseCredentials: Readonly<Record<string, string>> | undefined
   readonly rotateEveryMs: number | undefined
   readonly overlapMs: number | undefined
   readonly refreshEveryMs: number | undefined
@@ -117,6 +119,7 @@ const FLAGS: Record<string, string> = {
   '--key-chain-prefix': 'KEY_CHAIN_PREFIX',
   '--auth-url': 'AUTH_URL',
   '--endorse-credential': 'ENDORSE_CREDENTIAL',
+  '--endorse-credentials': 'ENDORSE_CREDENTIALS',
   '--key-rotate-ms': 'KEY_ROTATE_MS',
   '--key-overlap-ms': 'KEY_OVERLAP_MS',
   '--key-refresh-ms': 'KEY_REFRESH_MS',
@@ -164,9 +167,11 @@ rotating keys (instead of the keys file; see README "Deployment"):
   --key-vault DIR        auth: the root private keys (KEY_VAULT, default KEY_CHAIN_DIR/private)
   --key-chain-prefix P   the chain prefix to pin (KEY_CHAIN_PREFIX; required for app)
   --auth-url URL         app: the auth service, whose /key/set and /key/endorse it uses (AUTH_URL)
-  --endorse-credential S auth: serve /key/endorse (response keys only) behind this bearer secret;
-                         app: the secret to present there; at least 32 characters
-                         (ENDORSE_CREDENTIAL; prefer the variable)
+  --endorse-credentials L auth: serve /key/endorse (response keys only) to these application
+                         services, NAME:SECRET,... one secret each, at least 32 characters
+                         (ENDORSE_CREDENTIALS; prefer the variable)
+  --endorse-credential S app: the secret to present there (ENDORSE_CREDENTIAL; prefer the
+                         variable); auth: the same as ENDORSE_CREDENTIALS=default:S
   --key-rotate-ms MS     each service key signs this long (KEY_ROTATE_MS, default a day)
   --key-overlap-ms MS    and stays endorsed this long after (KEY_OVERLAP_MS, default 12 h)
   --key-refresh-ms MS    how often the chain and key set are read again (KEY_REFRESH_MS,
@@ -251,6 +256,7 @@ function deployment(
     vaultDir: nonEmpty(values.KEY_VAULT) === undefined ? undefined : resolve(values.KEY_VAULT!),
     authUrl: nonEmpty(values.AUTH_URL),
     endorseCredential: nonEmpty(values.ENDORSE_CREDENTIAL),
+    endorseCredentials: undefined,
     rotateEveryMs: milliseconds('KEY_ROTATE_MS', values.KEY_ROTATE_MS),
     overlapMs: milliseconds('KEY_OVERLAP_MS', values.KEY_OVERLAP_MS),
     refreshEveryMs: milliseconds('KEY_REFRESH_MS', values.KEY_REFRESH_MS),
@@ -268,6 +274,12 @@ function deployment(
     }
     if (credential === undefined) {
       throw new ConfigurationError('ENDORSE_CREDENTIAL', 'is required for an application service')
+    }
+    if (nonEmpty(values.ENDORSE_CREDENTIALS) !== undefined) {
+      throw new ConfigurationError(
+        'ENDORSE_CREDENTIALS',
+        'is for the auth service: an application service presents its ENDORSE_CREDENTIAL',
+      )
     }
     // An application service is given no root key: the auth service endorses its keys.
     if (ring.chainDir !== undefined || ring.vaultDir !== undefined) {
@@ -301,6 +313,7 @@ function deployment(
       'KEY_VAULT',
       'KEY_CHAIN_PREFIX',
       'ENDORSE_CREDENTIAL',
+      'ENDORSE_CREDENTIALS',
       'KEY_ROTATE_MS',
       'KEY_OVERLAP_MS',
       'KEY_REFRESH_MS',
@@ -311,7 +324,64 @@ function deployment(
     }
     return { role, keyRing: undefined, revocation, revocationChannel }
   }
-  return { role, keyRing: ring, revocation, revocationChannel }
+  const endorseCredentials = serviceCredentials(values.ENDORSE_CREDENTIALS, credential)
+  return {
+    role,
+    keyRing: { ...ring, endorseCredential: undefined, endorseCredentials },
+    revocation,
+    revocationChannel,
+  }
+}
+
+const SERVICE_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/
+
+/**
+ * ENDORSE_CREDENTIALS, `NAME:SECRET,...`: one credential per application service, so each is
+ * revoked alone (removed, then the auth replicas restarted) and the endorsements it asked for are
+ * counted under its name. The single ENDORSE_CREDENTIAL is the service `default`. Messages name the
+ * entry by position or service, never by its secret.
+ */
+export function serviceCredentials(
+  list: string | undefined,
+  single: string | undefined,
+): Readonly<Record<string, string>> | undefined {
+  if (nonEmpty(list) === undefined) return single === undefined ? undefined : { default: single }
+  if (single !== undefined) {
+    throw new ConfigurationError(
+      'ENDORSE_CREDENTIAL',
+      'give ENDORSE_CREDENTIALS or ENDORSE_CREDENTIAL, not both',
+    )
+  }
+  const credentials: Record<string, string> = {}
+  const secrets = new Set<string>()
+  for (const [index, entry] of list!.split(',').entries()) {
+    const colon = entry.indexOf(':')
+    const name = entry.slice(0, Math.max(colon, 0)).trim()
+    const secret = colon < 0 ? '' : entry.slice(colon + 1).trim()
+    const at = `entry ${index + 1}`
+    if (!SERVICE_NAME.test(name)) {
+      throw new ConfigurationError(
+        'ENDORSE_CREDENTIALS',
+        `${at} must be NAME:SECRET, NAME lower-case letters, digits, - and _ (at most 63)`,
+      )
+    }
+    if (Object.hasOwn(credentials, name)) {
+      throw new ConfigurationError('ENDORSE_CREDENTIALS', `names the service ${name} twice`)
+    }
+    if (secret.length < MIN_CREDENTIAL_LENGTH || /\s/.test(secret)) {
+      throw new ConfigurationError(
+        'ENDORSE_CREDENTIALS',
+        `the secret of ${name} must be at least 32 characters, without spaces`,
+      )
+    }
+    // Two services with one secret could not be told apart, nor revoked one at a time.
+    if (secrets.has(secret)) {
+      throw new ConfigurationError('ENDORSE_CREDENTIALS', `the secret of ${name} is another's`)
+    }
+    secrets.add(secret)
+    credentials[name] = secret
+  }
+  return credentials
 }
 
 /**

@@ -1,12 +1,4 @@
-import {
-  InvalidCredentialError,
-  InvalidMessageError,
-  MissingCredentialError,
-  NetworkError,
-  constantTimeEqual,
-  isErrorCode,
-  remoteError,
-} from '@better-auth/protocol'
+import { InvalidMessageError, NetworkError, isErrorCode, remoteError } from '@better-auth/protocol'
 import { instantField, publicKeyField } from '@better-auth/protocol/internal'
 import {
   verifyKeyChain,
@@ -14,7 +6,8 @@ import {
   type KeyChainCrypto,
   type KeyEndorser,
 } from '@better-auth/protocol/key-chain'
-import { mapError } from '@better-auth/server/http'
+import { BearerCredentials, mapError } from '@better-auth/server/http'
+import { Counter, type Registry } from 'prom-client'
 
 /** Where an auth service endorses the response keys of application services. */
 export const ENDORSE_PATH = '/key/endorse'
@@ -27,8 +20,13 @@ export interface EndorsementAnswer {
 }
 
 export interface EndorsementRouteOptions {
-  /** The bearer credential application services present (at least 32 characters). */
-  readonly credential: string
+  /**
+   * Each application service's name and bearer credential (at least 32 characters, one secret
+   * per service): a service left out is refused (BA304), so removing it revokes it.
+   */
+  readonly credentials: Readonly<Record<string, string>>
+  /** Given, endorsements are counted per service (`better_auth_endorsements_total{service}`). */
+  readonly metrics?: Registry
   /** The auth service's endorser (its root key vault). */
   readonly endorser: KeyEndorser
   /** The longest window endorsed: an application's rotation plus overlap must fit in it. */
@@ -46,10 +44,22 @@ export interface EndorsementRouteOptions {
  */
 export class EndorsementRoute {
   readonly #options: EndorsementRouteOptions
+  readonly #credentials: BearerCredentials
+  readonly #endorsements: Counter<'service'> | undefined
   readonly #now: () => number
 
   constructor(options: EndorsementRouteOptions) {
     this.#options = options
+    this.#credentials = new BearerCredentials(options.credentials, 'ENDORSE_CREDENTIALS')
+    this.#endorsements =
+      options.metrics === undefined
+        ? undefined
+        : new Counter({
+            name: 'better_auth_endorsements_total',
+            help: 'Response keys endorsed at /key/endorse, by the application service that asked.',
+            labelNames: ['service'],
+            registers: [options.metrics],
+          })
     this.#now = options.now ?? Date.now
   }
 
@@ -60,16 +70,11 @@ export class EndorsementRoute {
   ): Promise<EndorsementAnswer> {
     try {
       // The credential first: a stranger learns nothing about what the route accepts.
-      const [scheme, presented] = (authorization ?? '').split(' ')
-      if (scheme !== 'Bearer' || presented === undefined || presented === '') {
-        throw new MissingCredentialError()
-      }
-      if (!constantTimeEqual(presented, this.#options.credential)) {
-        throw new InvalidCredentialError()
-      }
+      const service = await this.#credentials.authorize(authorization)
       const request = this.#request(await body())
       const endorsement = await this.#options.endorser.endorse(request)
       const chain = await this.#options.endorser.events()
+      this.#endorsements?.inc({ service })
       return { status: 200, body: JSON.stringify({ endorsement, chain }) }
     } catch (error) {
       // The one mapping of the HTTP adapters: a body too large is 413, a wrong type 415.

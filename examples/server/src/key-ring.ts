@@ -10,6 +10,7 @@ import {
 import type { KeyEndorser } from '@better-auth/protocol/key-chain'
 import { ServiceKeyRing } from '@better-auth/server'
 import { join } from 'node:path'
+import type { Registry } from 'prom-client'
 import type { CryptoBackend, KeyRingConfig, Role } from './config.js'
 import { EndorsementRoute, RemoteEndorser } from './endorsement.js'
 import { generateSigningKey } from './keys.js'
@@ -39,6 +40,8 @@ export interface KeyRingSetup {
   readonly crypto: CryptoBackend
   readonly verifier: Verifier
   readonly onError: (error: unknown) => void
+  /** Where the auth service counts the endorsements it makes, per application service. */
+  readonly metrics?: Registry
 }
 
 // ServiceKeyRing's defaults, repeated for the endorsement window an auth service grants.
@@ -94,9 +97,10 @@ export async function startKeyRing(setup: KeyRingSetup): Promise<RotatingKeys> {
   })
   await ring.start()
   const endorsement =
-    setup.role === 'auth' && config.endorseCredential !== undefined
+    setup.role === 'auth' && config.endorseCredentials !== undefined
       ? new EndorsementRoute({
-          credential: config.endorseCredential,
+          credentials: config.endorseCredentials,
+          metrics: setup.metrics,
           endorser,
           // An application rotating on the same schedule fits; a longer window is refused.
           maxWindowMs: rotateEveryMs + overlapMs + CLOCK_SKEW_MS,

@@ -86,6 +86,7 @@ async function main(): Promise<void> {
       crypto: config.crypto,
       verifier: verifierOf(config.crypto),
       onError: (error) => console.error('key ring refresh failed:', String(error)),
+      metrics: metrics.registry,
     })
   }
   const keys = rotating ?? fileKeys!

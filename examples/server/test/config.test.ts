@@ -1,6 +1,8 @@
 import { join, resolve } from 'node:path'
+import { ConfigurationError } from '@better-auth/protocol'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { loadConfig, type ServerConfig as Config } from '../src/config.js'
+import { loadConfig, serviceCredentials, type ServerConfig as Config } from '../src/config.js'
 
 function fieldOf(run: () => unknown): unknown {
   try {
@@ -180,7 +182,9 @@ describe('example server configuration', () => {
           chainDir: resolve('keys'),
           vaultDir: '/vault',
           prefix: 'EPrefix',
-          endorseCredential: credential,
+          // The auth service's single credential is the service `default`.
+          endorseCredential: undefined,
+          endorseCredentials: { default: credential },
           rotateEveryMs: 60_000,
           overlapMs: 120_000,
           refreshEveryMs: 1000,
@@ -237,6 +241,16 @@ describe('example server configuration', () => {
       [{ ...app, AUTH_URL: 'not a url' }, 'AUTH_URL'],
       [{ ...app, ENDORSE_CREDENTIAL: undefined }, 'ENDORSE_CREDENTIAL'],
       [{ ...app, ENDORSE_CREDENTIAL: 'short' }, 'ENDORSE_CREDENTIAL'],
+      [{ ...app, ENDORSE_CREDENTIALS: `orders:${credential}` }, 'ENDORSE_CREDENTIALS'],
+      [{ ENDORSE_CREDENTIALS: `orders:${credential}` }, 'ENDORSE_CREDENTIALS'],
+      [
+        {
+          KEY_CHAIN_DIR: 'keys',
+          ENDORSE_CREDENTIALS: `a:${credential}`,
+          ENDORSE_CREDENTIAL: credential,
+        },
+        'ENDORSE_CREDENTIAL',
+      ],
       // An application service is never given a root key.
       [{ ...app, KEY_CHAIN_DIR: 'keys' }, 'KEY_CHAIN_DIR'],
       [{ ...app, KEY_VAULT: '/vault' }, 'KEY_VAULT'],
@@ -267,6 +281,84 @@ describe('example server configuration', () => {
       ],
     ])('refuses %j naming %s', (env, field) => {
       expect(fieldOf(() => loadConfig([], env))).toBe(field)
+    })
+  })
+
+  describe('ENDORSE_CREDENTIALS: one credential per application service', () => {
+    const orders = 'o'.repeat(32)
+    const billing = 'B1-_'.repeat(10)
+    const auth = (list: string) =>
+      loadConfig([], { KEY_CHAIN_DIR: 'keys', ENDORSE_CREDENTIALS: list })
+
+    it('reads NAME:SECRET pairs, trimming blanks around them', () => {
+      expect(auth(`orders:${orders}, billing : ${billing}`).keyRing).toMatchObject({
+        endorseCredentials: { orders, billing },
+        endorseCredential: undefined,
+      })
+      expect(
+        loadConfig(['--endorse-credentials', `orders:${orders}`], { KEY_CHAIN_DIR: 'keys' }).keyRing
+          ?.endorseCredentials,
+      ).toEqual({ orders })
+      // Without either, /key/endorse is not served.
+      expect(loadConfig([], { KEY_CHAIN_DIR: 'keys' }).keyRing?.endorseCredentials).toBeUndefined()
+    })
+
+    it.each([
+      [`orders:${orders},`, 'entry 2 must be NAME:SECRET'],
+      [orders, 'entry 1 must be NAME:SECRET'],
+      [`:${orders}`, 'entry 1 must be NAME:SECRET'],
+      [`Orders:${orders}`, 'entry 1 must be NAME:SECRET'],
+      [`orders:${orders},orders:${billing}`, 'names the service orders twice'],
+      [`orders:short`, 'the secret of orders must be at least 32 characters'],
+      [`orders:${orders.slice(1)} x`, 'the secret of orders must be at least 32 characters'],
+      [`orders:${orders},billing:${orders}`, "the secret of billing is another's"],
+    ])('refuses %s: %s', (list, message) => {
+      expect(fieldOf(() => auth(list))).toBe('ENDORSE_CREDENTIALS')
+      expect(() => auth(list)).toThrow(message)
+    })
+
+    const name = fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,62}$/)
+    const secret = fc.stringMatching(/^[A-Za-z0-9_-]{32,64}$/)
+
+    it('reads back every list of distinct names and secrets it is given', () => {
+      fc.assert(
+        fc.property(
+          fc.uniqueArray(fc.tuple(name, secret), {
+            minLength: 1,
+            maxLength: 6,
+            selector: ([n]) => n,
+          }),
+          (pairs) => {
+            fc.pre(new Set(pairs.map(([, s]) => s)).size === pairs.length)
+            const list = pairs.map(([n, s]) => `${n}:${s}`).join(',')
+            expect(serviceCredentials(list, undefined)).toEqual(Object.fromEntries(pairs))
+          },
+        ),
+      )
+    })
+
+    it('answers any text with credentials or a ConfigurationError that shows no secret', () => {
+      const entry = fc.oneof(
+        fc.tuple(name, secret).map(([n, s]) => `${n}:${s}`),
+        fc.tuple(fc.string(), fc.constantFrom(':', '', ' : '), secret).map((p) => p.join('')),
+        fc.string(),
+      )
+      fc.assert(
+        fc.property(fc.array(entry, { minLength: 1, maxLength: 5 }), (entries) => {
+          const list = entries.join(',')
+          try {
+            const credentials = serviceCredentials(list, undefined)
+            for (const value of Object.values(credentials ?? {})) {
+              expect(value.length).toBeGreaterThanOrEqual(32)
+            }
+          } catch (error) {
+            expect(error).toBeInstanceOf(ConfigurationError)
+            for (const match of list.matchAll(/[A-Za-z0-9_-]{32,}/g)) {
+              expect((error as Error).message).not.toContain(match[0])
+            }
+          }
+        }),
+      )
     })
   })
 })

@@ -12,13 +12,17 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Registry } from 'prom-client'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { buildApp } from '../src/app.js'
 import { ENDORSE_BODY_LIMIT, EndorsementRoute, RemoteEndorser } from '../src/endorsement.js'
 import { buildServer, type Framework } from '../src/frameworks.js'
 
 const crypto = { hasher: new Blake3Hasher(), verifier: new NodeP256Verifier() }
+// Two application services, each with its own credential; a third one's was revoked (removed).
 const CREDENTIAL = 'c'.repeat(40)
+const BILLING = 'b'.repeat(40)
+const REVOKED = 'r'.repeat(40)
 const HOUR = 3_600_000
 
 let dir: string
@@ -27,6 +31,15 @@ let route: EndorsementRoute
 let publicKey: string
 /** Every request the route passed on to the endorser (which reads the chain and the root key). */
 let endorsed: EndorseRequest[]
+let metrics: Registry
+
+/** The endorsements counted for each service. */
+async function countedFor(): Promise<Record<string, number>> {
+  const counted: Record<string, number> = {}
+  const metric = await metrics.getSingleMetric('better_auth_endorsements_total')?.get()
+  for (const { labels, value } of metric?.values ?? []) counted[String(labels.service)] = value
+  return counted
+}
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'better-auth-endorse-'))
@@ -36,8 +49,10 @@ beforeEach(async () => {
   })
   await operator.init()
   endorsed = []
+  metrics = new Registry()
   route = new EndorsementRoute({
-    credential: CREDENTIAL,
+    credentials: { orders: CREDENTIAL, billing: BILLING },
+    metrics,
     endorser: {
       events: () => operator.events(),
       endorse: (request) => {
@@ -89,6 +104,42 @@ describe('the endorsement route', () => {
       crypto.verifier,
     )
     expect(verified.endorsement).toMatchObject({ purpose: 'response', publicKey })
+    expect(await countedFor()).toEqual({ orders: 1 })
+  })
+
+  it('tells the services apart, counts each, and refuses a revoked one', async () => {
+    const ask = (credential: string) =>
+      route.handle(`Bearer ${credential}`, () => Promise.resolve(request()))
+    expect((await ask(BILLING)).status).toBe(200)
+    expect((await ask(CREDENTIAL)).status).toBe(200)
+    expect((await ask(BILLING)).status).toBe(200)
+    expect(await countedFor()).toEqual({ orders: 1, billing: 2 })
+    expect(await refusal(`Bearer ${REVOKED}`, request())).toEqual({
+      status: 403,
+      code: 'BA304',
+      read: false,
+    })
+    // Another service's secret with a byte changed, or cut short, is no credential either.
+    for (const near of [BILLING.slice(0, -1) + 'c', BILLING.slice(0, 32), `${BILLING}b`]) {
+      expect(await refusal(`Bearer ${near}`, request())).toMatchObject({ code: 'BA304' })
+    }
+    expect(endorsed).toHaveLength(3)
+  })
+
+  it.each([
+    [{}, 'must name at least one credential'],
+    [{ orders: 'short' }, 'at least 32 characters'],
+    [{ orders: CREDENTIAL, billing: CREDENTIAL }, 'gives one secret to two names'],
+  ])('refuses the credentials %j at construction', (credentials, message) => {
+    expect(
+      () =>
+        new EndorsementRoute({
+          credentials,
+          endorser: operator,
+          maxWindowMs: HOUR,
+          clockSkewMs: 60_000,
+        }),
+    ).toThrow(message)
   })
 
   it('refuses a stranger before reading the body', async () => {
@@ -246,6 +297,14 @@ describe.each<Framework | 'fastify'>(['fastify', 'express', 'hono', 'node'])(
       try {
         expect(await post(request(), bearer)).toEqual({ status: 200, code: undefined })
         expect(endorsed).toHaveLength(1)
+        // Each service with its own credential; a revoked one is refused like a stranger's.
+        const billing = { authorization: `Bearer ${BILLING}` }
+        expect(await post(request(), billing)).toEqual({ status: 200, code: undefined })
+        expect(await post(request(), { authorization: `Bearer ${REVOKED}` })).toEqual({
+          status: 403,
+          code: 'BA304',
+        })
+        expect(await countedFor()).toEqual({ orders: 1, billing: 1 })
         // The credential is checked before the body is read: a stranger's large body is not
         // refused for its size but for the missing credential.
         expect(await post(tooLarge)).toEqual({ status: 401, code: 'BA303' })
@@ -262,7 +321,7 @@ describe.each<Framework | 'fastify'>(['fastify', 'express', 'hono', 'node'])(
           status: 400,
           code: 'BA101',
         })
-        expect(endorsed).toHaveLength(1)
+        expect(endorsed).toHaveLength(2)
       } finally {
         await close()
       }

@@ -1,11 +1,6 @@
-import {
-  ConfigurationError,
-  InvalidCredentialError,
-  MissingCredentialError,
-  constantTimeEqual,
-  type JsonValue,
-} from '@better-auth/protocol'
+import { ConfigurationError, type JsonValue } from '@better-auth/protocol'
 import type { AccountAdmin } from '../admin.js'
+import { BearerCredentials } from './bearer-credentials.js'
 import { HttpRefusal } from './errors.js'
 
 export interface AdminRoutesOptions {
@@ -29,7 +24,6 @@ export type AdminOperation =
 /** Events per page of `GET …/events`; a full page comes with the cursor of the next one. */
 export const ADMIN_EVENTS_PAGE = 500
 
-const MIN_CREDENTIAL_LENGTH = 32
 // Identities and devices are CESR text (base64url); anything else cannot name an account.
 const ID = /^[A-Za-z0-9_-]{1,256}$/
 
@@ -44,21 +38,13 @@ const ID = /^[A-Za-z0-9_-]{1,256}$/
 export class AdminRoutes {
   readonly path: string
   readonly #admin: AccountAdmin
-  readonly #credential: Promise<string>
+  readonly #credential: BearerCredentials
 
   constructor(options: AdminRoutesOptions, admin: AccountAdmin | undefined, prefix: string) {
     if (typeof options !== 'object' || options === null) {
       throw new ConfigurationError('admin', 'must be an object with the credential')
     }
-    if (
-      typeof options.credential !== 'string' ||
-      options.credential.length < MIN_CREDENTIAL_LENGTH
-    ) {
-      throw new ConfigurationError(
-        'admin.credential',
-        `must be a secret of at least ${MIN_CREDENTIAL_LENGTH} characters`,
-      )
-    }
+    const credential = new BearerCredentials({ operator: options.credential }, 'admin.credential')
     const path = options.path ?? '/admin'
     if (typeof path !== 'string' || !path.startsWith('/') || path.endsWith('/')) {
       throw new ConfigurationError('admin.path', "must start with '/' and not end with '/'")
@@ -71,7 +57,7 @@ export class AdminRoutes {
     }
     this.path = prefix + path
     this.#admin = admin
-    this.#credential = digest(options.credential)
+    this.#credential = credential
   }
 
   /** Whether `pathname` is under the admin path (then the admin routes answer it, or refuse). */
@@ -81,14 +67,10 @@ export class AdminRoutes {
 
   /**
    * Refuses a request without the credential (MissingCredentialError) or with another one
-   * (InvalidCredentialError). Both sides are hashed first, so the comparison takes the same time
-   * whatever the length or content of what was sent.
+   * (InvalidCredentialError), in constant time (`BearerCredentials`).
    */
   async authorize(authorization: string | null | undefined): Promise<void> {
-    const match = /^Bearer[ ]+(\S+)[ ]*$/i.exec(authorization ?? '')
-    if (match === null) throw new MissingCredentialError()
-    const [sent, expected] = await Promise.all([digest(match[1]!), this.#credential])
-    if (!constantTimeEqual(sent, expected)) throw new InvalidCredentialError()
+    await this.#credential.authorize(authorization)
   }
 
   /** The operation a request names; HttpRefusal 404 (BA101) for any other path or method. */
@@ -144,13 +126,4 @@ export class AdminRoutes {
       }
     }
   }
-}
-
-async function digest(text: string): Promise<string> {
-  const bytes = new Uint8Array(
-    await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)),
-  )
-  let hex = ''
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, '0')
-  return hex
 }

@@ -20,6 +20,7 @@ export {
   type WebConnection,
 } from './handler.js'
 export { ADMIN_EVENTS_PAGE, type AdminOperation, type AdminRoutesOptions } from './admin-routes.js'
+export { BearerCredentials } from './bearer-credentials.js'
 export type { HttpSpan, HttpTracer, RequestOutcome, SpanEnd } from '../operations/tracing.js'
 export type { ClientAddressOptions, RequestClient } from './client-address.js'
 export {
