@@ -1,12 +1,20 @@
-import { readFileSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Blake3Hasher } from '@better-auth/crypto'
 import { NodeP256SigningKey, NodeP256Verifier } from '@better-auth/crypto/node'
 import { ConfigurationError, type SigningKey } from '@better-auth/protocol'
-import { verifyEndorsement, verifyKeyChain } from '@better-auth/protocol/key-chain'
-import { afterEach, beforeEach, expect, it } from 'vitest'
+import { verifyEndorsement, verifyKeyChain, verifyKeySet } from '@better-auth/protocol/key-chain'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import {
+  expectBlocksRunIn,
+  fencedBlocks,
+  lines,
+  shellCommands,
+} from '../../server/src/testing-internal/readme-examples.js'
 
 // The examples of README.md, against the package entry ('@better-auth/keys' is ./index.ts).
 import { ChainFile, KeyChainOperator, type RootKeyVault } from './index.js'
@@ -65,24 +73,8 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-/** The lines of `text` trimmed, blank ones left out: the README and the test indent differently. */
-function lines(text: string): string[] {
-  return text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '')
-}
-
 it('runs every line of the README examples', () => {
-  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] ?? '')
-  expect(blocks.length).toBeGreaterThan(0)
-  for (const block of blocks) {
-    for (const line of block.split('\n').map((text) => text.trim())) {
-      if (line !== '') expect(source.includes(line), line).toBe(true)
-    }
-    // In order and with nothing between: a line deleted from the README must fail too.
-    expect(`\n${lines(source).join('\n')}\n`, block).toContain(`\n${lines(block).join('\n')}\n`)
-  }
+  expectBlocksRunIn(fencedBlocks(readme, 'ts'), [source])
 })
 
 it('links to sections that exist', () => {
@@ -131,4 +123,91 @@ it('keeps the root keys in a KMS: init, rotate and endorse sign there, nothing i
   expect((await verifyEndorsement(endorsement, chain, crypto.verifier)).generation.sequence).toBe(1)
   // A position the KMS does not hold is refused with the vault's ConfigurationError.
   await expect(kmsVault.signer(7)).rejects.toBeInstanceOf(ConfigurationError)
+})
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
+const DAY = 86_400_000
+
+/** Runs one README command with `sh` in `cwd`, `better-auth-keys` being the built CLI. */
+function sh(command: string, cwd: string): Promise<{ status: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const path = `${join(cwd, '.bin')}:${process.env.PATH ?? ''}`
+    execFile('sh', ['-c', command], { cwd, env: { PATH: path } }, (error, out, err) =>
+      resolve({ status: error === null ? 0 : Number(error.code ?? 1), out, err }),
+    )
+  })
+}
+
+describe.skipIf(!existsSync(cli))('the README commands, on the built CLI (needs the build)', () => {
+  it('runs each command of "The command" in order, with the outcome the README gives', async () => {
+    const [block] = fencedBlocks(readme, 'sh', { from: '## The command', to: '## What each' })
+    const commands = shellCommands(block ?? '')
+    // The README's order: a command moved, added or removed there must be looked at here.
+    expect(commands.map((command) => command.split(' ').slice(1, 3).join(' '))).toEqual([
+      'init',
+      'show',
+      'rotate',
+      'rotate --taint',
+      'endorse --purpose',
+      'publish --out',
+    ])
+    await mkdir(join(dir, '.bin'))
+    await writeFile(
+      join(dir, '.bin', 'better-auth-keys'),
+      `#!/bin/sh\nexec "${process.execPath}" "${cli}" "$@"\n`,
+      { mode: 0o755 },
+    )
+    const serviceKey = await NodeP256SigningKey.generate().public()
+    const events = async () =>
+      JSON.parse(await readFile(join(dir, 'keys', 'chain.json'), 'utf8')) as string[]
+    const vault = async () => (await readdir(join(dir, 'keys', 'private'))).length
+    const run = async (index: number) => {
+      // The README elides the service key (`1AAI…`); everything else runs as written.
+      const command = commands[index]!.replace('1AAI…', serviceKey)
+      expect(command).not.toContain('…')
+      const result = await sh(command, dir)
+      expect(result, command).toMatchObject({ status: 0, err: '' })
+      return result.out
+    }
+
+    // init: root keys 0 and 1, the inception; prints the prefix.
+    const init = await run(0)
+    const prefix = /^prefix (E\S{43})$/m.exec(init)?.[1] as string
+    expect(prefix).toBeDefined()
+    expect(await events()).toHaveLength(1)
+    expect(await vault()).toBe(2)
+    // show: verifies the log, lists the root keys.
+    const shown = await run(1)
+    expect(shown).toContain(`prefix ${prefix}`)
+    expect(shown).toMatch(/key 0 {2}1AAI\S+ {2}since \S+ {2}\(current\)/)
+    // rotate: the committed next key; the vault still holds two.
+    const rotated = await run(2)
+    expect(await events()).toHaveLength(2)
+    expect(rotated).toMatch(/key 1 .*\(current\)/)
+    expect(rotated).not.toContain('TAINTED')
+    expect(await vault()).toBe(2)
+    // rotate --taint: key 1 is marked compromised, key 2 is current.
+    const tainted = await run(3)
+    expect(await events()).toHaveLength(3)
+    expect(tainted).toMatch(/key 1 .*TAINTED/)
+    expect(tainted).toMatch(/key 2 .*\(current\)/)
+    const chain = await verifyKeyChain(await events(), crypto, { prefix })
+    expect(chain.generations.map((generation) => generation.tainted)).toEqual([false, true, false])
+    // endorse … >> endorsements.txt: the current root key vouches for the service key, 30 days.
+    await run(4)
+    const [line, ...more] = lines(await readFile(join(dir, 'endorsements.txt'), 'utf8'))
+    expect(more).toEqual([])
+    const verified = await verifyEndorsement(line!, chain, crypto.verifier)
+    expect(verified.generation.sequence).toBe(2)
+    expect(verified.endorsement).toMatchObject({ purpose: 'response', publicKey: serviceKey })
+    const { notBefore, notAfter } = verified.endorsement
+    expect(Date.parse(notAfter) - Date.parse(notBefore)).toBe(30 * DAY)
+    // publish: the key set the auth service serves, with the log and the endorsement.
+    await run(5)
+    const keySet = await verifyKeySet(await readFile(join(dir, 'keyset.json'), 'utf8'), crypto, {
+      prefix,
+    })
+    expect(keySet.chain.head.sequence).toBe(2)
+    expect([...keySet.keys.keys()]).toEqual([serviceKey])
+  })
 })

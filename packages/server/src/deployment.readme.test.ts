@@ -26,6 +26,7 @@ import { BetterAuthError, type JsonValue } from '@better-auth/protocol'
 import { KeySetKeyStore } from '@better-auth/protocol/key-chain'
 import { afterEach, expect, it } from 'vitest'
 import { BetterAuthHttp } from './http/index.js'
+import { expectBlocksRunIn, fencedBlocks } from './testing-internal/readme-examples.js'
 import {
   AccessVerifier,
   BetterAuthServer,
@@ -46,21 +47,7 @@ const tests = [
 
 /** The ```ts blocks of the README between two headings. */
 function examples(from: string, to: string): string[] {
-  const section = readme.slice(readme.indexOf(from), readme.indexOf(to, readme.indexOf(from)))
-  return [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] ?? '')
-}
-
-/** The lines of `text` trimmed, blank ones left out: the README and a test indent differently. */
-function lines(text: string): string[] {
-  return text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '')
-}
-
-/** Whether the lines of `block` run in `source` in the same order, with nothing between them. */
-function runsIn(source: string, block: string): boolean {
-  return `\n${lines(source).join('\n')}\n`.includes(`\n${lines(block).join('\n')}\n`)
+  return fencedBlocks(readme, 'ts', { from, to })
 }
 
 const stopped: (() => void | Promise<void>)[] = []
@@ -74,21 +61,7 @@ it('runs every line of the deployment and revocation examples', () => {
     ...examples('## Instant revocation', '## Errors and HTTP statuses'),
   ]
   expect(blocks).toHaveLength(4)
-  for (const block of blocks) {
-    for (const line of block.split('\n').map((text) => text.trim())) {
-      if (line === '') continue
-      expect(
-        tests.some((source) => source.includes(line)),
-        line,
-      ).toBe(true)
-    }
-    // Each line being somewhere is not enough: a line deleted from the README, or changed into
-    // another line of the test, must fail too.
-    expect(
-      tests.some((source) => runsIn(source, block)),
-      block,
-    ).toBe(true)
-  }
+  expectBlocksRunIn(blocks, tests)
 })
 
 it('deploys two auth replicas and an application service, rotates, taints and revokes', async () => {
