@@ -25,6 +25,7 @@ it('pins the public runtime exports of /http and /node', () => {
   expect(Object.keys(http).sort()).toMatchInlineSnapshot(`
     [
       "ADMIN_EVENTS_PAGE",
+      "BearerCredentials",
       "BetterAuthHttp",
       "HttpRefusal",
       "STATUS_BY_CODE",
