@@ -83,6 +83,12 @@ it('links to sections that exist', () => {
   expect(readme).toContain(
     '../server/README.md#key-chain-deployments-an-auth-service-and-application-services',
   )
+  const example = readFileSync(
+    new URL('../../../examples/server/README.md', import.meta.url),
+    'utf8',
+  )
+  expect(example).toContain('### One credential per application service')
+  expect(readme).toContain('../../examples/server/README.md#one-credential-per-application-service')
 })
 
 it('keeps the root keys in a KMS: init, rotate and endorse sign there, nothing is written', async () => {
