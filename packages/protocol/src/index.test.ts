@@ -69,9 +69,12 @@ it('pins the public runtime exports', async () => {
 it('keeps the helpers the packages share behind @better-auth/protocol/internal', async () => {
   const exports = Object.keys(await import('./internal/index.js')).sort()
   expect(exports).toEqual([
+    'KEY_SET_NOTICE',
     'LruCache',
+    'NoticeThrottle',
     'cesrField',
     'decodeRevocation',
+    'deliverFeedMessage',
     'digestField',
     'encodeRevocation',
     'instantField',

@@ -98,6 +98,7 @@ it('deploys two auth replicas and an application service, rotates, taints and re
       prefix, // printed by `better-auth-keys init`
       store: stores.keySet, // shared by every replica and application service
       endorser,
+      feed, // announces each key set change, and refreshes on every process's announcements
       purposes: ['response', 'access'],
       generateKey: () => NodeP256SigningKey.generate(),
       crypto: { hasher, verifier },
@@ -121,6 +122,7 @@ it('deploys two auth replicas and an application service, rotates, taints and re
       prefix,
       store: stores.keySet,
       endorser,
+      feed,
       purposes: ['response'],
       generateKey: () => NodeP256SigningKey.generate(),
       crypto: { hasher, verifier },

@@ -140,6 +140,7 @@ describe('DeviceLivenessCache with a RevocationFeed', () => {
     let listener: Parameters<RevocationFeed['subscribe']>[0] | undefined
     const captured: RevocationFeed = {
       publish: (revocation: Revocation) => feed.publish(revocation),
+      announceKeySetChange: () => feed.announceKeySetChange(),
       subscribe: (l) => {
         listener = l
         return Promise.resolve(() => Promise.resolve())
@@ -196,6 +197,7 @@ describe('DeviceLivenessCache with a RevocationFeed', () => {
   it('a failed announcement does not fail the request that made the change', async () => {
     const failing: RevocationFeed = {
       publish: () => Promise.reject(new Error('bus down')),
+      announceKeySetChange: () => Promise.reject(new Error('bus down')),
       subscribe: () => Promise.resolve(() => Promise.resolve()),
     }
     const harness = await createHarness({ revocations: failing })

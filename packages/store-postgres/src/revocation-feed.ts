@@ -4,7 +4,11 @@ import {
   type RevocationFeed,
   type RevocationListener,
 } from '@better-auth/protocol'
-import { decodeRevocation, encodeRevocation } from '@better-auth/protocol/internal'
+import {
+  KEY_SET_NOTICE,
+  deliverFeedMessage,
+  encodeRevocation,
+} from '@better-auth/protocol/internal'
 import { Client, Pool, escapeIdentifier } from 'pg'
 import { toStoreError } from './errors.js'
 
@@ -18,9 +22,10 @@ export interface PostgresRevocationFeedOptions {
 }
 
 /**
- * Revocations over PostgreSQL LISTEN/NOTIFY: no Redis needed where accounts already live in
- * PostgreSQL. NOTIFY reaches only connected listeners, so a subscriber whose connection dropped
- * is reconnected and told to forget its cache (`reset`); a malformed message resets it too.
+ * Revocations and key set notices over PostgreSQL LISTEN/NOTIFY: no Redis needed where accounts
+ * already live in PostgreSQL. NOTIFY reaches only connected listeners, so a subscriber whose
+ * connection dropped is reconnected and told to forget its cache and read the key set again
+ * (`reset`); a malformed message resets it too.
  */
 export class PostgresRevocationFeed implements RevocationFeed {
   readonly #connectionString: string
@@ -43,12 +48,17 @@ export class PostgresRevocationFeed implements RevocationFeed {
     this.#publisher.on('error', () => undefined)
   }
 
-  async publish(revocation: Revocation): Promise<void> {
+  publish(revocation: Revocation): Promise<void> {
+    return this.#notify(encodeRevocation(revocation))
+  }
+
+  announceKeySetChange(): Promise<void> {
+    return this.#notify(KEY_SET_NOTICE)
+  }
+
+  async #notify(message: string): Promise<void> {
     try {
-      await this.#publisher.query('SELECT pg_notify($1, $2)', [
-        this.#channel,
-        encodeRevocation(revocation),
-      ])
+      await this.#publisher.query('SELECT pg_notify($1, $2)', [this.#channel, message])
     } catch (error) {
       throw toStoreError(error)
     }
@@ -61,10 +71,7 @@ export class PostgresRevocationFeed implements RevocationFeed {
     const listen = async (): Promise<void> => {
       const next = new Client({ connectionString: this.#connectionString })
       next.on('notification', ({ channel, payload }) => {
-        if (channel !== this.#channel) return
-        const revocation = payload === undefined ? undefined : decodeRevocation(payload)
-        if (revocation === undefined) listener.reset()
-        else listener.revoked(revocation)
+        if (channel === this.#channel) deliverFeedMessage(payload, listener)
       })
       next.on('error', () => undefined)
       next.on('end', () => {

@@ -27,11 +27,12 @@ export class RedisKeySetStore implements KeySetStore {
     this.#endorsements = `${redis.prefix}key-set:endorsements`
   }
 
-  async publishChain(chain: readonly string[]): Promise<void> {
+  async publishChain(chain: readonly string[]): Promise<boolean> {
     const status = await this.#redis.run((client) =>
       client.eval(PUBLISH_CHAIN, 1, this.#chain, String(chain.length), JSON.stringify(chain)),
     )
     if (status !== 'ok' && status !== 'kept') throw unexpectedReply(status)
+    return status === 'ok'
   }
 
   async addEndorsement(text: string, expiresAt: number): Promise<void> {

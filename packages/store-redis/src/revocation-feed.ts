@@ -4,7 +4,11 @@ import {
   type RevocationFeed,
   type RevocationListener,
 } from '@better-auth/protocol'
-import { decodeRevocation, encodeRevocation } from '@better-auth/protocol/internal'
+import {
+  KEY_SET_NOTICE,
+  deliverFeedMessage,
+  encodeRevocation,
+} from '@better-auth/protocol/internal'
 import { Redis } from 'ioredis'
 import { toStoreError } from './errors.js'
 
@@ -27,11 +31,11 @@ const MAX_RETRY_DELAY_MS = 2_000
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
- * Revocations over Redis pub/sub, on a single server or a Redis Cluster: published by the auth
- * service, received by every verifier subscribed, typically within milliseconds. Pub/sub keeps
- * nothing for a disconnected subscriber, so a subscription whose connection is lost subscribes
- * again (on the next node of a cluster) and then tells its listener to forget its cache
- * (`reset`); a malformed message resets it too.
+ * Revocations and key set notices over Redis pub/sub, on a single server or a Redis Cluster:
+ * published by the auth service, received by every verifier subscribed, typically within
+ * milliseconds. Pub/sub keeps nothing for a disconnected subscriber, so a subscription whose
+ * connection is lost subscribes again (on the next node of a cluster) and then tells its listener
+ * to forget its cache and read the key set again (`reset`); a malformed message resets it too.
  */
 export class RedisRevocationFeed implements RevocationFeed {
   readonly #endpoints: readonly string[]
@@ -71,8 +75,16 @@ export class RedisRevocationFeed implements RevocationFeed {
    * Publishes on the endpoint that last answered, else on each next one in turn. A message whose
    * reply was lost may go out twice: revoking twice is the same as once.
    */
-  async publish(revocation: Revocation): Promise<void> {
-    const message = encodeRevocation(revocation)
+  publish(revocation: Revocation): Promise<void> {
+    return this.#send(encodeRevocation(revocation))
+  }
+
+  /** Published as revocations are; a notice that goes out twice costs one more read. */
+  announceKeySetChange(): Promise<void> {
+    return this.#send(KEY_SET_NOTICE)
+  }
+
+  async #send(message: string): Promise<void> {
     let failure: unknown
     for (let tried = 0; tried < this.#endpoints.length; tried++) {
       const at = (this.#publishAt + tried) % this.#endpoints.length
@@ -105,10 +117,7 @@ export class RedisRevocationFeed implements RevocationFeed {
     let at = this.#subscriptions++ % this.#endpoints.length
     let stopped = false
     const onMessage = (channel: string, text: string) => {
-      if (channel !== this.#channel) return
-      const revocation = decodeRevocation(text)
-      if (revocation === undefined) listener.reset()
-      else listener.revoked(revocation)
+      if (channel === this.#channel) deliverFeedMessage(text, listener)
     }
     /** A subscribed connection to endpoint `at`; when it ends, the subscription moves on. */
     const open = async (): Promise<Redis> => {

@@ -213,20 +213,37 @@ export interface Revocation {
 
 export interface RevocationListener {
   revoked(revocation: Revocation): void
-  /** Revocations may have been missed (a lost connection): forget everything learned so far. */
+  /**
+   * Messages may have been missed (a lost connection, a message that could not be read): forget
+   * every revocation learned so far, and read the shared key set again.
+   */
   reset(): void
+  /**
+   * The shared key set changed (see `KeySetStore`): read it again from the store and verify it
+   * there. The notice says nothing else, so a forged one costs a read, never trust. Optional: a
+   * listener that keeps no key set (a revocation cache) leaves it out.
+   */
+  keySetChanged?(): void
 }
 
 /**
- * Carries revocations from the service that makes them to every verifier, so verifiers can keep
- * device state in memory instead of reading a store per request. Delivery is best effort and
- * quick (a message bus); verifiers bound staleness with a cache lifetime for anything missed.
+ * Carries revocations, and notices that the shared key set changed, from the service that makes
+ * them to every verifier, so verifiers can keep device state and keys in memory instead of
+ * reading a store per request. Delivery is best effort and quick (a message bus); verifiers bound
+ * staleness with a cache lifetime, and a periodic key set refresh, for anything missed.
  */
 export interface RevocationFeed {
   publish(revocation: Revocation): Promise<void>
   /**
-   * Delivers revocations published from now on, until the returned function is called. Calls
-   * `reset` whenever delivery was interrupted and messages may have been lost.
+   * Tells every subscriber that the shared key set changed (a chain event or an endorsement was
+   * stored), so that a taint is in force everywhere at once rather than at each verifier's next
+   * scheduled refresh. The message is a fixed notice: the keys are read from the store.
+   */
+  announceKeySetChange(): Promise<void>
+  /**
+   * Delivers revocations and key set notices published from now on, until the returned function
+   * is called. Calls `reset` whenever delivery was interrupted and messages may have been lost,
+   * and for a message it cannot read.
    */
   subscribe(listener: RevocationListener): Promise<() => Promise<void>>
 }
@@ -276,9 +293,10 @@ export interface KeySetStore {
   /**
    * Stores `chain` (a key event log, oldest first) unless the stored log has as many events or
    * more, in one atomic step: the log only grows, whichever process publishes first. Callers
-   * verify the log first; readers verify it again.
+   * verify the log first; readers verify it again. Resolves true when it stored `chain`, so that
+   * exactly the publisher that extended the log announces it (`RevocationFeed`).
    */
-  publishChain(chain: readonly string[]): Promise<void>
+  publishChain(chain: readonly string[]): Promise<boolean>
   /**
    * Adds an endorsement, kept until `expiresAt` (epoch ms). Adding the same text again keeps the
    * later of the two expiries.

@@ -17,5 +17,11 @@ export {
   token as tokenField,
 } from '../schema.js'
 export { instant as instantField } from '../key-chain/instant.js'
-export { decodeRevocation, encodeRevocation } from '../stores/revocation-message.js'
+export { NoticeThrottle } from '../key-chain/notice-throttle.js'
+export {
+  KEY_SET_NOTICE,
+  decodeRevocation,
+  deliverFeedMessage,
+  encodeRevocation,
+} from '../stores/revocation-message.js'
 export { pruneHorizon } from '../stores/prune-horizon.js'

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import {
   ConfigurationError,
   InvalidEndorsementError,
@@ -8,6 +8,8 @@ import {
 import { verifyKeyChain, type KeyChain } from './chain.js'
 import { endorseKey, type KeyPurpose } from './endorsement.js'
 import type { SignedKeyEvent } from './event.js'
+import type { RevocationFeed, RevocationListener } from '../interfaces/server-stores.js'
+import { KEY_SET_NOTICE, deliverFeedMessage } from '../stores/revocation-message.js'
 import { serializeKeySet } from './key-set.js'
 import { KeySetKeyStore, type KeySetChange } from './key-set-store.js'
 import { HOUR, START, buildChain, chainKey, forge } from './testing-internal/chains.js'
@@ -65,8 +67,9 @@ async function world(length = 2, taintAt: number[] = []) {
       })
       endorsements = [...endorsements, text]
     },
-    store(purpose: KeyPurpose = 'response') {
+    store(purpose: KeyPurpose = 'response', minNoticeIntervalMs?: number) {
       return new KeySetKeyStore({
+        ...(minNoticeIntervalMs === undefined ? {} : { minNoticeIntervalMs }),
         prefix: (events[0] as SignedKeyEvent).event.id,
         purpose,
         crypto,
@@ -94,6 +97,37 @@ async function trustingOldService() {
   const old = await testKey('old-service').public()
   await store.get(old)
   return { w, store, old }
+}
+
+/** A message bus in the test's hands: each message goes through the feeds' own dispatch. */
+function bus() {
+  const listeners = new Set<RevocationListener>()
+  const send = (text: string) => {
+    for (const listener of listeners) deliverFeedMessage(text, listener)
+  }
+  const feed: RevocationFeed = {
+    publish: () => Promise.resolve(),
+    announceKeySetChange: () => {
+      send(KEY_SET_NOTICE)
+      return Promise.resolve()
+    },
+    subscribe: (listener) => {
+      listeners.add(listener)
+      return Promise.resolve(() => {
+        listeners.delete(listener)
+        return Promise.resolve()
+      })
+    },
+  }
+  return {
+    feed,
+    send,
+    /** What a feed does when it reconnected. */
+    reconnected: () => listeners.forEach((listener) => listener.reset()),
+    get subscribers() {
+      return listeners.size
+    },
+  }
 }
 
 async function fault(run: Promise<unknown>): Promise<unknown> {
@@ -314,5 +348,87 @@ describe('KeySetKeyStore', () => {
     w.advance(MINUTE)
     expect(await fault(store.get(a))).toBe('trusted')
     expect(w.fetches).toBe(3)
+  })
+  it('applies a taint announced on the feed at once, with no lookup, and stops when told', async () => {
+    const w = await world(2)
+    await w.endorse('stolen', 1, 'access')
+    const store = w.store('access')
+    const withdrawn: string[][] = []
+    store.onChange((change) => withdrawn.push([...change.withdrawn]))
+    const b = bus()
+    const stop = await store.follow(b.feed)
+    expect(b.subscribers).toBe(1)
+    // Following fetches once: a change made just before subscribing was announced to nobody.
+    expect(w.fetches).toBe(1)
+    await vi.waitFor(() => expect(store.current()).resolves.toBeDefined())
+    await w.grow(3, [2])
+    await b.feed.announceKeySetChange()
+    // No lookup, and long before maxAgeMs: the notice alone made it fetch and withdraw the key.
+    await vi.waitFor(() => expect(withdrawn).toEqual([[expect.any(String)]]))
+    expect(withdrawn[0]).toEqual([await testKey('stolen').public()])
+    expect(await fault(store.get(await testKey('stolen').public()))).toBe('tainted')
+    await stop()
+    expect(b.subscribers).toBe(0)
+  })
+
+  it('fetches again when the feed reconnected or carried a message it cannot read', async () => {
+    const w = await world(2)
+    const store = w.store('access', 0)
+    const b = bus()
+    await store.follow(b.feed)
+    await vi.waitFor(() => expect(store.current()).resolves.toBeDefined())
+    expect(w.fetches).toBe(1)
+    // Either may have cost a notice: both are answered with a fetch.
+    b.reconnected()
+    await vi.waitFor(() => expect(w.fetches).toBe(2))
+    await store.current()
+    b.send('{"keySet":"something else"}')
+    await vi.waitFor(() => expect(w.fetches).toBe(3))
+    // A revocation is another listener's business.
+    await store.current()
+    b.send('{"identity":"E-someone"}')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(w.fetches).toBe(3)
+  })
+
+  it('defers a notice inside the rate limit to the window end, once for a flood', async () => {
+    const w = await world(2)
+    await w.endorse('stolen', 1, 'access')
+    // A window far longer than a fetch takes, even on a loaded machine.
+    const store = w.store('access', 2000)
+    const withdrawn: string[][] = []
+    store.onChange((change) => withdrawn.push([...change.withdrawn]))
+    const b = bus()
+    await store.follow(b.feed)
+    await vi.waitFor(() => expect(store.current()).resolves.toBeDefined())
+    expect(w.fetches).toBe(1)
+    // The taint's notice lands inside the window of the fetch made on subscribing, amid a flood.
+    await w.grow(3, [2])
+    for (let i = 0; i < 100; i++) await b.feed.announceKeySetChange()
+    expect(w.fetches).toBe(1)
+    // Not swallowed: fetched for at the end of the window, once for all of them.
+    await vi.waitFor(() => expect(withdrawn).toHaveLength(1), { timeout: 6000 })
+    expect(w.fetches).toBe(2)
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    expect(w.fetches).toBe(2)
+  })
+
+  it('keeps a fetch that failed after a notice for lookups, and fetches at the next notice', async () => {
+    const w = await world(2)
+    await w.endorse('stolen', 1, 'access')
+    const stolen = await testKey('stolen').public()
+    const store = w.store('access', 0)
+    const b = bus()
+    await store.follow(b.feed)
+    await vi.waitFor(() => expect(store.current()).resolves.toBeDefined())
+    w.failing = true
+    await w.grow(3, [2])
+    await b.feed.announceKeySetChange()
+    await vi.waitFor(() => expect(w.fetches).toBe(2))
+    // The set fetched before stays in use (it is not older than maxAgeMs) until one succeeds.
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    w.failing = false
+    await b.feed.announceKeySetChange()
+    await vi.waitFor(() => expect(fault(store.get(stolen))).resolves.toBe('tainted'))
   })
 })

@@ -1,10 +1,12 @@
 import { ConfigurationError, InvalidEndorsementError } from '../errors.js'
 import type { VerificationKey } from '../interfaces/crypto.js'
 import type { VerificationKeyChange, VerificationKeyStore } from '../interfaces/client-stores.js'
+import type { RevocationFeed } from '../interfaces/server-stores.js'
 import { verificationKey } from '../verification-key.js'
 import type { KeyChain, KeyChainCrypto } from './chain.js'
 import type { KeyPurpose } from './endorsement.js'
 import { trustedKey, verifyKeySet, type KeySet } from './key-set.js'
+import { NoticeThrottle } from './notice-throttle.js'
 
 export interface KeySetKeyStoreOptions {
   /** The chain prefix this party trusts: the only configuration a client or service needs. */
@@ -24,6 +26,12 @@ export interface KeySetKeyStoreOptions {
   readonly minRefetchIntervalMs?: number
   /** A set older than this is fetched again before use, so a taint reaches this party in time. */
   readonly maxAgeMs?: number
+  /**
+   * With `follow`, the fewest milliseconds between two fetches prompted by the feed (default
+   * 100): a notice inside this window is not dropped but fetched for at its end, once for every
+   * notice meanwhile.
+   */
+  readonly minNoticeIntervalMs?: number
 }
 
 /** What a newly fetched key set changed, told to `onChange` listeners. */
@@ -36,6 +44,7 @@ export interface KeySetChange extends VerificationKeyChange {
 
 const DEFAULT_MIN_REFETCH_MS = 30_000
 const DEFAULT_MAX_AGE_MS = 300_000
+const DEFAULT_MIN_NOTICE_MS = 100
 
 /** Faults a newer key set can cure: a key endorsed after our fetch, or endorsed again. */
 const CURABLE = new Set(['unknown-key', 'not-yet-valid', 'expired'])
@@ -54,6 +63,7 @@ export class KeySetKeyStore implements VerificationKeyStore {
   readonly #now: () => Date
   readonly #minRefetchMs: number
   readonly #maxAgeMs: number
+  readonly #minNoticeMs: number
   #set: KeySet | undefined
   #fetchedAt = Number.NEGATIVE_INFINITY
   #attemptedAt = Number.NEGATIVE_INFINITY
@@ -83,6 +93,35 @@ export class KeySetKeyStore implements VerificationKeyStore {
     this.#now = options.now ?? (() => new Date())
     this.#minRefetchMs = options.minRefetchIntervalMs ?? DEFAULT_MIN_REFETCH_MS
     this.#maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS
+    this.#minNoticeMs = options.minNoticeIntervalMs ?? DEFAULT_MIN_NOTICE_MS
+  }
+
+  /**
+   * Keeps the set fresh from the deployment's feed (the RevocationFeed its auth service announces
+   * key set changes on): a notice, a reconnection or an unreadable message fetches the set again
+   * (at most once per `minNoticeIntervalMs`, a notice inside the window being fetched for at its
+   * end), so a taint is in force here at once, without waiting for a lookup or for `maxAgeMs`;
+   * an AccessVerifier given this store then forgets the tokens of the keys it withdrew. It also
+   * fetches once on subscribing, as a change made just before was announced to nobody here. A
+   * failed fetch is answered to lookups as any other (see `current`). Resolves once subscribed,
+   * with the function that stops following.
+   */
+  async follow(feed: RevocationFeed): Promise<() => Promise<void>> {
+    const throttle = new NoticeThrottle(() => {
+      // Kept as `#failure` for lookups; the next notice or lookup tries again.
+      this.refresh().catch(ignore)
+    }, this.#minNoticeMs)
+    const notice = () => throttle.notice()
+    const unsubscribe = await feed.subscribe({
+      revoked: ignore,
+      reset: notice,
+      keySetChanged: notice,
+    })
+    notice()
+    return async () => {
+      throttle.cancel()
+      await unsubscribe()
+    }
   }
 
   /** The verified set in use, fetching it first when there is none or it is too old. */

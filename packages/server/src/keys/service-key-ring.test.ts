@@ -7,7 +7,13 @@ import {
   NodeP256Verifier,
 } from '@better-auth/crypto/node'
 import { ChainFile, FileKeyVault, KeyChainOperator } from '@better-auth/keys'
-import { ConfigurationError, InvalidEndorsementError, type SigningKey } from '@better-auth/protocol'
+import {
+  ConfigurationError,
+  InvalidEndorsementError,
+  type RevocationFeed,
+  type RevocationListener,
+  type SigningKey,
+} from '@better-auth/protocol'
 import { parseEndorsement, verifyKeySet, type KeyEndorser } from '@better-auth/protocol/key-chain'
 import {
   Blake3Hasher,
@@ -15,9 +21,10 @@ import {
   Rfc3339Timestamper,
   SecureNoncer,
 } from '@better-auth/crypto'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { BetterAuthServer, memoryServerStores } from '../index.js'
 import { describeKeySetStore } from '../testing/key-set-store.js'
+import { MemoryRevocationFeed } from '../revocation/memory-feed.js'
 import { MemoryKeySetStore } from './memory-key-set-store.js'
 import { ServiceKeyRing } from './service-key-ring.js'
 
@@ -42,7 +49,13 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-async function deployment(options: { readonly retainExpiredMs?: number } = {}) {
+async function deployment(
+  options: {
+    readonly retainExpiredMs?: number
+    readonly feed?: RevocationFeed
+    readonly minNoticeIntervalMs?: number
+  } = {},
+) {
   const operator = new KeyChainOperator({
     chain: new ChainFile(join(dir, 'chain.json')),
     vault: new FileKeyVault(join(dir, 'private')),
@@ -50,11 +63,20 @@ async function deployment(options: { readonly retainExpiredMs?: number } = {}) {
   })
   const { prefix } = await operator.init()
   const store = new MemoryKeySetStore()
+  // Counts the log reads: one per refresh.
+  const counted = { refreshes: 0 }
+  const endorser: KeyEndorser = {
+    events: () => {
+      counted.refreshes++
+      return operator.events()
+    },
+    endorse: (request) => operator.endorse(request),
+  }
   const ring = (purposes: ('response' | 'access')[]) =>
     new ServiceKeyRing({
       prefix,
       store,
-      endorser: operator,
+      endorser,
       purposes,
       generateKey: () => NodeP256SigningKey.generate(),
       crypto,
@@ -64,7 +86,45 @@ async function deployment(options: { readonly retainExpiredMs?: number } = {}) {
       now,
       ...options,
     })
-  return { operator, prefix, store, ring }
+  return { operator, prefix, store, ring, counted }
+}
+
+/** Resolves once `counted.refreshes` stayed put for `ms`. */
+async function quiet(counted: { readonly refreshes: number }, ms = 200): Promise<void> {
+  for (let last = -1; last !== counted.refreshes;) {
+    last = counted.refreshes
+    await new Promise((resolve) => setTimeout(resolve, ms))
+  }
+}
+
+/** A feed that counts key set notices, whose subscribers the test can reset or send anything. */
+function countingFeed() {
+  const bus = new MemoryRevocationFeed()
+  const listeners = new Set<RevocationListener>()
+  const state = {
+    announced: 0,
+    feed: {
+      publish: (revocation) => bus.publish(revocation),
+      announceKeySetChange: () => {
+        state.announced++
+        return bus.announceKeySetChange()
+      },
+      subscribe: async (listener) => {
+        listeners.add(listener)
+        const stop = await bus.subscribe(listener)
+        return () => {
+          listeners.delete(listener)
+          return stop()
+        }
+      },
+    } satisfies RevocationFeed,
+    /** What a feed does when it reconnected, or received a message it could not read. */
+    reset: () => listeners.forEach((listener) => listener.reset()),
+    get subscribers() {
+      return listeners.size
+    },
+  }
+  return state
 }
 
 const publicKey = (key: SigningKey) => key.public()
@@ -97,7 +157,7 @@ describe('ServiceKeyRing', () => {
     const stored = JSON.stringify(await store.read(clock))
     expect(stored).not.toMatch(/PRIVATE KEY/)
     expect(() => app.signingKey('access')).toThrow(ConfigurationError)
-    for (const r of [a, b, app]) r.stop()
+    await Promise.all([a, b, app].map((r) => r.stop()))
   })
 
   it('rotates on schedule and keeps replaced keys verifiable for the overlap', async () => {
@@ -123,7 +183,7 @@ describe('ServiceKeyRing', () => {
     await auth.refresh()
     expect(await verifies(auth, first)).toBe(false)
     expect(changes).toEqual([])
-    auth.stop()
+    await auth.stop()
   })
 
   it('prunes endorsements a retention period after they expired, never a key in use', async () => {
@@ -161,7 +221,7 @@ describe('ServiceKeyRing', () => {
           retainExpiredMs: -1,
         }),
     ).toThrow(ConfigurationError)
-    auth.stop()
+    await auth.stop()
   })
 
   it('answers refresh() after a taint with the taint applied, even while an earlier refresh runs', async () => {
@@ -204,7 +264,7 @@ describe('ServiceKeyRing', () => {
     await later
     expect(await publicKey(app.signingKey('response'))).not.toBe(first)
     await earlier
-    app.stop()
+    await app.stop()
   })
 
   it('follows a root rotation, and replaces every key at once after a taint', async () => {
@@ -239,8 +299,8 @@ describe('ServiceKeyRing', () => {
     expect(await verifies(other, second)).toBe(false)
     expect(await verifies(other, first)).toBe(true)
     expect(await verifies(other, replaced)).toBe(true)
-    auth.stop()
-    other.stop()
+    await auth.stop()
+    await other.stop()
   })
 
   it('refuses options it cannot use', async () => {
@@ -276,5 +336,121 @@ describe('ServiceKeyRing', () => {
     expect(() => serverWith({ response: odd as unknown as SigningKey, access: fixed })).toThrow(
       /crypto.keyPairs.response.current/,
     )
+  })
+  it('announces what it stores, and applies a taint another process announced at once', async () => {
+    const bus = countingFeed()
+    // The scheduled refresh is a minute away: only the notices can do what follows.
+    const { operator, ring, counted } = await deployment({ feed: bus.feed })
+    const [auth, app] = [ring(['response', 'access']), ring(['response'])]
+    await auth.start()
+    // The chain, then the two keys' endorsements; the application's start stores its key.
+    expect(bus.announced).toBe(3)
+    await app.start()
+    expect(bus.announced).toBe(4)
+    const changes: number[] = []
+    app.onChainChange((chain) => changes.push(chain.head.sequence))
+    const token = await publicKey(auth.keyPairs().access)
+    const response = await publicKey(app.signingKey('response'))
+    expect(await verifies(app, token)).toBe(true)
+    // Each notice made the others refresh, and none of those refreshes stored anything, so
+    // nothing more was announced: notices do not echo.
+    await vi.waitFor(() => expect(counted.refreshes).toBeGreaterThanOrEqual(5))
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(bus.announced).toBe(4)
+
+    clock += 1000
+    await operator.rotate({ taint: true })
+    // The auth process publishes the tainted log (its own refresh: the operator's write).
+    await auth.refresh()
+    // The application process, told by the feed, refreshed: the tainted generation's token key is
+    // refused there, and its own response key, endorsed by the tainted root key, was replaced.
+    await vi.waitFor(() => expect(changes).toEqual([1]))
+    expect(await verifies(app, token)).toBe(false)
+    await vi.waitFor(async () =>
+      expect(await publicKey(app.signingKey('response'))).not.toBe(response),
+    )
+    await Promise.all([auth.stop(), app.stop()])
+    expect(bus.subscribers).toBe(0)
+    // Stopped: a notice reaches nobody.
+    const before = counted.refreshes
+    await bus.feed.announceKeySetChange()
+    expect(counted.refreshes).toBe(before)
+  })
+
+  it('refreshes when the feed reconnected or carried a message it could not read', async () => {
+    const bus = countingFeed()
+    const { ring, counted } = await deployment({ feed: bus.feed, minNoticeIntervalMs: 0 })
+    const app = ring(['response'])
+    await app.start()
+    // Its own announcements at start came back to it; once they are answered, all is quiet.
+    await quiet(counted)
+    const refreshes = counted.refreshes
+    bus.reset()
+    // A refresh that stores nothing reads the log once, and announces nothing.
+    await vi.waitFor(() => expect(counted.refreshes).toBe(refreshes + 1))
+    // A revocation is the device cache's business.
+    await bus.feed.publish({ identity: 'E-someone' })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(counted.refreshes).toBe(refreshes + 1)
+    await app.stop()
+  })
+
+  it('refreshes for a notice inside its window at the window end, once for a flood', async () => {
+    const bus = countingFeed()
+    // Far longer than a refresh takes, even on a loaded machine.
+    const { ring, counted } = await deployment({ feed: bus.feed, minNoticeIntervalMs: 1500 })
+    const app = ring(['response'])
+    await app.start()
+    // Past the window of the refreshes its own announcements at start prompted.
+    await quiet(counted, 1700)
+    const refreshes = counted.refreshes
+    bus.reset()
+    await vi.waitFor(() => expect(counted.refreshes).toBe(refreshes + 1))
+    for (let i = 0; i < 100; i++) await bus.feed.announceKeySetChange()
+    expect(counted.refreshes).toBe(refreshes + 1)
+    await vi.waitFor(() => expect(counted.refreshes).toBe(refreshes + 2), { timeout: 6000 })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(counted.refreshes).toBe(refreshes + 2)
+    await app.stop()
+  })
+
+  it('hears a failed refresh prompted by the feed, and refuses a feed it cannot use', async () => {
+    const bus = countingFeed()
+    const { prefix, store, operator } = await deployment()
+    const errors: unknown[] = []
+    let failing = false
+    const attempts = { refreshes: 0 }
+    const app = new ServiceKeyRing({
+      prefix,
+      store,
+      endorser: {
+        events: () => {
+          attempts.refreshes++
+          return failing ? Promise.reject(new Error('vault away')) : operator.events()
+        },
+        endorse: (request) => operator.endorse(request),
+      },
+      purposes: ['response'],
+      generateKey: () => NodeP256SigningKey.generate(),
+      crypto,
+      feed: bus.feed,
+      minNoticeIntervalMs: 0,
+      onError: (error) => errors.push(error),
+      now,
+    })
+    await app.start()
+    await quiet(attempts)
+    failing = true
+    bus.reset()
+    await vi.waitFor(() => expect(errors).toHaveLength(1))
+    await app.stop()
+    const base = { prefix, store, endorser: operator, purposes: ['response' as const], crypto }
+    const generateKey = () => NodeP256SigningKey.generate()
+    expect(
+      () => new ServiceKeyRing({ ...base, generateKey, feed: {} as unknown as RevocationFeed }),
+    ).toThrow(/feed/)
+    expect(
+      () => new ServiceKeyRing({ ...base, generateKey, feed: bus.feed, minNoticeIntervalMs: -1 }),
+    ).toThrow(/minNoticeIntervalMs/)
   })
 })

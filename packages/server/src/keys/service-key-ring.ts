@@ -1,9 +1,11 @@
 import {
   ConfigurationError,
   type KeySetStore,
+  type RevocationFeed,
   type SigningKey,
   type VerificationKeyStore,
 } from '@better-auth/protocol'
+import { NoticeThrottle } from '@better-auth/protocol/internal'
 import {
   KeySetKeyStore,
   serializeKeySet,
@@ -48,6 +50,21 @@ export interface ServiceKeyRingOptions {
   readonly retainExpiredMs?: number
   /** Endorsements start this long before their key's first use, for clocks behind (default 60 s). */
   readonly clockSkewMs?: number
+  /**
+   * The deployment's RevocationFeed, carrying key set notices too. The ring announces there every
+   * change it stores (a longer log, a new endorsement), and refreshes as soon as any process
+   * announces one, or when the feed reconnected or carried a message it could not read (one may
+   * have been lost): a taint is then in force on every process within a round trip of the store,
+   * not at each one's next `refreshEveryMs`. The message carries nothing: the set is read from
+   * the store and verified.
+   */
+  readonly feed?: RevocationFeed
+  /**
+   * The fewest milliseconds between two refreshes prompted by the feed (default 100): a notice
+   * inside this window is not dropped but refreshed for at its end, once for every notice
+   * meanwhile, so a flood of notices costs one refresh per window.
+   */
+  readonly minNoticeIntervalMs?: number
   /** Hears failures of the background refresh (the keys in use stay in use meanwhile). */
   readonly onError?: (error: unknown) => void
   readonly now?: () => number
@@ -88,6 +105,8 @@ export class ServiceKeyRing {
   #refreshing: Promise<void> | undefined
   #queued: Promise<void> | undefined
   #timer: ReturnType<typeof setInterval> | undefined
+  readonly #notices: NoticeThrottle
+  #unsubscribe: (() => Promise<void>) | undefined
 
   constructor(options: ServiceKeyRingOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -98,6 +117,9 @@ export class ServiceKeyRing {
     }
     if (typeof options.endorser?.endorse !== 'function') {
       throw new ConfigurationError('endorser', 'must be a KeyEndorser')
+    }
+    if (options.feed !== undefined && typeof options.feed?.announceKeySetChange !== 'function') {
+      throw new ConfigurationError('feed', 'must be a RevocationFeed')
     }
     if (typeof options.generateKey !== 'function') {
       throw new ConfigurationError('generateKey', 'must be a function')
@@ -122,10 +144,29 @@ export class ServiceKeyRing {
     this.#clockSkewMs = duration('clockSkewMs', options.clockSkewMs, 60_000, true)
     this.#retainExpiredMs = duration('retainExpiredMs', options.retainExpiredMs, DAY_MS, true)
     this.#tracker = this.#keyStore('access')
+    this.#notices = new NoticeThrottle(
+      () => {
+        this.refresh().catch((error: unknown) => this.#options.onError?.(error))
+      },
+      duration('minNoticeIntervalMs', options.minNoticeIntervalMs, 100, true),
+    )
   }
 
-  /** Reads the set, makes and endorses the first keys, then refreshes in the background. */
+  /**
+   * Subscribes to the feed (when given), reads the set, makes and endorses the first keys, then
+   * refreshes in the background: every `refreshEveryMs`, and on each notice of the feed.
+   */
   async start(): Promise<void> {
+    const { feed } = this.#options
+    if (feed !== undefined && this.#unsubscribe === undefined) {
+      // Before the first refresh: a change announced while it runs is refreshed for after it.
+      const notice = () => this.#notices.notice()
+      this.#unsubscribe = await feed.subscribe({
+        revoked: ignore,
+        reset: notice,
+        keySetChanged: notice,
+      })
+    }
     await this.refresh()
     this.#timer ??= setInterval(() => {
       this.refresh().catch((error: unknown) => this.#options.onError?.(error))
@@ -133,10 +174,17 @@ export class ServiceKeyRing {
     this.#timer.unref?.()
   }
 
-  /** Stops the background refresh; the keys in use stay usable until their endorsements lapse. */
-  stop(): void {
+  /**
+   * Stops the background refresh and leaves the feed; the keys in use stay usable until their
+   * endorsements lapse.
+   */
+  async stop(): Promise<void> {
     clearInterval(this.#timer)
     this.#timer = undefined
+    this.#notices.cancel()
+    const unsubscribe = this.#unsubscribe
+    this.#unsubscribe = undefined
+    await unsubscribe?.()
   }
 
   /**
@@ -230,7 +278,7 @@ export class ServiceKeyRing {
   }
 
   async #refresh(): Promise<void> {
-    await this.#options.store.publishChain(await this.#options.endorser.events())
+    await this.#publishChain()
     const set = await this.#readAll()
     const now = this.#now()
     let rotated = false
@@ -268,10 +316,29 @@ export class ServiceKeyRing {
     })
     // The root key may have rotated since this refresh read the log: the log published with the
     // endorsement must hold the root key that signed it.
-    await this.#options.store.publishChain(await this.#options.endorser.events())
+    await this.#publishChain()
     // Shared before first use: whoever meets the key can find its endorsement.
     await this.#options.store.addEndorsement(endorsement, notAfter)
+    await this.#announce()
     this.#current.set(purpose, { key, publicKey, signUntil })
+  }
+
+  /** Stores the endorser's log, and announces it when it was longer than the stored one. */
+  async #publishChain(): Promise<void> {
+    if (await this.#options.store.publishChain(await this.#options.endorser.events())) {
+      await this.#announce()
+    }
+  }
+
+  /**
+   * Right after the write: the feed and the key set may live on different backends (the example
+   * deployment keeps the set in PostgreSQL and the feed on Redis), so the store cannot send it in
+   * its own transaction. A notice lost to a crash in between costs its receivers one
+   * `refreshEveryMs`, as before there were notices. A failed announcement fails the refresh
+   * (`onError`), the write having been made.
+   */
+  async #announce(): Promise<void> {
+    await this.#options.feed?.announceKeySetChange()
   }
 }
 

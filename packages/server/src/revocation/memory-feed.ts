@@ -1,11 +1,19 @@
 import type { Revocation, RevocationFeed, RevocationListener } from '@better-auth/protocol'
 
-/** Revocations within one process: for a server and its verifiers sharing memory, and tests. */
+/**
+ * Revocations and key set notices within one process: for a server and its verifiers sharing
+ * memory, and tests.
+ */
 export class MemoryRevocationFeed implements RevocationFeed {
   readonly #listeners = new Set<RevocationListener>()
 
   publish(revocation: Revocation): Promise<void> {
     for (const listener of this.#listeners) listener.revoked(revocation)
+    return Promise.resolve()
+  }
+
+  announceKeySetChange(): Promise<void> {
+    for (const listener of this.#listeners) listener.keySetChanged?.()
     return Promise.resolve()
   }
 

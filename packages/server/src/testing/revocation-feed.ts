@@ -10,13 +10,16 @@ import { randomId } from './random.js'
 
 /** What one subscriber saw. */
 class Recorder implements RevocationListener {
-  readonly seen: Revocation[] = []
+  readonly seen: (Revocation | 'key set')[] = []
   resets = 0
   revoked(revocation: Revocation): void {
     this.seen.push(revocation)
   }
   reset(): void {
     this.resets++
+  }
+  keySetChanged(): void {
+    this.seen.push('key set')
   }
 }
 
@@ -33,8 +36,9 @@ async function until(
 }
 
 /**
- * The behaviour every RevocationFeed must show: what one party publishes reaches every other
- * subscriber, promptly (within `deliveryMs`, default 1000), exactly as published, and stops
+ * The behaviour every RevocationFeed must show: what one party publishes (revocations and key set
+ * notices) reaches every other subscriber, promptly (within `deliveryMs`, default 1000), exactly
+ * as published, and stops
  * reaching a subscriber once it unsubscribes. `makeFeed` is called once per party, as separate
  * processes would each open their own connection.
  */
@@ -59,6 +63,36 @@ export function describeRevocationFeed(
       for (const recorder of [a, b]) expect(recorder.seen).toEqual([device, identity])
       await stopA()
       await stopB()
+    })
+
+    it(`delivers key set notices to every subscriber within ${deliveryMs} ms, in order with revocations`, async () => {
+      const [publisher, first, second] = await Promise.all([makeFeed(), makeFeed(), makeFeed()])
+      const a = new Recorder()
+      const b = new Recorder()
+      // A revocation cache has no key set: the notice passes it by, and does not reset it.
+      const revocationsOnly: Revocation[] = []
+      let resets = 0
+      const stopA = await first.subscribe(a)
+      const stopB = await second.subscribe(b)
+      const stopC = await second.subscribe({
+        revoked: (revocation) => revocationsOnly.push(revocation),
+        reset: () => resets++,
+      })
+      const revocation: Revocation = { identity: `E${randomId()}` }
+      await publisher.announceKeySetChange()
+      await publisher.publish(revocation)
+      await publisher.announceKeySetChange()
+      await until(
+        () => a.seen.length >= 3 && b.seen.length >= 3 && revocationsOnly.length >= 1,
+        deliveryMs,
+      )
+      for (const recorder of [a, b]) {
+        expect(recorder.seen).toEqual(['key set', revocation, 'key set'])
+        expect(recorder.resets).toBe(0)
+      }
+      expect(revocationsOnly).toEqual([revocation])
+      expect(resets).toBe(0)
+      await Promise.all([stopA(), stopB(), stopC()])
     })
 
     it('lets two verifiers refuse a revoked device in time, with no store read after the first', async () => {
