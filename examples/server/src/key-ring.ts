@@ -30,7 +30,7 @@ export interface RotatingKeys {
   readonly keySet: () => Promise<string>
   /** Auth service with an endorsement credential: endorses application services' keys. */
   readonly endorsement: EndorsementRoute | undefined
-  readonly stop: () => Promise<void>
+  readonly stop: () => void
 }
 
 export interface KeyRingSetup {

@@ -126,7 +126,7 @@ async function main(): Promise<void> {
     if (closing) return
     closing = true
     running.log('info', 'shutting down', { signal })
-    void rotating?.stop()
+    rotating?.stop()
     void running
       .close()
       .then(() => revocation.close())

@@ -32,10 +32,8 @@ export class PostgresKeySetStore implements KeySetStore {
     this.#prune = `DELETE FROM ${db.schema}.key_set_endorsements WHERE expires_at <= $1`
   }
 
-  async publishChain(chain: readonly string[]): Promise<boolean> {
-    const { rowCount } = await this.#db.query(this.#publish, [chain.length, JSON.stringify(chain)])
-    // An upsert whose WHERE clause refused the update affects no row.
-    return rowCount === 1
+  async publishChain(chain: readonly string[]): Promise<void> {
+    await this.#db.query(this.#publish, [chain.length, JSON.stringify(chain)])
   }
 
   async addEndorsement(text: string, expiresAt: number): Promise<void> {

@@ -27,12 +27,11 @@ export class RedisKeySetStore implements KeySetStore {
     this.#endorsements = `${redis.prefix}key-set:endorsements`
   }
 
-  async publishChain(chain: readonly string[]): Promise<boolean> {
+  async publishChain(chain: readonly string[]): Promise<void> {
     const status = await this.#redis.run((client) =>
       client.eval(PUBLISH_CHAIN, 1, this.#chain, String(chain.length), JSON.stringify(chain)),
     )
     if (status !== 'ok' && status !== 'kept') throw unexpectedReply(status)
-    return status === 'ok'
   }
 
   async addEndorsement(text: string, expiresAt: number): Promise<void> {

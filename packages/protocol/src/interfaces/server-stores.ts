@@ -293,10 +293,9 @@ export interface KeySetStore {
   /**
    * Stores `chain` (a key event log, oldest first) unless the stored log has as many events or
    * more, in one atomic step: the log only grows, whichever process publishes first. Callers
-   * verify the log first; readers verify it again. Resolves true when it stored `chain`, so that
-   * exactly the publisher that extended the log announces it (`RevocationFeed`).
+   * verify the log first; readers verify it again.
    */
-  publishChain(chain: readonly string[]): Promise<boolean>
+  publishChain(chain: readonly string[]): Promise<void>
   /**
    * Adds an endorsement, kept until `expiresAt` (epoch ms). Adding the same text again keeps the
    * later of the two expiries.

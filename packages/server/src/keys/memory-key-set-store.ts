@@ -7,10 +7,9 @@ export class MemoryKeySetStore implements KeySetStore {
   /** Endorsement text → expiry (epoch ms). */
   readonly #keys = new Map<string, number>()
 
-  publishChain(chain: readonly string[]): Promise<boolean> {
-    if (chain.length <= this.#chain.length) return Promise.resolve(false)
-    this.#chain = [...chain]
-    return Promise.resolve(true)
+  publishChain(chain: readonly string[]): Promise<void> {
+    if (chain.length > this.#chain.length) this.#chain = [...chain]
+    return Promise.resolve()
   }
 
   addEndorsement(text: string, expiresAt: number): Promise<void> {

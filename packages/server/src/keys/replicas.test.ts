@@ -44,7 +44,7 @@ let dir: string | undefined
 const rings: ServiceKeyRing[] = []
 
 afterEach(async () => {
-  await Promise.all(rings.splice(0).map((ring) => ring.stop()))
+  for (const ring of rings.splice(0)) ring.stop()
   if (dir !== undefined) await rm(dir, { recursive: true, force: true })
 })
 

@@ -157,7 +157,7 @@ describe('ServiceKeyRing', () => {
     const stored = JSON.stringify(await store.read(clock))
     expect(stored).not.toMatch(/PRIVATE KEY/)
     expect(() => app.signingKey('access')).toThrow(ConfigurationError)
-    await Promise.all([a, b, app].map((r) => r.stop()))
+    for (const r of [a, b, app]) r.stop()
   })
 
   it('rotates on schedule and keeps replaced keys verifiable for the overlap', async () => {
@@ -183,7 +183,7 @@ describe('ServiceKeyRing', () => {
     await auth.refresh()
     expect(await verifies(auth, first)).toBe(false)
     expect(changes).toEqual([])
-    await auth.stop()
+    auth.stop()
   })
 
   it('prunes endorsements a retention period after they expired, never a key in use', async () => {
@@ -221,7 +221,7 @@ describe('ServiceKeyRing', () => {
           retainExpiredMs: -1,
         }),
     ).toThrow(ConfigurationError)
-    await auth.stop()
+    auth.stop()
   })
 
   it('answers refresh() after a taint with the taint applied, even while an earlier refresh runs', async () => {
@@ -264,7 +264,7 @@ describe('ServiceKeyRing', () => {
     await later
     expect(await publicKey(app.signingKey('response'))).not.toBe(first)
     await earlier
-    await app.stop()
+    app.stop()
   })
 
   it('follows a root rotation, and replaces every key at once after a taint', async () => {
@@ -299,8 +299,8 @@ describe('ServiceKeyRing', () => {
     expect(await verifies(other, second)).toBe(false)
     expect(await verifies(other, first)).toBe(true)
     expect(await verifies(other, replaced)).toBe(true)
-    await auth.stop()
-    await other.stop()
+    auth.stop()
+    other.stop()
   })
 
   it('refuses options it cannot use', async () => {
@@ -369,7 +369,8 @@ describe('ServiceKeyRing', () => {
     await vi.waitFor(async () =>
       expect(await publicKey(app.signingKey('response'))).not.toBe(response),
     )
-    await Promise.all([auth.stop(), app.stop()])
+    auth.stop()
+    app.stop()
     expect(bus.subscribers).toBe(0)
     // Stopped: a notice reaches nobody.
     const before = counted.refreshes
@@ -392,7 +393,7 @@ describe('ServiceKeyRing', () => {
     await bus.feed.publish({ identity: 'E-someone' })
     await new Promise((resolve) => setTimeout(resolve, 50))
     expect(counted.refreshes).toBe(refreshes + 1)
-    await app.stop()
+    app.stop()
   })
 
   it('refreshes for a notice inside its window at the window end, once for a flood', async () => {
@@ -411,7 +412,7 @@ describe('ServiceKeyRing', () => {
     await vi.waitFor(() => expect(counted.refreshes).toBe(refreshes + 2), { timeout: 6000 })
     await new Promise((resolve) => setTimeout(resolve, 300))
     expect(counted.refreshes).toBe(refreshes + 2)
-    await app.stop()
+    app.stop()
   })
 
   it('hears a failed refresh prompted by the feed, and refuses a feed it cannot use', async () => {
@@ -443,7 +444,7 @@ describe('ServiceKeyRing', () => {
     failing = true
     bus.reset()
     await vi.waitFor(() => expect(errors).toHaveLength(1))
-    await app.stop()
+    app.stop()
     const base = { prefix, store, endorser: operator, purposes: ['response' as const], crypto }
     const generateKey = () => NodeP256SigningKey.generate()
     expect(

@@ -175,16 +175,16 @@ export class ServiceKeyRing {
   }
 
   /**
-   * Stops the background refresh and leaves the feed; the keys in use stay usable until their
-   * endorsements lapse.
+   * Stops the background refresh and leaves the feed (a failure to leave it goes to `onError`);
+   * the keys in use stay usable until their endorsements lapse.
    */
-  async stop(): Promise<void> {
+  stop(): void {
     clearInterval(this.#timer)
     this.#timer = undefined
     this.#notices.cancel()
     const unsubscribe = this.#unsubscribe
     this.#unsubscribe = undefined
-    await unsubscribe?.()
+    unsubscribe?.().catch((error: unknown) => this.#options.onError?.(error))
   }
 
   /**
@@ -323,11 +323,17 @@ export class ServiceKeyRing {
     this.#current.set(purpose, { key, publicKey, signUntil })
   }
 
-  /** Stores the endorser's log, and announces it when it was longer than the stored one. */
+  /**
+   * Stores the endorser's log, and announces it when it was longer than the stored one: a ring
+   * that only catches up with a log another process stored announces nothing, so notices do not
+   * echo. Two replicas racing to store one new event may both announce it, which costs a read.
+   */
   async #publishChain(): Promise<void> {
-    if (await this.#options.store.publishChain(await this.#options.endorser.events())) {
-      await this.#announce()
-    }
+    const events = await this.#options.endorser.events()
+    const stored = (await this.#options.store.read(this.#now())).chain.length
+    if (events.length <= stored) return
+    await this.#options.store.publishChain(events)
+    await this.#announce()
   }
 
   /**

@@ -22,27 +22,20 @@ export function describeKeySetStore(
 
     it('keeps the longest log published, whoever publishes it', async () => {
       const [a, b] = await makePair()
-      expect(await a.publishChain(log(2))).toBe(true)
+      await a.publishChain(log(2))
       expect((await b.read(Date.now())).chain).toEqual(log(2))
-      expect(await b.publishChain(log(3))).toBe(true)
-      // A process that has not seen the newest event cannot take the chain back; it learns that
-      // it stored nothing, so it has no change to announce.
-      expect(await a.publishChain(log(2, ' stale'))).toBe(false)
-      expect(await a.publishChain(log(3, ' same length'))).toBe(false)
-      expect(await b.publishChain(log(3))).toBe(false)
+      await b.publishChain(log(3))
+      // A process that has not seen the newest event cannot take the chain back.
+      await a.publishChain(log(2, ' stale'))
+      await a.publishChain(log(3, ' same length'))
       expect((await a.read(Date.now())).chain).toEqual(log(3))
     })
 
     it('settles racing publishes of one growing log on the longest', async () => {
       const [a, b] = await makePair()
       const lengths = [5, 1, 8, 3, 7, 2, 6, 4]
-      const stored = await Promise.all(
-        lengths.map((length, i) => (i % 2 === 0 ? a : b).publishChain(log(length))),
-      )
+      await Promise.all(lengths.map((length, i) => (i % 2 === 0 ? a : b).publishChain(log(length))))
       expect((await b.read(Date.now())).chain).toEqual(log(8))
-      // The longest was stored, whatever the order; each that stored was longer than the last.
-      expect(stored[lengths.indexOf(8)]).toBe(true)
-      expect(stored.filter(Boolean).length).toBeGreaterThanOrEqual(1)
     })
 
     it('serves each endorsement to every reader until it expires, once', async () => {
